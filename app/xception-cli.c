@@ -1,0 +1,705 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * xception-cli: the engine from the command line. One function per command;
+ * every user error ends in one line on stderr and exit status 1, bad usage
+ * in exit status 2.
+ */
+#define G_LOG_DOMAIN "xception-cli"
+
+#include <errno.h>
+#include <locale.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "xc.h"
+
+#define EXIT_USER  1
+#define EXIT_USAGE 2
+
+typedef struct {
+  char    *model;
+  char    *weights;
+  char    *labels;
+  char    *preprocess;
+} ModelArgs;
+
+static void
+model_args_clear (ModelArgs *a)
+{
+  g_free (a->model);
+  g_free (a->weights);
+  g_free (a->labels);
+  g_free (a->preprocess);
+}
+
+static GOptionEntry *
+model_entries (ModelArgs *a)
+{
+  static GOptionEntry e[5];
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model,
+      "Keras .h5 file or builtin:xception[:size=S,channels=C,classes=K,width=W,variant=standard]",
+      "MODEL" },
+    { "weights", 0, 0, G_OPTION_ARG_FILENAME, &a->weights,
+      "Keras weights-only file to load into the model", "FILE" },
+    { "labels", 0, 0, G_OPTION_ARG_FILENAME, &a->labels,
+      "Class names, one a line, or imagenet_class_index.json", "FILE" },
+    { "preprocess", 0, 0, G_OPTION_ARG_STRING, &a->preprocess,
+      "Input preprocessing: tf (x/127.5-1), caffe, torch, unit (x/255)", "MODE" },
+    { NULL }
+  };
+  memcpy (e, entries, sizeof e);
+  return e;
+}
+
+static XcModel *
+load_model (ModelArgs *a, GError **error)
+{
+  g_autoptr(XcModel) model = xc_model_load_spec (a->model ? a->model : "builtin:xception", error);
+
+  if (model == NULL)
+    return NULL;
+  if (a->weights && !xc_keras_load_weights (model, a->weights, error))
+    return NULL;
+  if (a->labels && !xc_model_set_labels_file (model, a->labels, error))
+    return NULL;
+  if (a->preprocess && !xc_preprocess_from_string (a->preprocess, &model->preprocess))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                   "--preprocess %s: not one of tf, caffe, torch, unit", a->preprocess);
+      return NULL;
+    }
+  return g_steal_pointer (&model);
+}
+
+static int
+fail (GError *error)
+{
+  g_printerr ("xception-cli: %s\n", error->message);
+  g_error_free (error);
+  return EXIT_USER;
+}
+
+static gboolean
+parse_args (GOptionContext *ctx, int *argc, char ***argv, int *status)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      g_printerr ("xception-cli: %s\n", error->message);
+      *status = EXIT_USAGE;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Fills the plan's input (batch 1) from an image or a .npy tensor */
+static gboolean
+fill_input (XcPlan *plan, const XcModel *model, const char *image_path, const char *npy,
+            GError **error)
+{
+  XcTensor in = xc_plan_input (plan);
+
+  if (npy)
+    {
+      int shape[4], nd;
+      g_autofree float *data = xc_npy_read (npy, shape, &nd, error);
+      int off = nd == 4 ? 1 : 0;
+      if (data == NULL)
+        return FALSE;
+      if (!((nd == 4 && shape[0] == 1) || nd == 3) || shape[off] != in.h ||
+          shape[off + 1] != in.w || shape[off + 2] != in.c)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
+                       "%s: tensor shape does not fit the model's input (1, %d, %d, %d)",
+                       npy, in.h, in.w, in.c);
+          return FALSE;
+        }
+      memcpy (in.data, data, xc_tensor_size (&in) * sizeof (float));
+      return TRUE;
+    }
+  else
+    {
+      g_autoptr(XcImage) image = xc_image_load (image_path, error);
+      return image && xc_image_to_input (image, model, in.data, error);
+    }
+}
+
+static char *
+print_json (JsonBuilder *b)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  return json_generator_to_data (gen, NULL);
+}
+
+/* predict ---------------------------------------------------------------- */
+
+typedef struct {
+  guint index;
+  float p;
+} Ranked;
+
+static int
+compare_ranked (gconstpointer a, gconstpointer b)
+{
+  const Ranked *x = a, *y = b;
+  return x->p < y->p ? 1 : x->p > y->p ? -1 : (int) x->index - (int) y->index;
+}
+
+static int
+cmd_predict (int argc, char **argv)
+{
+  ModelArgs ma = { 0 };
+  int top = 5, status = 0;
+  gboolean json = FALSE;
+  g_autofree char *npy = NULL;
+  g_auto(GStrv) images = NULL;
+  GOptionEntry entries[] = {
+    { "top", 'k', 0, G_OPTION_ARG_INT, &top, "Classes to show (default 5)", "K" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "input-npy", 0, 0, G_OPTION_ARG_FILENAME, &npy, "A preprocessed (1,H,W,C) float32 tensor",
+      "FILE" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, "IMAGE..." },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("(IMAGE... | --input-npy FILE)");
+  g_autoptr(XcModel) model = NULL;
+  g_autoptr(XcPlan) plan = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  GError *error = NULL;
+  guint n_inputs;
+  const XcNode *out_node;
+
+  g_option_context_set_summary (ctx, "Classify images: top-k classes and probabilities.");
+  g_option_context_add_main_entries (ctx, model_entries (&ma), NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!parse_args (ctx, &argc, &argv, &status))
+    goto out;
+  n_inputs = (images ? g_strv_length (images) : 0) + (npy ? 1 : 0);
+  if (n_inputs == 0 || (npy && images))
+    {
+      g_printerr ("xception-cli predict: give images or --input-npy FILE (not both)\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  if (top < 1)
+    {
+      g_printerr ("xception-cli predict: --top must be at least 1\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  model = load_model (&ma, &error);
+  if (model == NULL)
+    {
+      status = fail (error);
+      goto out;
+    }
+  out_node = xc_model_node (model, model->output);
+  if (!out_node->flat)
+    {
+      g_printerr ("xception-cli: %s: the output %s is not a class vector\n", model->name,
+                  out_node->name);
+      status = EXIT_USER;
+      goto out;
+    }
+  plan = xc_plan_new (model, 1, NULL, &error);
+  if (plan == NULL)
+    {
+      status = fail (error);
+      goto out;
+    }
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model->name);
+  json_builder_set_member_name (b, "results");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      const char *name = npy ? npy : images[i];
+      XcTensor out;
+      g_autofree Ranked *ranked = NULL;
+      guint k;
+
+      if (!fill_input (plan, model, npy ? NULL : images[i], npy, &error))
+        {
+          status = fail (error);
+          error = NULL;
+          continue;  /* the other images still run */
+        }
+      xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+      xc_plan_output (plan, model->output, &out);
+      ranked = g_new (Ranked, out.c);
+      for (int c = 0; c < out.c; c++)
+        ranked[c] = (Ranked) { c, out.data[c] };
+      qsort (ranked, out.c, sizeof (Ranked), compare_ranked);
+      k = MIN ((guint) top, (guint) out.c);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "input");
+      json_builder_add_string_value (b, name);
+      json_builder_set_member_name (b, "top");
+      json_builder_begin_array (b);
+      for (guint j = 0; j < k; j++)
+        {
+          const char *label = xc_model_label (model, ranked[j].index);
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "index");
+          json_builder_add_int_value (b, ranked[j].index);
+          json_builder_set_member_name (b, "label");
+          if (label)
+            json_builder_add_string_value (b, label);
+          else
+            json_builder_add_null_value (b);
+          json_builder_set_member_name (b, "probability");
+          json_builder_add_double_value (b, ranked[j].p);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "probabilities");
+      json_builder_begin_array (b);
+      for (int c = 0; c < out.c; c++)
+        json_builder_add_double_value (b, out.data[c]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "time_ms");
+      json_builder_add_double_value (b, xc_plan_total_us (plan) / 1000.0);
+      json_builder_end_object (b);
+
+      if (!json)
+        {
+          g_print ("%s  (%.1f ms)\n", name, xc_plan_total_us (plan) / 1000.0);
+          for (guint j = 0; j < k; j++)
+            {
+              const char *label = xc_model_label (model, ranked[j].index);
+              g_autofree char *fallback = g_strdup_printf ("class %u", ranked[j].index);
+              g_print ("  %2u. %-24s %8.4f%%\n", j + 1, label ? label : fallback,
+                       100.0 * ranked[j].p);
+            }
+        }
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  if (json)
+    {
+      g_autofree char *s = print_json (b);
+      g_print ("%s\n", s);
+    }
+
+out:
+  model_args_clear (&ma);
+  return status;
+}
+
+/* dump ------------------------------------------------------------------- */
+
+static int
+cmd_dump (int argc, char **argv)
+{
+  ModelArgs ma = { 0 };
+  int status = 0;
+  g_autofree char *npy = NULL, *out_dir = NULL;
+  g_auto(GStrv) layers = NULL, images = NULL;
+  gboolean all = FALSE;
+  GOptionEntry entries[] = {
+    { "layer", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &layers, "Layer to write (repeatable)", "NAME" },
+    { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Write every layer", NULL },
+    { "out-dir", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "Folder for NAME.npy files", "DIR" },
+    { "input-npy", 0, 0, G_OPTION_ARG_FILENAME, &npy, "A preprocessed (1,H,W,C) float32 tensor",
+      "FILE" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, "IMAGE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("(IMAGE | --input-npy FILE)");
+  g_autoptr(XcModel) model = NULL;
+  g_autoptr(XcPlan) plan = NULL;
+  g_autofree gboolean *keep = NULL;
+  GError *error = NULL;
+  guint n;
+
+  g_option_context_set_summary (ctx, "Write layer outputs as .npy files (1,H,W,C) or (1,C).");
+  g_option_context_add_main_entries (ctx, model_entries (&ma), NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!parse_args (ctx, &argc, &argv, &status))
+    goto out;
+  if ((images ? g_strv_length (images) : 0) + (npy ? 1 : 0) != 1 || (!layers && !all) || !out_dir)
+    {
+      g_printerr ("xception-cli dump: give one IMAGE or --input-npy, --layer NAME (or --all) "
+                  "and --out-dir DIR\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  model = load_model (&ma, &error);
+  if (model == NULL)
+    {
+      status = fail (error);
+      goto out;
+    }
+  n = xc_model_n_nodes (model);
+  keep = g_new0 (gboolean, n);
+  for (guint i = 0; layers && layers[i]; i++)
+    {
+      guint idx;
+      if (!xc_model_lookup (model, layers[i], &idx, &error))
+        {
+          status = fail (error);
+          goto out;
+        }
+      keep[idx] = TRUE;
+    }
+  if (all)
+    for (guint i = 0; i < n; i++)
+      keep[i] = TRUE;
+  if (g_mkdir_with_parents (out_dir, 0755) != 0)
+    {
+      g_printerr ("xception-cli: %s: cannot create the folder: %s\n", out_dir, g_strerror (errno));
+      status = EXIT_USER;
+      goto out;
+    }
+  plan = xc_plan_new (model, 1, keep, &error);
+  if (plan == NULL || !fill_input (plan, model, npy ? NULL : images[0], npy, &error))
+    {
+      status = fail (error);
+      goto out;
+    }
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  for (guint i = 0; i < n; i++)
+    {
+      const XcNode *node = xc_model_node (model, i);
+      g_autofree char *safe = NULL, *file = NULL, *path = NULL;
+      XcTensor t;
+      int shape4[4], shape2[2];
+
+      if (!keep[i])
+        continue;
+      xc_plan_output (plan, i, &t);
+      safe = g_strdelimit (g_strdup (node->name), "/\\", '_');
+      file = g_strconcat (safe, ".npy", NULL);
+      path = g_build_filename (out_dir, file, NULL);
+      shape4[0] = 1, shape4[1] = t.h, shape4[2] = t.w, shape4[3] = t.c;
+      shape2[0] = 1, shape2[1] = t.c;
+      if (!xc_npy_write (path, t.data, node->flat ? shape2 : shape4, node->flat ? 2 : 4, &error))
+        {
+          status = fail (error);
+          goto out;
+        }
+    }
+
+out:
+  model_args_clear (&ma);
+  return status;
+}
+
+/* summary ---------------------------------------------------------------- */
+
+static void
+add_shape (JsonBuilder *b, const XcNode *node)
+{
+  json_builder_begin_array (b);
+  json_builder_add_null_value (b);
+  if (!node->flat)
+    {
+      json_builder_add_int_value (b, node->h);
+      json_builder_add_int_value (b, node->w);
+    }
+  json_builder_add_int_value (b, node->c);
+  json_builder_end_array (b);
+}
+
+static void
+add_int (JsonBuilder *b, const char *name, gint64 v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, v);
+}
+
+static char *
+group_digits (guint64 v)
+{
+  g_autofree char *s = g_strdup_printf ("%" G_GUINT64_FORMAT, v);
+  GString *o = g_string_new (NULL);
+  size_t n = strlen (s);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      if (i > 0 && (n - i) % 3 == 0)
+        g_string_append_c (o, ',');
+      g_string_append_c (o, s[i]);
+    }
+  return g_string_free (o, FALSE);
+}
+
+static int
+cmd_summary (int argc, char **argv)
+{
+  ModelArgs ma = { 0 };
+  int status = 0;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr(XcModel) model = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  GError *error = NULL;
+  guint64 p, t, m, sp, sm;
+  guint n_sep = 0;
+
+  g_option_context_set_summary (ctx, "Per-layer shapes, parameters and multiply-accumulates, "
+                                "with the standard-convolution equivalent of each separable "
+                                "layer.");
+  g_option_context_add_main_entries (ctx, model_entries (&ma), NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!parse_args (ctx, &argc, &argv, &status))
+    goto out;
+  if (argc > 1)
+    {
+      g_printerr ("xception-cli summary: unexpected argument '%s'\n", argv[1]);
+      status = EXIT_USAGE;
+      goto out;
+    }
+  model = load_model (&ma, &error);
+  if (model == NULL)
+    {
+      status = fail (error);
+      goto out;
+    }
+  xc_model_totals (model, &p, &t, &m, &sp, &sm);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model->name);
+  json_builder_set_member_name (b, "preprocess");
+  json_builder_add_string_value (b, xc_preprocess_name (model->preprocess));
+  json_builder_set_member_name (b, "layers");
+  json_builder_begin_array (b);
+  if (!json)
+    g_print ("%-28s %-22s %-20s %12s %15s %14s %16s\n", "layer", "type", "output", "params",
+             "MACs", "std params", "std MACs");
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    {
+      const XcNode *node = xc_model_node (model, i);
+      n_sep += node->op == XC_OP_SEPCONV2D;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, node->name);
+      json_builder_set_member_name (b, "type");
+      json_builder_add_string_value (b, node->keras_class);
+      json_builder_set_member_name (b, "inputs");
+      json_builder_begin_array (b);
+      for (guint k = 0; k < node->n_inputs; k++)
+        json_builder_add_string_value (b, xc_model_node (model, node->inputs[k])->name);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "output_shape");
+      add_shape (b, node);
+      add_int (b, "params", node->n_weights);
+      add_int (b, "macs", node->macs);
+      add_int (b, "standard_params", node->std_params);
+      add_int (b, "standard_macs", node->std_macs);
+      json_builder_end_object (b);
+      if (!json)
+        {
+          g_autofree char *shape = node->flat ? g_strdup_printf ("(%d)", node->c)
+                                   : g_strdup_printf ("(%d, %d, %d)", node->h, node->w, node->c);
+          g_autofree char *s1 = group_digits (node->n_weights), *s2 = group_digits (node->macs);
+          g_autofree char *s3 = group_digits (node->std_params), *s4 = group_digits (node->std_macs);
+          g_print ("%-28s %-22s %-20s %12s %15s %14s %16s\n", node->name, node->keras_class, shape,
+                   s1, s2, s3, s4);
+        }
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "totals");
+  json_builder_begin_object (b);
+  add_int (b, "params", p);
+  add_int (b, "trainable_params", t);
+  add_int (b, "macs", m);
+  add_int (b, "standard_params", sp);
+  add_int (b, "standard_macs", sm);
+  add_int (b, "separable_layers", n_sep);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+
+  if (json)
+    {
+      g_autofree char *s = print_json (b);
+      g_print ("%s\n", s);
+    }
+  else
+    {
+      g_autofree char *s1 = group_digits (p), *s2 = group_digits (t), *s3 = group_digits (m);
+      g_autofree char *s4 = group_digits (sp), *s5 = group_digits (sm);
+      g_print ("\nTotal params: %s (trainable %s)\nTotal MACs: %s\n"
+               "As standard convolutions: %s params, %s MACs (%u separable layers; %.1fx fewer "
+               "MACs)\n", s1, s2, s3, s4, s5, n_sep, m ? (double) sm / m : 0.0);
+    }
+
+out:
+  model_args_clear (&ma);
+  return status;
+}
+
+/* bench ------------------------------------------------------------------ */
+
+static int
+compare_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static int
+cmd_bench (int argc, char **argv)
+{
+  ModelArgs ma = { 0 };
+  int status = 0, runs = 10, threads = 2, batch = 1;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Timed runs after one warm-up (default 10)", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 2)", "T" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 1)", "B" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr(XcModel) model = NULL;
+  g_autoptr(XcPlan) plan = NULL;
+  g_autofree double *ms = NULL;
+  GError *error = NULL;
+  XcTensor in;
+  struct rusage ru;
+  guint64 macs;
+
+  g_option_context_set_summary (ctx, "Time the forward pass on seeded random input.");
+  g_option_context_add_main_entries (ctx, model_entries (&ma), NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!parse_args (ctx, &argc, &argv, &status))
+    goto out;
+  if (runs < 1 || runs > 100000 || threads < 1 || threads > 256)
+    {
+      g_printerr ("xception-cli bench: --runs 1 to 100000, --threads 1 to 256\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  xc_set_threads (threads);
+  model = load_model (&ma, &error);
+  if (model == NULL || !(plan = xc_plan_new (model, batch, NULL, &error)))
+    {
+      status = fail (error);
+      goto out;
+    }
+  in = xc_plan_input (plan);
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    in.data[i] = 2.0f * xc_seeded_uniform (1, 0, i) - 1.0f;
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  ms = g_new (double, runs);
+  for (int r = 0; r < runs; r++)
+    {
+      xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+      ms[r] = xc_plan_total_us (plan) / 1000.0;
+    }
+  qsort (ms, runs, sizeof (double), compare_double);
+  getrusage (RUSAGE_SELF, &ru);
+  xc_model_totals (model, NULL, NULL, &macs, NULL, NULL);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autofree char *s = NULL;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "model");
+      json_builder_add_string_value (b, model->name);
+      add_int (b, "threads", threads);
+      add_int (b, "batch", batch);
+      add_int (b, "runs", runs);
+      json_builder_set_member_name (b, "forward_ms");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "median");
+      json_builder_add_double_value (b, ms[runs / 2]);
+      json_builder_set_member_name (b, "min");
+      json_builder_add_double_value (b, ms[0]);
+      json_builder_set_member_name (b, "max");
+      json_builder_add_double_value (b, ms[runs - 1]);
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "gmacs_per_s");
+      json_builder_add_double_value (b, macs * batch / (ms[runs / 2] * 1e6));
+      add_int (b, "arena_bytes", xc_plan_arena_bytes (plan));
+      add_int (b, "weights_bytes", model->slab_size * sizeof (float));
+      add_int (b, "peak_rss_bytes", (gint64) ru.ru_maxrss * 1024);
+      json_builder_end_object (b);
+      s = print_json (b);
+      g_print ("%s\n", s);
+    }
+  else
+    g_print ("%s, batch %d, %d threads, %d runs\n"
+             "forward: median %.2f ms, min %.2f ms, max %.2f ms (%.1f GMAC/s)\n"
+             "activations arena %.1f MB (%.1f MB without reuse), weights %.1f MB, "
+             "peak RSS %.1f MB\n",
+             model->name, batch, threads, runs, ms[runs / 2], ms[0], ms[runs - 1],
+             macs * batch / (ms[runs / 2] * 1e6), xc_plan_arena_bytes (plan) / 1048576.0,
+             xc_plan_naive_bytes (plan) / 1048576.0,
+             model->slab_size * 4 / 1048576.0, ru.ru_maxrss / 1024.0);
+
+out:
+  model_args_clear (&ma);
+  return status;
+}
+
+/* main ------------------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  int (*run) (int argc, char **argv);
+  const char *help;
+} commands[] = {
+  { "predict", cmd_predict, "top-k classes for images" },
+  { "dump", cmd_dump, "write layer outputs as .npy" },
+  { "summary", cmd_summary, "layers, params, MACs, standard-convolution costs" },
+  { "bench", cmd_bench, "time the forward pass" },
+};
+
+static void
+print_usage (void)
+{
+  g_printerr ("Usage: xception-cli COMMAND [OPTIONS]\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_printerr ("  %-10s %s\n", commands[i].name, commands[i].help);
+  g_printerr ("\n'xception-cli COMMAND --help' describes each.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  setlocale (LC_NUMERIC, "C");
+
+  if (argc < 2)
+    {
+      print_usage ();
+      return EXIT_USAGE;
+    }
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") ||
+      g_str_equal (argv[1], "help"))
+    {
+      print_usage ();
+      return 0;
+    }
+  if (g_getenv ("OPENBLAS_NUM_THREADS") == NULL && g_getenv ("OMP_NUM_THREADS") == NULL)
+    xc_set_threads (2);
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      {
+        g_autofree char *prg = g_strdup_printf ("xception-cli %s", argv[1]);
+        argv[1] = prg;
+        return commands[i].run (argc - 1, argv + 1);
+      }
+  g_printerr ("xception-cli: unknown command '%s'\n", argv[1]);
+  print_usage ();
+  return EXIT_USAGE;
+}

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Keras model_config JSON to an XcModel: functional ("Model"/"Functional")
+ * and Sequential configs as Keras 2.0 to 2.x write them. Each supported layer
+ * class maps to one node; anything we cannot run exactly as Keras does is
+ * refused with the layer's name and the reason.
+ */
+#define G_LOG_DOMAIN "xc-keras"
+
+#include <json-glib/json-glib.h>
+
+#include "xc-error.h"
+#include "xc-keras.h"
+
+typedef struct {
+  const char *name;
+  XcOp        op;
+} ClassMap;
+
+static const ClassMap classes[] = {
+  { "InputLayer", XC_OP_INPUT },
+  { "Conv2D", XC_OP_CONV2D },
+  { "Convolution2D", XC_OP_CONV2D },
+  { "DepthwiseConv2D", XC_OP_DWCONV2D },
+  { "SeparableConv2D", XC_OP_SEPCONV2D },
+  { "SeparableConvolution2D", XC_OP_SEPCONV2D },
+  { "BatchNormalization", XC_OP_BATCHNORM },
+  { "Activation", XC_OP_ACTIVATION },
+  { "ReLU", XC_OP_ACTIVATION },
+  { "Softmax", XC_OP_ACTIVATION },
+  { "MaxPooling2D", XC_OP_MAXPOOL },
+  { "MaxPool2D", XC_OP_MAXPOOL },
+  { "AveragePooling2D", XC_OP_AVGPOOL },
+  { "AvgPool2D", XC_OP_AVGPOOL },
+  { "Add", XC_OP_ADD },
+  { "GlobalAveragePooling2D", XC_OP_GAP },
+  { "GlobalAvgPool2D", XC_OP_GAP },
+  { "GlobalMaxPooling2D", XC_OP_GMP },
+  { "GlobalMaxPool2D", XC_OP_GMP },
+  { "Dense", XC_OP_DENSE },
+  { "Flatten", XC_OP_FLATTEN },
+  { "Dropout", XC_OP_DROPOUT },
+  { "SpatialDropout2D", XC_OP_DROPOUT },
+  { "Rescaling", XC_OP_RESCALING },
+};
+
+static gboolean
+int_pair (JsonObject *cfg, const char *key, int *a, int *b, const char *layer, GError **error)
+{
+  JsonNode *n = json_object_get_member (cfg, key);
+
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;  /* keep the default */
+  if (JSON_NODE_HOLDS_VALUE (n))
+    {
+      *a = *b = (int) json_node_get_int (n);
+      return TRUE;
+    }
+  if (JSON_NODE_HOLDS_ARRAY (n) && json_array_get_length (json_node_get_array (n)) == 2)
+    {
+      JsonArray *arr = json_node_get_array (n);
+      *a = (int) json_array_get_int_element (arr, 0);
+      *b = (int) json_array_get_int_element (arr, 1);
+      return TRUE;
+    }
+  g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: '%s' is not an integer pair", layer, key);
+  return FALSE;
+}
+
+static const char *
+str_member (JsonObject *cfg, const char *key, const char *dflt)
+{
+  JsonNode *n = json_object_get_member (cfg, key);
+
+  if (n == NULL || json_node_get_value_type (n) != G_TYPE_STRING)
+    return dflt;
+  return json_node_get_string (n);
+}
+
+static gboolean
+bool_member (JsonObject *cfg, const char *key, gboolean dflt)
+{
+  JsonNode *n = json_object_get_member (cfg, key);
+
+  if (n == NULL || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    return dflt;
+  return json_node_get_boolean (n);
+}
+
+static double
+num_member (JsonObject *cfg, const char *key, double dflt)
+{
+  JsonNode *n = json_object_get_member (cfg, key);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+    return dflt;
+  if (json_node_get_value_type (n) == G_TYPE_INT64)
+    return (double) json_node_get_int (n);
+  if (json_node_get_value_type (n) == G_TYPE_DOUBLE)
+    return json_node_get_double (n);
+  return dflt;
+}
+
+static gboolean
+activation_member (JsonObject *cfg, const char *key, XcAct *act, const char *layer,
+                   GError **error)
+{
+  const char *s = str_member (cfg, key, "linear");
+
+  if (!xc_act_from_string (s, act))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "%s: activation '%s' is not supported (linear, relu, relu6, sigmoid, tanh, "
+                   "softmax, swish)", layer, s);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+configure_node (XcNode *node, const char *cls, JsonObject *cfg, GError **error)
+{
+  const char *name = node->name;
+  const char *fmt = str_member (cfg, "data_format", "channels_last");
+  const char *pad = str_member (cfg, "padding", "valid");
+  int d1 = 1, d2 = 1;
+
+  if (g_strcmp0 (fmt, "channels_last") != 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "%s: data_format '%s' is not supported (channels_last only)", name, fmt);
+      return FALSE;
+    }
+  if (g_strcmp0 (pad, "same") == 0)
+    node->padding = XC_PAD_SAME;
+  else if (g_strcmp0 (pad, "valid") == 0)
+    node->padding = XC_PAD_VALID;
+  else
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED, "%s: padding '%s' is not supported "
+                   "(same, valid)", name, pad);
+      return FALSE;
+    }
+
+  switch (node->op)
+    {
+    case XC_OP_CONV2D:
+    case XC_OP_DWCONV2D:
+    case XC_OP_SEPCONV2D:
+      if (!int_pair (cfg, "kernel_size", &node->kh, &node->kw, name, error) ||
+          !int_pair (cfg, "strides", &node->sh, &node->sw, name, error) ||
+          !int_pair (cfg, "dilation_rate", &d1, &d2, name, error) ||
+          !activation_member (cfg, "activation", &node->act, name, error))
+        return FALSE;
+      if (d1 != 1 || d2 != 1 || num_member (cfg, "groups", 1) != 1)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                       "%s: dilated or grouped convolutions are not supported", name);
+          return FALSE;
+        }
+      node->filters = (int) num_member (cfg, "filters", 0);
+      node->depth_multiplier = (int) num_member (cfg, "depth_multiplier", 1);
+      node->use_bias = bool_member (cfg, "use_bias", TRUE);
+      break;
+
+    case XC_OP_BATCHNORM:
+      {
+        JsonNode *axis = json_object_get_member (cfg, "axis");
+        gint64 ax = -1;
+        if (axis && JSON_NODE_HOLDS_ARRAY (axis) &&
+            json_array_get_length (json_node_get_array (axis)) == 1)
+          ax = json_array_get_int_element (json_node_get_array (axis), 0);
+        else if (axis && JSON_NODE_HOLDS_VALUE (axis))
+          ax = json_node_get_int (axis);
+        if (ax != -1 && ax != 3 && ax != 1)
+          {
+            g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                         "%s: BatchNormalization over axis %" G_GINT64_FORMAT
+                         " is not supported (the channel axis only)", name, ax);
+            return FALSE;
+          }
+        node->epsilon = (float) num_member (cfg, "epsilon", 1e-3);
+        node->bn_center = bool_member (cfg, "center", TRUE);
+        node->bn_scale = bool_member (cfg, "scale", TRUE);
+      }
+      break;
+
+    case XC_OP_ACTIVATION:
+      if (g_str_equal (cls, "ReLU"))
+        {
+          node->act = XC_ACT_RELU;
+          node->relu_max = (float) num_member (cfg, "max_value", 0);
+          node->relu_slope = (float) num_member (cfg, "negative_slope", 0);
+          if (num_member (cfg, "threshold", 0) != 0)
+            {
+              g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                           "%s: ReLU with a threshold is not supported", name);
+              return FALSE;
+            }
+          if (node->relu_max == 6.0f && node->relu_slope == 0.0f)
+            node->act = XC_ACT_RELU6, node->relu_max = 0;
+        }
+      else if (g_str_equal (cls, "Softmax"))
+        node->act = XC_ACT_SOFTMAX;
+      else if (!activation_member (cfg, "activation", &node->act, name, error))
+        return FALSE;
+      break;
+
+    case XC_OP_MAXPOOL:
+    case XC_OP_AVGPOOL:
+      node->kh = node->kw = 2;
+      if (!int_pair (cfg, "pool_size", &node->kh, &node->kw, name, error))
+        return FALSE;
+      node->sh = node->kh, node->sw = node->kw;
+      if (!int_pair (cfg, "strides", &node->sh, &node->sw, name, error))
+        return FALSE;
+      break;
+
+    case XC_OP_GAP:
+    case XC_OP_GMP:
+      if (bool_member (cfg, "keepdims", FALSE))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                       "%s: global pooling with keepdims is not supported", name);
+          return FALSE;
+        }
+      break;
+
+    case XC_OP_DENSE:
+      node->filters = (int) num_member (cfg, "units", num_member (cfg, "output_dim", 0));
+      node->use_bias = bool_member (cfg, "use_bias", TRUE);
+      if (!activation_member (cfg, "activation", &node->act, name, error))
+        return FALSE;
+      break;
+
+    case XC_OP_RESCALING:
+      node->scale = (float) num_member (cfg, "scale", 1.0);
+      node->offset = (float) num_member (cfg, "offset", 0.0);
+      break;
+
+    default:
+      break;
+    }
+  return TRUE;
+}
+
+static gboolean
+input_shape (JsonObject *cfg, XcNode *node, GError **error)
+{
+  JsonNode *n = json_object_get_member (cfg, "batch_input_shape");
+  JsonArray *arr;
+
+  if (n == NULL)
+    n = json_object_get_member (cfg, "batch_shape");
+  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n) || json_array_get_length (json_node_get_array (n)) != 4)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "%s: the input must be an image (None, H, W, C)", node->name);
+      return FALSE;
+    }
+  arr = json_node_get_array (n);
+  for (int i = 1; i < 4; i++)
+    if (JSON_NODE_HOLDS_NULL (json_array_get_element (arr, i)))
+      {
+        g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                     "%s: input size not fixed (None in the shape); not supported", node->name);
+        return FALSE;
+      }
+  node->h = (int) json_array_get_int_element (arr, 1);
+  node->w = (int) json_array_get_int_element (arr, 2);
+  node->c = (int) json_array_get_int_element (arr, 3);
+  if (node->h < 1 || node->w < 1 || node->c < 1 || node->h > 8192 || node->w > 8192 ||
+      node->c > 64)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED, "%s: input shape (%d, %d, %d) is out "
+                   "of range", node->name, node->h, node->w, node->c);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static XcOp
+lookup_class (const char *cls, gboolean *found)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
+    if (g_strcmp0 (cls, classes[i].name) == 0)
+      {
+        *found = TRUE;
+        return classes[i].op;
+      }
+  *found = FALSE;
+  return XC_OP_INPUT;
+}
+
+/* Inbound names of a functional layer: [[["name", node, tensor, {}], ...]] */
+static gboolean
+inbound_names (JsonObject *layer, const char *name, GPtrArray *out, GError **error)
+{
+  JsonNode *n = json_object_get_member (layer, "inbound_nodes");
+  JsonArray *nodes, *first;
+
+  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
+    goto bad;
+  nodes = json_node_get_array (n);
+  if (json_array_get_length (nodes) == 0)
+    return TRUE;
+  if (json_array_get_length (nodes) > 1)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "%s: a layer applied more than once (shared layer) is not supported", name);
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_ARRAY (json_array_get_element (nodes, 0)))
+    goto bad;
+  first = json_array_get_array_element (nodes, 0);
+  for (guint i = 0; i < json_array_get_length (first); i++)
+    {
+      JsonNode *e = json_array_get_element (first, i);
+      JsonArray *a;
+      if (!JSON_NODE_HOLDS_ARRAY (e))
+        goto bad;
+      a = json_node_get_array (e);
+      if (json_array_get_length (a) < 1 ||
+          json_node_get_value_type (json_array_get_element (a, 0)) != G_TYPE_STRING)
+        goto bad;
+      if (json_array_get_length (a) >= 3 && json_array_get_int_element (a, 1) != 0)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                       "%s: input from a shared layer's second call is not supported", name);
+          return FALSE;
+        }
+      g_ptr_array_add (out, (gpointer) json_array_get_string_element (a, 0));
+    }
+  return TRUE;
+
+bad:
+  g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+               "%s: inbound_nodes not in the Keras 2 list format (Keras 3 files are not supported)",
+               name);
+  return FALSE;
+}
+
+static gboolean
+add_layer (XcModel *model, JsonObject *layer, gboolean sequential, GError **error)
+{
+  const char *cls = str_member (layer, "class_name", NULL);
+  JsonObject *cfg = NULL;
+  const char *name;
+  g_autoptr(GPtrArray) in_names = g_ptr_array_new ();
+  g_autoptr(GArray) inputs = g_array_new (FALSE, FALSE, sizeof (guint));
+  gboolean found;
+  XcOp op;
+  XcNode *node;
+
+  if (json_object_has_member (layer, "config") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (layer, "config")))
+    cfg = json_object_get_object_member (layer, "config");
+  name = str_member (layer, "name", cfg ? str_member (cfg, "name", NULL) : NULL);
+  if (cls == NULL || cfg == NULL || name == NULL)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
+                   "layer %u: no class_name, name or config", xc_model_n_nodes (model));
+      return FALSE;
+    }
+  op = lookup_class (cls, &found);
+  if (!found)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "%s: layer class %s is not supported", name, cls);
+      return FALSE;
+    }
+
+  if (sequential)
+    {
+      guint n = xc_model_n_nodes (model);
+      if (op == XC_OP_INPUT && n > 0)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: InputLayer in the middle", name);
+          return FALSE;
+        }
+      if (op != XC_OP_INPUT && n == 0)
+        {
+          /* the first layer carries the input shape */
+          XcNode *in = xc_model_add_node (model, XC_OP_INPUT, "input_1", NULL, NULL, 0, error);
+          if (in == NULL || !input_shape (cfg, in, error))
+            return FALSE;
+          n = 1;
+        }
+      if (op != XC_OP_INPUT)
+        {
+          guint prev = n - 1;
+          g_array_append_val (inputs, prev);
+        }
+    }
+  else
+    {
+      if (!inbound_names (layer, name, in_names, error))
+        return FALSE;
+      for (guint i = 0; i < in_names->len; i++)
+        {
+          guint idx;
+          if (!xc_model_lookup (model, in_names->pdata[i], &idx, NULL))
+            {
+              g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
+                           "%s: input '%s' is not an earlier layer", name,
+                           (char *) in_names->pdata[i]);
+              return FALSE;
+            }
+          g_array_append_val (inputs, idx);
+        }
+      if (op != XC_OP_INPUT && inputs->len == 0)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: layer has no inbound node", name);
+          return FALSE;
+        }
+    }
+
+  node = xc_model_add_node (model, op, name, cls, (guint *) inputs->data, inputs->len, error);
+  if (node == NULL)
+    return FALSE;
+  if (op == XC_OP_INPUT)
+    return input_shape (cfg, node, error);
+  return configure_node (node, cls, cfg, error);
+}
+
+/**
+ * xc_keras_model_from_json:
+ * @json: a Keras model_config
+ * @name: the model's name (its file)
+ *
+ * Returns: (transfer full): a finished model with zeroed weights, or %NULL
+ */
+XcModel *
+xc_keras_model_from_json (const char *json, const char *name, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(XcModel) model = xc_model_new (name);
+  g_autoptr(GError) local = NULL;
+  JsonNode *root, *cfgn;
+  JsonObject *obj;
+  JsonArray *layers;
+  const char *cls;
+  gboolean sequential;
+
+  if (!json_parser_load_from_data (parser, json, -1, &local))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "model_config is not JSON: %s",
+                   local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    goto bad;
+  obj = json_node_get_object (root);
+  cls = str_member (obj, "class_name", "");
+  cfgn = json_object_get_member (obj, "config");
+  sequential = g_str_equal (cls, "Sequential");
+  if (!sequential && !g_str_equal (cls, "Model") && !g_str_equal (cls, "Functional"))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "model class '%s' is not supported (Model, Functional, Sequential)", cls);
+      return NULL;
+    }
+  if (cfgn == NULL)
+    goto bad;
+  if (JSON_NODE_HOLDS_ARRAY (cfgn))
+    layers = json_node_get_array (cfgn);  /* Keras 2.0's Sequential */
+  else if (JSON_NODE_HOLDS_OBJECT (cfgn) &&
+           json_object_has_member (json_node_get_object (cfgn), "layers") &&
+           JSON_NODE_HOLDS_ARRAY (json_object_get_member (json_node_get_object (cfgn), "layers")))
+    layers = json_object_get_array_member (json_node_get_object (cfgn), "layers");
+  else
+    goto bad;
+  if (json_array_get_length (layers) == 0)
+    goto bad;
+
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    {
+      JsonNode *l = json_array_get_element (layers, i);
+      if (!JSON_NODE_HOLDS_OBJECT (l))
+        goto bad;
+      if (!add_layer (model, json_node_get_object (l), sequential, error))
+        return NULL;
+    }
+
+  if (!xc_model_finish (model, error))
+    return NULL;
+
+  /* a functional model's declared output, when it is not the last layer */
+  if (!sequential)
+    {
+      JsonObject *c = json_node_get_object (cfgn);
+      JsonNode *outs = json_object_get_member (c, "output_layers");
+      if (outs && JSON_NODE_HOLDS_ARRAY (outs))
+        {
+          JsonArray *oa = json_node_get_array (outs);
+          guint idx;
+          if (json_array_get_length (oa) > 1 &&
+              JSON_NODE_HOLDS_ARRAY (json_array_get_element (oa, 0)))
+            {
+              g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                           "models with %u outputs are not supported", json_array_get_length (oa));
+              return NULL;
+            }
+          if (JSON_NODE_HOLDS_ARRAY (json_array_get_element (oa, 0)))
+            oa = json_array_get_array_element (oa, 0);
+          if (json_array_get_length (oa) >= 1 &&
+              json_node_get_value_type (json_array_get_element (oa, 0)) == G_TYPE_STRING &&
+              xc_model_lookup (model, json_array_get_string_element (oa, 0), &idx, NULL))
+            model->output = idx;
+        }
+    }
+  return g_steal_pointer (&model);
+
+bad:
+  g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "model_config is not a Keras model config");
+  return NULL;
+}

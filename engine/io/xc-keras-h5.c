@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The HDF5 side of Keras files. A weights group (the root of a weights-only
+ * file, or "model_weights" in a full model) lists its layers in the
+ * attribute layer_names; each layer's group lists its datasets, relative to
+ * itself, in weight_names ("conv2d_7_1/kernel:0"). Weights are matched to
+ * nodes by layer name, then unnamed leftovers by order and shape; every
+ * shape is checked. libhdf5 as Debian builds it is not thread-safe, so all
+ * calls hold one lock.
+ */
+#define G_LOG_DOMAIN "xc-keras"
+
+#include <string.h>
+#include <hdf5.h>
+
+#include "xc-error.h"
+#include "xc-keras.h"
+
+static GMutex h5_lock;
+
+/* Reads a string or string-array attribute, fixed or variable length.
+ * An empty numeric array (how Keras writes "no weights") gives an empty list. */
+static GStrv
+read_strings_attr (hid_t obj, const char *name, GError **error)
+{
+  hid_t attr = -1, type = -1, space = -1, mtype = -1;
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  hssize_t n;
+  GStrv result = NULL;
+
+  attr = H5Aopen (obj, name, H5P_DEFAULT);
+  if (attr < 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "attribute '%s' is missing", name);
+      return NULL;
+    }
+  type = H5Aget_type (attr);
+  space = H5Aget_space (attr);
+  n = H5Sget_simple_extent_npoints (space);
+  if (n < 0 || n > 1000000)
+    goto bad;
+  if (H5Tget_class (type) != H5T_STRING)
+    {
+      if (n == 0)
+        result = g_strv_builder_end (b);
+      else
+        goto bad;
+    }
+  else if (H5Tis_variable_str (type) > 0)
+    {
+      g_autofree char **vals = g_new0 (char *, n + 1);
+      mtype = H5Tcopy (H5T_C_S1);
+      H5Tset_size (mtype, H5T_VARIABLE);
+      if (H5Aread (attr, mtype, vals) < 0)
+        goto bad;
+      for (hssize_t i = 0; i < n; i++)
+        g_strv_builder_add (b, vals[i] ? vals[i] : "");
+      H5Dvlen_reclaim (mtype, space, H5P_DEFAULT, vals);
+      result = g_strv_builder_end (b);
+    }
+  else
+    {
+      size_t sz = H5Tget_size (type);
+      g_autofree char *buf = NULL;
+      if (sz == 0 || sz > (1 << 24) || (size_t) n * sz > (1 << 28))
+        goto bad;
+      buf = g_malloc0 (n * sz + 1);
+      mtype = H5Tcopy (H5T_C_S1);
+      H5Tset_size (mtype, sz);
+      H5Tset_strpad (mtype, H5T_STR_NULLPAD);  /* NULLTERM would drop the last byte */
+      if (H5Aread (attr, mtype, buf) < 0)
+        goto bad;
+      for (hssize_t i = 0; i < n; i++)
+        {
+          g_autofree char *s = g_strndup (buf + i * sz, sz);
+          g_strv_builder_add (b, s);
+        }
+      result = g_strv_builder_end (b);
+    }
+  goto out;
+
+bad:
+  g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "attribute '%s' is not a list of strings", name);
+out:
+  if (mtype >= 0) H5Tclose (mtype);
+  H5Sclose (space);
+  H5Tclose (type);
+  H5Aclose (attr);
+  return result;
+}
+
+static char *
+read_string_attr (hid_t obj, const char *name, GError **error)
+{
+  g_auto(GStrv) v = read_strings_attr (obj, name, error);
+
+  if (v == NULL)
+    return NULL;
+  if (g_strv_length (v) != 1)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "attribute '%s' is not one string", name);
+      return NULL;
+    }
+  return g_strdup (v[0]);
+}
+
+/* "block1_conv1/kernel:0" -> "kernel" */
+static char *
+weight_basename (const char *wname)
+{
+  const char *slash = strrchr (wname, '/');
+  const char *base = slash ? slash + 1 : wname;
+  const char *colon = strrchr (base, ':');
+
+  return g_strndup (base, colon ? (size_t) (colon - base) : strlen (base));
+}
+
+typedef struct {
+  char  *layer;
+  GStrv  weights;      /* dataset paths relative to the layer group */
+  int    node;         /* matched node, or -1 */
+} FileLayer;
+
+static void
+file_layer_clear (gpointer p)
+{
+  FileLayer *fl = p;
+  g_free (fl->layer);
+  g_strfreev (fl->weights);
+}
+
+static char *
+shape_string (const hsize_t *dims, int nd)
+{
+  GString *s = g_string_new ("(");
+  for (int i = 0; i < nd; i++)
+    g_string_append_printf (s, "%s%llu", i ? ", " : "", (unsigned long long) dims[i]);
+  g_string_append (s, nd == 1 ? ",)" : ")");
+  return g_string_free (s, FALSE);
+}
+
+static char *
+param_shape_string (const XcParam *p)
+{
+  hsize_t d[4];
+  for (int i = 0; i < p->ndims; i++)
+    d[i] = p->dims[i];
+  return shape_string (d, p->ndims);
+}
+
+/* Do the file layer's datasets have the node's parameter shapes? */
+static gboolean
+shapes_match (hid_t group, const FileLayer *fl, const XcNode *node)
+{
+  guint n = g_strv_length (fl->weights);
+  gboolean ok = n == node->n_params;
+
+  for (guint i = 0; ok && i < n; i++)
+    {
+      hid_t ds = H5Dopen2 (group, fl->weights[i], H5P_DEFAULT);
+      hid_t sp;
+      hsize_t dims[8];
+      int nd;
+      if (ds < 0)
+        return FALSE;
+      sp = H5Dget_space (ds);
+      nd = H5Sget_simple_extent_ndims (sp);
+      ok = nd == node->params[i].ndims && nd <= 8;
+      if (ok)
+        {
+          H5Sget_simple_extent_dims (sp, dims, NULL);
+          for (int d = 0; d < nd; d++)
+            ok &= dims[d] == (hsize_t) node->params[i].dims[d];
+        }
+      H5Sclose (sp);
+      H5Dclose (ds);
+    }
+  return ok;
+}
+
+static gboolean
+read_layer (hid_t lg, const FileLayer *fl, XcNode *node, GError **error)
+{
+  guint n = g_strv_length (fl->weights);
+
+  if (n != node->n_params)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS,
+                   "%s: %u weights in the file, the layer has %u", node->name, n, node->n_params);
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *base = weight_basename (fl->weights[i]);
+      XcParam *p = NULL;
+      hid_t ds, sp, ty;
+      hsize_t dims[8];
+      int nd;
+      herr_t rc;
+
+      /* by name when the name is one of ours, else by position */
+      for (guint k = 0; k < node->n_params; k++)
+        if (g_str_equal (node->params[k].name, base))
+          p = &node->params[k];
+      if (p == NULL)
+        p = &node->params[i];
+
+      ds = H5Dopen2 (lg, fl->weights[i], H5P_DEFAULT);
+      if (ds < 0)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS, "%s: dataset '%s' is missing",
+                       node->name, fl->weights[i]);
+          return FALSE;
+        }
+      sp = H5Dget_space (ds);
+      ty = H5Dget_type (ds);
+      nd = H5Sget_simple_extent_ndims (sp);
+      if (nd >= 0 && nd <= 8)
+        H5Sget_simple_extent_dims (sp, dims, NULL);
+      if (H5Tget_class (ty) != H5T_FLOAT)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                       "%s: weight '%s' is not floating point", node->name, fl->weights[i]);
+          rc = -1;
+        }
+      else
+        {
+          gboolean ok = nd == p->ndims;
+          for (int d = 0; ok && d < nd; d++)
+            ok = dims[d] == (hsize_t) p->dims[d];
+          if (!ok)
+            {
+              g_autofree char *got = nd >= 0 && nd <= 8 ? shape_string (dims, nd) : g_strdup ("?");
+              g_autofree char *want = param_shape_string (p);
+              g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS,
+                           "%s: weight '%s' has shape %s, the layer expects %s %s",
+                           node->name, fl->weights[i], got, p->name, want);
+              rc = -1;
+            }
+          else
+            {
+              rc = H5Dread (ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->data);
+              if (rc < 0)
+                g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
+                             "%s: cannot read weight '%s' (truncated or corrupt file)",
+                             node->name, fl->weights[i]);
+            }
+        }
+      H5Tclose (ty);
+      H5Sclose (sp);
+      H5Dclose (ds);
+      if (rc < 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+load_weights_group (XcModel *model, hid_t group, GError **error)
+{
+  g_auto(GStrv) names = NULL;
+  g_autoptr(GArray) layers = g_array_new (FALSE, TRUE, sizeof (FileLayer));
+  g_autofree gboolean *used = g_new0 (gboolean, xc_model_n_nodes (model));
+  guint next = 0;
+
+  g_array_set_clear_func (layers, file_layer_clear);
+  names = read_strings_attr (group, "layer_names", error);
+  if (names == NULL)
+    return FALSE;
+
+  for (guint i = 0; names[i]; i++)
+    {
+      FileLayer fl = { g_strdup (names[i]), NULL, -1 };
+      hid_t lg = H5Gopen2 (group, names[i], H5P_DEFAULT);
+      if (lg < 0)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS,
+                       "layer_names lists '%s' but there is no such group", names[i]);
+          g_free (fl.layer);
+          return FALSE;
+        }
+      fl.weights = read_strings_attr (lg, "weight_names", error);
+      H5Gclose (lg);
+      if (fl.weights == NULL)
+        {
+          g_prefix_error (error, "%s: ", names[i]);
+          g_free (fl.layer);
+          return FALSE;
+        }
+      if (fl.weights[0] == NULL)
+        {
+          file_layer_clear (&fl);
+          continue;   /* a layer without weights */
+        }
+      g_array_append_val (layers, fl);
+    }
+
+  /* by name */
+  for (guint i = 0; i < layers->len; i++)
+    {
+      FileLayer *fl = &g_array_index (layers, FileLayer, i);
+      guint idx;
+      if (xc_model_lookup (model, fl->layer, &idx, NULL) &&
+          xc_model_node (model, idx)->n_params > 0 && !used[idx])
+        {
+          fl->node = idx;
+          used[idx] = TRUE;
+        }
+    }
+  /* leftovers by order: the next unmatched layer whose weights have these shapes */
+  for (guint i = 0; i < layers->len; i++)
+    {
+      FileLayer *fl = &g_array_index (layers, FileLayer, i);
+      hid_t lg;
+      if (fl->node >= 0)
+        continue;
+      lg = H5Gopen2 (group, fl->layer, H5P_DEFAULT);
+      for (guint k = next; k < xc_model_n_nodes (model); k++)
+        if (!used[k] && xc_model_node (model, k)->n_params > 0 &&
+            shapes_match (lg, fl, xc_model_node (model, k)))
+          {
+            fl->node = k;
+            used[k] = TRUE;
+            next = k + 1;
+            break;
+          }
+      H5Gclose (lg);
+      if (fl->node < 0)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS,
+                       "the file's layer '%s' (%u weights) matches no layer of the model by "
+                       "name or by shape", fl->layer, g_strv_length (fl->weights));
+          return FALSE;
+        }
+    }
+  for (guint k = 0; k < xc_model_n_nodes (model); k++)
+    if (!used[k] && xc_model_node (model, k)->n_params > 0)
+      {
+        g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS, "%s: no weights for this layer in the file",
+                     xc_model_node (model, k)->name);
+        return FALSE;
+      }
+
+  for (guint i = 0; i < layers->len; i++)
+    {
+      FileLayer *fl = &g_array_index (layers, FileLayer, i);
+      hid_t lg = H5Gopen2 (group, fl->layer, H5P_DEFAULT);
+      gboolean ok = read_layer (lg, fl, xc_model_node (model, fl->node), error);
+      H5Gclose (lg);
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static hid_t
+open_file (const char *path, unsigned flags, GError **error)
+{
+  hid_t file;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: no such file", path);
+      return -1;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: is a directory, not a Keras file", path);
+      return -1;
+    }
+  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+  if (H5Fis_hdf5 (path) <= 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
+                   "%s: not an HDF5 file (empty, truncated or another format)", path);
+      return -1;
+    }
+  file = H5Fopen (path, flags, H5P_DEFAULT);
+  if (file < 0)
+    g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: HDF5 file cannot be opened (truncated "
+                 "or corrupt)", path);
+  return file;
+}
+
+/**
+ * xc_keras_load:
+ * @path: a full-model Keras HDF5 file
+ *
+ * Returns: (transfer full): the model with its weights, or %NULL with @error
+ *   naming the file, the layer and the rule
+ */
+XcModel *
+xc_keras_load (const char *path, GError **error)
+{
+  g_autoptr(XcModel) model = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *pre = NULL;
+  hid_t file, wg;
+  gboolean ok;
+
+  g_mutex_lock (&h5_lock);
+  file = open_file (path, H5F_ACC_RDONLY, error);
+  if (file < 0)
+    {
+      g_mutex_unlock (&h5_lock);
+      return NULL;
+    }
+  if (H5Aexists (file, "model_config") <= 0)
+    {
+      if (H5Aexists (file, "layer_names") > 0)
+        g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
+                     "%s: a weights-only file (no model_config); load it into the built-in "
+                     "Xception with --model builtin:xception --weights %s", path, path);
+      else
+        g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: not a Keras model file "
+                     "(no model_config attribute)", path);
+      goto fail;
+    }
+  config = read_string_attr (file, "model_config", error);
+  if (config == NULL)
+    goto fail_prefix;
+  model = xc_keras_model_from_json (config, path, error);
+  if (model == NULL)
+    goto fail_prefix;
+
+  if (H5Aexists (file, "xception_studio_preprocess") > 0)
+    {
+      pre = read_string_attr (file, "xception_studio_preprocess", NULL);
+      if (pre)
+        xc_preprocess_from_string (pre, &model->preprocess);
+    }
+
+  wg = H5Lexists (file, "model_weights", H5P_DEFAULT) > 0
+       ? H5Gopen2 (file, "model_weights", H5P_DEFAULT) : H5Gopen2 (file, "/", H5P_DEFAULT);
+  if (wg < 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "cannot open model_weights");
+      goto fail_prefix;
+    }
+  ok = load_weights_group (model, wg, error);
+  H5Gclose (wg);
+  if (!ok)
+    goto fail_prefix;
+  H5Fclose (file);
+  g_mutex_unlock (&h5_lock);
+  return g_steal_pointer (&model);
+
+fail_prefix:
+  g_prefix_error (error, "%s: ", path);
+fail:
+  H5Fclose (file);
+  g_mutex_unlock (&h5_lock);
+  return NULL;
+}
+
+/**
+ * xc_keras_load_weights:
+ * @model: a finished model, e.g. the built-in Xception
+ * @path: a weights-only file (root layer_names) or a full-model file
+ *
+ * Returns: %FALSE with @error on a missing, extra or wrong-shaped weight; the
+ *   model's weights are then unspecified
+ */
+gboolean
+xc_keras_load_weights (XcModel *model, const char *path, GError **error)
+{
+  hid_t file, wg;
+  gboolean ok;
+
+  g_mutex_lock (&h5_lock);
+  file = open_file (path, H5F_ACC_RDONLY, error);
+  if (file < 0)
+    {
+      g_mutex_unlock (&h5_lock);
+      return FALSE;
+    }
+  wg = H5Lexists (file, "model_weights", H5P_DEFAULT) > 0
+       ? H5Gopen2 (file, "model_weights", H5P_DEFAULT) : H5Gopen2 (file, "/", H5P_DEFAULT);
+  ok = wg >= 0 && load_weights_group (model, wg, error);
+  if (wg >= 0)
+    H5Gclose (wg);
+  else
+    g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "no weights group");
+  H5Fclose (file);
+  g_mutex_unlock (&h5_lock);
+  if (!ok)
+    g_prefix_error (error, "%s: ", path);
+  return ok;
+}
+
+static herr_t
+write_strings_attr (hid_t obj, const char *name, const char *const *strs, guint n)
+{
+  size_t width = 1;
+  g_autofree char *buf = NULL;
+  hid_t type, space, attr;
+  hsize_t dims[1] = { n };
+  herr_t rc;
+
+  if (n == 0)
+    {
+      /* Keras writes an empty float64 array */
+      space = H5Screate_simple (1, dims, NULL);
+      attr = H5Acreate2 (obj, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+      H5Sclose (space);
+      if (attr < 0)
+        return -1;
+      return H5Aclose (attr);
+    }
+  for (guint i = 0; i < n; i++)
+    width = MAX (width, strlen (strs[i]));
+  buf = g_malloc0 (width * n);
+  for (guint i = 0; i < n; i++)
+    memcpy (buf + i * width, strs[i], strlen (strs[i]));
+  type = H5Tcopy (H5T_C_S1);
+  H5Tset_size (type, width);
+  H5Tset_strpad (type, H5T_STR_NULLPAD);
+  space = H5Screate_simple (1, dims, NULL);
+  attr = H5Acreate2 (obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  rc = attr < 0 ? -1 : H5Awrite (attr, type, buf);
+  if (attr >= 0)
+    H5Aclose (attr);
+  H5Sclose (space);
+  H5Tclose (type);
+  return rc;
+}
+
+/**
+ * xc_keras_save_weights:
+ *
+ * Writes a weights-only file in the layout of Keras' save_weights (and of the
+ * official Xception weights): root attributes layer_names, backend and
+ * keras_version; per layer a group with weight_names and datasets
+ * LAYER/LAYER/NAME:0.
+ */
+gboolean
+xc_keras_save_weights (const XcModel *model, const char *path, GError **error)
+{
+  hid_t file;
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  herr_t rc = 0;
+
+  g_mutex_lock (&h5_lock);
+  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+  file = H5Fcreate (path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file < 0)
+    {
+      g_mutex_unlock (&h5_lock);
+      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot create the file", path);
+      return FALSE;
+    }
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    g_ptr_array_add (names, xc_model_node (model, i)->name);
+  rc |= write_strings_attr (file, "layer_names", (const char *const *) names->pdata, names->len);
+  rc |= write_strings_attr (file, "backend", (const char *[]) { "tensorflow" }, 1);
+  rc |= write_strings_attr (file, "keras_version", (const char *[]) { "2.1.2" }, 1);
+
+  for (guint i = 0; i < xc_model_n_nodes (model) && rc >= 0; i++)
+    {
+      const XcNode *node = xc_model_node (model, i);
+      g_autoptr(GPtrArray) wn = g_ptr_array_new_with_free_func (g_free);
+      hid_t lg = H5Gcreate2 (file, node->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      hid_t inner = -1;
+
+      if (lg < 0)
+        {
+          rc = -1;
+          break;
+        }
+      if (node->n_params > 0)
+        inner = H5Gcreate2 (lg, node->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      for (guint p = 0; p < node->n_params && rc >= 0; p++)
+        {
+          const XcParam *param = &node->params[p];
+          g_autofree char *ds_name = g_strdup_printf ("%s:0", param->name);
+          hsize_t dims[4];
+          hid_t sp, ds;
+          for (int d = 0; d < param->ndims; d++)
+            dims[d] = param->dims[d];
+          sp = H5Screate_simple (param->ndims, dims, NULL);
+          ds = H5Dcreate2 (inner, ds_name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
+                           H5P_DEFAULT);
+          rc = ds < 0 ? -1 : H5Dwrite (ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                       param->data);
+          if (ds >= 0)
+            H5Dclose (ds);
+          H5Sclose (sp);
+          g_ptr_array_add (wn, g_strdup_printf ("%s/%s", node->name, ds_name));
+        }
+      if (rc >= 0)
+        rc = write_strings_attr (lg, "weight_names", (const char *const *) wn->pdata, wn->len);
+      if (inner >= 0)
+        H5Gclose (inner);
+      H5Gclose (lg);
+    }
+  if (H5Fclose (file) < 0)
+    rc = -1;
+  g_mutex_unlock (&h5_lock);
+  if (rc < 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: writing the weights failed", path);
+      return FALSE;
+    }
+  return TRUE;
+}

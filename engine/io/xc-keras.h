@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Keras HDF5 files: full models (model_config JSON + model_weights) as
+ * Keras 2.x writes them, and weights-only files (root layer_names) such as
+ * the official xception_weights_tf_dim_ordering_tf_kernels.h5.
+ */
+#pragma once
+
+#include "xc-model.h"
+
+G_BEGIN_DECLS
+
+XcModel  *xc_keras_load          (const char    *path,
+                                  GError       **error);
+XcModel  *xc_keras_model_from_json (const char  *json,
+                                  const char    *name,
+                                  GError       **error);
+gboolean  xc_keras_load_weights  (XcModel       *model,
+                                  const char    *path,
+                                  GError       **error);
+gboolean  xc_keras_save_weights  (const XcModel *model,
+                                  const char    *path,
+                                  GError       **error);
+
+G_END_DECLS

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * DepthwiseConv2D and SeparableConv2D. The depthwise step is a direct loop
+ * with channels innermost (NHWC, so every tap is a contiguous vector of C);
+ * output channel c * DM + m reads input channel c, as Keras orders them. The
+ * separable convolution runs the depthwise step per image into scratch, then
+ * its 1x1 pointwise step as one sgemm.
+ */
+#define G_LOG_DOMAIN "xc-dwconv2d"
+
+#include <string.h>
+
+#include "xc-ops.h"
+
+/* x (H, W, C), k (KH, KW, C, DM), y (OH, OW, C*DM); one image */
+void
+xc_f32_dwconv2d_nhwc__ref (const float *x, int h, int w, int c,
+                           const float *k, int kh, int kw, int dm,
+                           int sh, int sw, int pt, int pl,
+                           float *y, int oh, int ow)
+{
+  int oc = c * dm;
+
+#pragma omp parallel for schedule(static)
+  for (int oy = 0; oy < oh; oy++)
+    for (int ox = 0; ox < ow; ox++)
+      {
+        float *dst = y + ((size_t) oy * ow + ox) * oc;
+        memset (dst, 0, sizeof (float) * oc);
+        for (int ky = 0; ky < kh; ky++)
+          {
+            int iy = oy * sh - pt + ky;
+            if (iy < 0 || iy >= h)
+              continue;
+            for (int kx = 0; kx < kw; kx++)
+              {
+                int ix = ox * sw - pl + kx;
+                const float *src, *kk;
+                if (ix < 0 || ix >= w)
+                  continue;
+                src = x + ((size_t) iy * w + ix) * c;
+                kk = k + ((size_t) ky * kw + kx) * oc;
+                if (dm == 1)
+                  for (int ci = 0; ci < c; ci++)
+                    dst[ci] += src[ci] * kk[ci];
+                else
+                  for (int ci = 0; ci < c; ci++)
+                    for (int m = 0; m < dm; m++)
+                      dst[ci * dm + m] += src[ci] * kk[ci * dm + m];
+              }
+          }
+      }
+}
+
+static void
+depthwise (const XcNode *node, const XcTensor *x, int n, float *dst, int oh, int ow)
+{
+  int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
+  int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
+  const float *xn = x->data + (size_t) n * x->h * x->w * x->c;
+
+  xc_f32_dwconv2d_nhwc__ref (xn, x->h, x->w, x->c, node->params[0].data, node->kh, node->kw,
+                             node->depth_multiplier, node->sh, node->sw, pt, pl, dst, oh, ow);
+}
+
+void
+xc_dwconv2d_forward (const XcOpArgs *args)
+{
+  const XcNode *node = args->node;
+  XcTensor *y = args->out;  /* (N, OH, OW, C*DM) */
+  size_t rows = (size_t) y->h * y->w;
+
+  for (int n = 0; n < y->n; n++)
+    depthwise (node, &args->in[0], n, y->data + n * rows * y->c, y->h, y->w);
+  if (node->use_bias)
+    xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, y->n * rows, y->c);
+  xc_f32_act_inplace (node->act, y->data, y->n * rows, y->c);
+}
+
+size_t
+xc_sepconv2d_scratch (const XcNode *node, const XcNode *in)
+{
+  return (size_t) node->h * node->w * in->c * node->depth_multiplier;
+}
+
+void
+xc_sepconv2d_forward (const XcOpArgs *args)
+{
+  const XcNode *node = args->node;
+  const XcTensor *x = &args->in[0];  /* (N, H, W, C) */
+  XcTensor *y = args->out;           /* (N, OH, OW, OC) */
+  int mid = x->c * node->depth_multiplier;
+  size_t rows = (size_t) y->h * y->w;
+
+  for (int n = 0; n < y->n; n++)
+    {
+      depthwise (node, x, n, args->scratch, y->h, y->w);           /* (OH, OW, C*DM) */
+      xc_f32_gemm (args->scratch, node->params[1].data, y->data + n * rows * y->c,
+                   (int) rows, y->c, mid, 0.0f);
+    }
+  if (node->use_bias)
+    xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, y->n * rows, y->c);
+  xc_f32_act_inplace (node->act, y->data, y->n * rows, y->c);
+}

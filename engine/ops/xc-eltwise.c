@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Element-wise layers: Activation/ReLU, Add, Rescaling, and the identities
+ * (Dropout at inference, Flatten: NHWC memory is already row-major (H, W, C)).
+ */
+#define G_LOG_DOMAIN "xc-eltwise"
+
+#include <string.h>
+
+#include "xc-ops.h"
+
+void
+xc_activation_forward (const XcOpArgs *args)
+{
+  const XcNode *node = args->node;
+  const float *x = args->in[0].data;
+  float *y = args->out->data;
+  size_t n = xc_tensor_size (args->out);
+
+  if (node->act == XC_ACT_RELU && (node->relu_max > 0.0f || node->relu_slope != 0.0f))
+    {
+      /* Keras ReLU layer with max_value and negative_slope */
+      float mx = node->relu_max > 0.0f ? node->relu_max : G_MAXFLOAT;
+      for (size_t i = 0; i < n; i++)
+        {
+          float v = x[i] >= 0.0f ? x[i] : x[i] * node->relu_slope;
+          y[i] = v < mx ? v : mx;
+        }
+      return;
+    }
+  if (y != x)
+    memcpy (y, x, n * sizeof (float));
+  xc_f32_act_inplace (node->act, y, n / args->out->c, args->out->c);
+}
+
+void
+xc_add_forward (const XcOpArgs *args)
+{
+  size_t n = xc_tensor_size (args->out);
+  float *y = args->out->data;
+  const float *a = args->in[0].data, *b = args->in[1].data;
+
+  for (size_t i = 0; i < n; i++)
+    y[i] = a[i] + b[i];
+  for (guint k = 2; k < args->n_in; k++)
+    {
+      const float *o = args->in[k].data;
+      for (size_t i = 0; i < n; i++)
+        y[i] += o[i];
+    }
+}
+
+void
+xc_rescaling_forward (const XcOpArgs *args)
+{
+  size_t n = xc_tensor_size (args->out);
+  const float *x = args->in[0].data;
+  float *y = args->out->data;
+
+  for (size_t i = 0; i < n; i++)
+    y[i] = x[i] * args->node->scale + args->node->offset;
+}
+
+void
+xc_copy_forward (const XcOpArgs *args)
+{
+  if (args->out->data != args->in[0].data)
+    memcpy (args->out->data, args->in[0].data, xc_tensor_size (args->out) * sizeof (float));
+}

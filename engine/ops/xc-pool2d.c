@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * MaxPooling2D and AveragePooling2D with TensorFlow's padding: padded
+ * positions never win a max and are not counted in an average.
+ */
+#define G_LOG_DOMAIN "xc-pool2d"
+
+#include <float.h>
+
+#include "xc-ops.h"
+
+void
+xc_pool2d_forward (const XcOpArgs *args)
+{
+  const XcNode *node = args->node;
+  const XcTensor *x = &args->in[0];   /* (N, H, W, C) */
+  XcTensor *y = args->out;            /* (N, OH, OW, C) */
+  int c = x->c;
+  int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
+  int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
+  gboolean is_max = node->op == XC_OP_MAXPOOL;
+
+  for (int n = 0; n < y->n; n++)
+#pragma omp parallel for schedule(static)
+    for (int oy = 0; oy < y->h; oy++)
+      for (int ox = 0; ox < y->w; ox++)
+        {
+          float *dst = y->data + (((size_t) n * y->h + oy) * y->w + ox) * c;
+          int y0 = MAX (oy * node->sh - pt, 0), y1 = MIN (oy * node->sh - pt + node->kh, x->h);
+          int x0 = MAX (ox * node->sw - pl, 0), x1 = MIN (ox * node->sw - pl + node->kw, x->w);
+          for (int i = 0; i < c; i++)
+            dst[i] = is_max ? -FLT_MAX : 0.0f;
+          for (int iy = y0; iy < y1; iy++)
+            for (int ix = x0; ix < x1; ix++)
+              {
+                const float *src = x->data + (((size_t) n * x->h + iy) * x->w + ix) * c;
+                if (is_max)
+                  for (int i = 0; i < c; i++)
+                    dst[i] = src[i] > dst[i] ? src[i] : dst[i];
+                else
+                  for (int i = 0; i < c; i++)
+                    dst[i] += src[i];
+              }
+          if (!is_max)
+            {
+              float inv = 1.0f / ((y1 - y0) * (x1 - x0));
+              for (int i = 0; i < c; i++)
+                dst[i] *= inv;
+            }
+        }
+}

@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * XcModel: building a graph node by node, then xc_model_finish() infers and
+ * checks every shape, derives each weight's shape, counts parameters and
+ * multiply-accumulates, and allocates the one weight slab. Importers and the
+ * built-in Xception fill the slab afterwards.
+ */
+#define G_LOG_DOMAIN "xc-model"
+
+#include <errno.h>
+#include <string.h>
+
+#include "xc-error.h"
+#include "xc-model.h"
+
+/* A tensor larger than this (elements, per image) is refused as absurd */
+#define XC_MAX_ELEMENTS ((guint64) 1 << 31)
+
+static void
+xc_node_free (gpointer data)
+{
+  XcNode *node = data;
+
+  g_free (node->name);
+  g_free (node->keras_class);
+  g_free (node->inputs);
+  g_free (node);
+}
+
+/**
+ * xc_model_new:
+ * @name: what the user called the model (a path or a spec)
+ *
+ * Returns: (transfer full): an empty model
+ */
+XcModel *
+xc_model_new (const char *name)
+{
+  XcModel *model = g_new0 (XcModel, 1);
+
+  model->name = g_strdup (name);
+  model->nodes = g_ptr_array_new_with_free_func (xc_node_free);
+  model->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  model->preprocess = XC_PREPROCESS_TF;
+  return model;
+}
+
+void
+xc_model_free (XcModel *model)
+{
+  if (model == NULL)
+    return;
+  g_free (model->name);
+  g_hash_table_unref (model->by_name);
+  g_ptr_array_unref (model->nodes);
+  g_clear_pointer (&model->labels, g_ptr_array_unref);
+  g_free (model->slab);
+  g_free (model);
+}
+
+/**
+ * xc_model_add_node:
+ * @inputs: (array length=n_inputs): indices of earlier nodes
+ *
+ * Appends a node with default attributes (3x3, stride 1, valid, no bias,
+ * linear, depth multiplier 1, epsilon 1e-3); the caller sets the rest.
+ *
+ * Returns: (transfer none): the node, or %NULL with @error set on a duplicate
+ *   name or a bad input index
+ */
+XcNode *
+xc_model_add_node (XcModel     *model,
+                   XcOp         op,
+                   const char  *name,
+                   const char  *keras_class,
+                   const guint *inputs,
+                   guint        n_inputs,
+                   GError     **error)
+{
+  XcNode *node;
+
+  g_return_val_if_fail (model != NULL && !model->finished, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  if (g_hash_table_contains (model->by_name, name))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: layer name used twice", name);
+      return NULL;
+    }
+  for (guint i = 0; i < n_inputs; i++)
+    if (inputs[i] >= model->nodes->len)
+      {
+        g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
+                     "%s: input %u refers to no earlier layer", name, i);
+        return NULL;
+      }
+
+  node = g_new0 (XcNode, 1);
+  node->name = g_strdup (name);
+  node->keras_class = g_strdup (keras_class ? keras_class : xc_op_name (op));
+  node->op = op;
+  node->inputs = g_memdup2 (inputs, sizeof (guint) * n_inputs);
+  node->n_inputs = n_inputs;
+  node->kh = node->kw = 3;
+  node->sh = node->sw = 1;
+  node->depth_multiplier = 1;
+  node->epsilon = 1e-3f;
+  node->bn_center = node->bn_scale = TRUE;
+  node->scale = 1.0f;
+  node->act = XC_ACT_LINEAR;
+
+  g_ptr_array_add (model->nodes, node);
+  g_hash_table_insert (model->by_name, node->name, GUINT_TO_POINTER (model->nodes->len));
+  return node;
+}
+
+XcNode *
+xc_model_node (const XcModel *model, guint index)
+{
+  g_return_val_if_fail (index < model->nodes->len, NULL);
+  return g_ptr_array_index (model->nodes, index);
+}
+
+guint
+xc_model_n_nodes (const XcModel *model)
+{
+  return model->nodes->len;
+}
+
+const XcNode *
+xc_model_input (const XcModel *model)
+{
+  return model->nodes->len ? g_ptr_array_index (model->nodes, 0) : NULL;
+}
+
+/**
+ * xc_model_lookup:
+ * @index: (out): the node's index
+ *
+ * Returns: %TRUE if a node is named @name; otherwise sets an error that
+ *   names the model and suggests similar layer names.
+ */
+gboolean
+xc_model_lookup (const XcModel *model,
+                 const char    *name,
+                 guint         *index,
+                 GError       **error)
+{
+  gpointer v = g_hash_table_lookup (model->by_name, name);
+  g_autoptr(GString) hint = NULL;
+  guint n_hint = 0;
+
+  if (v != NULL)
+    {
+      *index = GPOINTER_TO_UINT (v) - 1;
+      return TRUE;
+    }
+
+  hint = g_string_new (NULL);
+  for (guint i = 0; i < model->nodes->len && n_hint < 5; i++)
+    {
+      XcNode *node = g_ptr_array_index (model->nodes, i);
+      size_t n = MIN (strlen (name), 6);
+      if (n > 0 && strncmp (node->name, name, n) == 0)
+        {
+          g_string_append_printf (hint, "%s%s", n_hint ? ", " : "", node->name);
+          n_hint++;
+        }
+    }
+  g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+               "no layer named '%s' in %s (%u layers%s%s%s)", name, model->name,
+               model->nodes->len, n_hint ? "; similar: " : "", hint->str,
+               n_hint ? "" : "; 'xception-cli summary' lists them");
+  return FALSE;
+}
+
+int
+xc_same_out (int in, int stride)
+{
+  return (in + stride - 1) / stride;
+}
+
+int
+xc_valid_out (int in, int k, int stride)
+{
+  return in < k ? 0 : (in - k) / stride + 1;
+}
+
+/* TensorFlow's "same": pad_total = max((out - 1) * s + k - in, 0), the smaller
+ * half before. "valid" pads nothing. */
+int
+xc_pad_before (int in, int k, int stride, XcPadding padding)
+{
+  int out, total;
+
+  if (padding == XC_PAD_VALID)
+    return 0;
+  out = xc_same_out (in, stride);
+  total = MAX ((out - 1) * stride + k - in, 0);
+  return total / 2;
+}
+
+static void
+add_param (XcNode *node, const char *name, gboolean trainable, int ndims, int d0, int d1, int d2,
+           int d3)
+{
+  XcParam *p = &node->params[node->n_params++];
+  int dims[4] = { d0, d1, d2, d3 };
+
+  g_assert (node->n_params <= XC_MAX_PARAMS);
+  p->name = name;
+  p->ndims = ndims;
+  p->size = 1;
+  p->trainable = trainable;
+  for (int i = 0; i < ndims; i++)
+    {
+      p->dims[i] = dims[i];
+      p->size *= dims[i];
+    }
+}
+
+static gboolean
+spatial_out (XcNode *node, const XcNode *in, GError **error)
+{
+  if (in->flat)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
+                   "%s: %s needs a spatial (H, W, C) input, got a vector of %d from %s",
+                   node->name, node->keras_class, in->c, in->name);
+      return FALSE;
+    }
+  if (node->kh < 1 || node->kw < 1 || node->sh < 1 || node->sw < 1 || node->kh > 64 ||
+      node->kw > 64 || node->sh > 64 || node->sw > 64)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "%s: kernel %dx%d with strides %dx%d is out of range (1 to 64)",
+                   node->name, node->kh, node->kw, node->sh, node->sw);
+      return FALSE;
+    }
+  if (node->padding == XC_PAD_SAME)
+    {
+      node->h = xc_same_out (in->h, node->sh);
+      node->w = xc_same_out (in->w, node->sw);
+    }
+  else
+    {
+      node->h = xc_valid_out (in->h, node->kh, node->sh);
+      node->w = xc_valid_out (in->w, node->kw, node->sw);
+    }
+  if (node->h < 1 || node->w < 1)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
+                   "%s: a %dx%d 'valid' window does not fit the %dx%d input from %s",
+                   node->name, node->kh, node->kw, in->h, in->w, in->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+infer_node (XcModel *model, XcNode *node, GError **error)
+{
+  const XcNode *in = node->n_inputs ? g_ptr_array_index (model->nodes, node->inputs[0]) : NULL;
+  guint64 hw;
+
+  if (node->op != XC_OP_INPUT && in == NULL)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: layer has no input", node->name);
+      return FALSE;
+    }
+  if (node->op != XC_OP_ADD && node->n_inputs > 1)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "%s: %s with %u inputs is not supported (one expected)",
+                   node->name, node->keras_class, node->n_inputs);
+      return FALSE;
+    }
+  node->n_params = 0;
+
+  switch (node->op)
+    {
+    case XC_OP_INPUT:
+      if (node->h < 1 || node->w < 1 || node->c < 1)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                       "%s: input shape (%d, %d, %d) is not a fixed image shape",
+                       node->name, node->h, node->w, node->c);
+          return FALSE;
+        }
+      break;
+
+    case XC_OP_CONV2D:
+    case XC_OP_DWCONV2D:
+    case XC_OP_SEPCONV2D:
+      if (!spatial_out (node, in, error))
+        return FALSE;
+      if (node->depth_multiplier < 1 || node->depth_multiplier > 64 ||
+          (node->op != XC_OP_DWCONV2D && (node->filters < 1 || node->filters > 65536)))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                       "%s: filters %d / depth multiplier %d out of range",
+                       node->name, node->filters, node->depth_multiplier);
+          return FALSE;
+        }
+      hw = (guint64) node->h * node->w;
+      if (node->op == XC_OP_CONV2D)
+        {
+          node->c = node->filters;
+          add_param (node, "kernel", TRUE, 4, node->kh, node->kw, in->c, node->filters);
+          node->macs = hw * node->kh * node->kw * in->c * node->filters;
+          node->std_macs = node->macs;
+        }
+      else if (node->op == XC_OP_DWCONV2D)
+        {
+          node->c = in->c * node->depth_multiplier;
+          add_param (node, "depthwise_kernel", TRUE, 4, node->kh, node->kw, in->c,
+                     node->depth_multiplier);
+          node->macs = hw * node->kh * node->kw * node->c;
+          /* the standard convolution with the same kernel and channels */
+          node->std_macs = hw * node->kh * node->kw * in->c * node->c;
+        }
+      else
+        {
+          int mid = in->c * node->depth_multiplier;
+          node->c = node->filters;
+          add_param (node, "depthwise_kernel", TRUE, 4, node->kh, node->kw, in->c,
+                     node->depth_multiplier);
+          add_param (node, "pointwise_kernel", TRUE, 4, 1, 1, mid, node->filters);
+          node->macs = hw * ((guint64) node->kh * node->kw * mid + (guint64) mid * node->filters);
+          node->std_macs = hw * node->kh * node->kw * in->c * node->filters;
+        }
+      if (node->use_bias)
+        add_param (node, "bias", TRUE, 1, node->c, 0, 0, 0);
+      node->std_params = (guint64) node->kh * node->kw * in->c * node->c +
+                         (node->use_bias ? node->c : 0);
+      if (node->op == XC_OP_CONV2D)
+        node->std_params = 0; /* filled below from n_weights */
+      break;
+
+    case XC_OP_BATCHNORM:
+      node->h = in->h, node->w = in->w, node->c = in->c, node->flat = in->flat;
+      if (node->bn_scale)
+        add_param (node, "gamma", TRUE, 1, node->c, 0, 0, 0);
+      if (node->bn_center)
+        add_param (node, "beta", TRUE, 1, node->c, 0, 0, 0);
+      add_param (node, "moving_mean", FALSE, 1, node->c, 0, 0, 0);
+      add_param (node, "moving_variance", FALSE, 1, node->c, 0, 0, 0);
+      if (!(node->epsilon > 0.0f))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: epsilon %g must be positive",
+                       node->name, node->epsilon);
+          return FALSE;
+        }
+      break;
+
+    case XC_OP_ACTIVATION:
+    case XC_OP_DROPOUT:
+    case XC_OP_RESCALING:
+      node->h = in->h, node->w = in->w, node->c = in->c, node->flat = in->flat;
+      break;
+
+    case XC_OP_MAXPOOL:
+    case XC_OP_AVGPOOL:
+      if (!spatial_out (node, in, error))
+        return FALSE;
+      node->c = in->c;
+      break;
+
+    case XC_OP_ADD:
+      if (node->n_inputs < 2)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: Add needs two or more inputs",
+                       node->name);
+          return FALSE;
+        }
+      node->h = in->h, node->w = in->w, node->c = in->c, node->flat = in->flat;
+      for (guint i = 1; i < node->n_inputs; i++)
+        {
+          const XcNode *o = g_ptr_array_index (model->nodes, node->inputs[i]);
+          if (o->h != in->h || o->w != in->w || o->c != in->c || o->flat != in->flat)
+            {
+              g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
+                           "%s: Add inputs differ in shape: %s is (%d, %d, %d), %s is (%d, %d, %d)",
+                           node->name, in->name, in->h, in->w, in->c, o->name, o->h, o->w, o->c);
+              return FALSE;
+            }
+        }
+      break;
+
+    case XC_OP_GAP:
+    case XC_OP_GMP:
+      if (in->flat)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
+                       "%s: global pooling needs a spatial input, %s is a vector",
+                       node->name, in->name);
+          return FALSE;
+        }
+      node->h = node->w = 1, node->c = in->c, node->flat = TRUE;
+      break;
+
+    case XC_OP_FLATTEN:
+      node->h = node->w = 1, node->flat = TRUE;
+      node->c = in->h * in->w * in->c;
+      break;
+
+    case XC_OP_DENSE:
+      if (!in->flat)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                       "%s: Dense on a (%d, %d, %d) tensor is not supported; "
+                       "Flatten or pool first", node->name, in->h, in->w, in->c);
+          return FALSE;
+        }
+      if (node->filters < 1 || node->filters > (1 << 20))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: %d units is out of range",
+                       node->name, node->filters);
+          return FALSE;
+        }
+      node->h = node->w = 1, node->flat = TRUE, node->c = node->filters;
+      add_param (node, "kernel", TRUE, 2, in->c, node->filters, 0, 0);
+      if (node->use_bias)
+        add_param (node, "bias", TRUE, 1, node->c, 0, 0, 0);
+      node->macs = (guint64) in->c * node->filters;
+      node->std_macs = node->macs;
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  if ((guint64) node->h * node->w * node->c > XC_MAX_ELEMENTS)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
+                   "%s: output (%d, %d, %d) exceeds 2^31 elements per image",
+                   node->name, node->h, node->w, node->c);
+      return FALSE;
+    }
+
+  node->n_weights = node->n_trainable = 0;
+  for (guint i = 0; i < node->n_params; i++)
+    {
+      node->n_weights += node->params[i].size;
+      if (node->params[i].trainable)
+        node->n_trainable += node->params[i].size;
+    }
+  if (node->op != XC_OP_SEPCONV2D && node->op != XC_OP_DWCONV2D)
+    node->std_params = node->n_weights;
+  return TRUE;
+}
+
+/**
+ * xc_model_finish:
+ *
+ * Infers every node's shape in order, derives weight shapes and costs, and
+ * allocates the zero-filled weight slab. The last node is the output.
+ *
+ * Returns: %FALSE with @error naming the layer and the rule on failure
+ */
+gboolean
+xc_model_finish (XcModel *model, GError **error)
+{
+  size_t total = 0, off = 0;
+
+  g_return_val_if_fail (!model->finished, FALSE);
+
+  if (model->nodes->len == 0 || xc_model_node (model, 0)->op != XC_OP_INPUT)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "the model has no input layer first");
+      return FALSE;
+    }
+  for (guint i = 0; i < model->nodes->len; i++)
+    {
+      XcNode *node = xc_model_node (model, i);
+      if (i > 0 && node->op == XC_OP_INPUT)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                       "%s: models with more than one input are not supported", node->name);
+          return FALSE;
+        }
+      if (!infer_node (model, node, error))
+        return FALSE;
+      for (guint p = 0; p < node->n_params; p++)
+        total += node->params[p].size;
+    }
+  if (total > ((size_t) 1 << 32))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY, "%zu weights is more than we accept", total);
+      return FALSE;
+    }
+  model->slab = g_try_malloc0 (MAX (total, 1) * sizeof (float));
+  if (model->slab == NULL)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY, "cannot allocate %zu MB of weights",
+                   total * sizeof (float) >> 20);
+      return FALSE;
+    }
+  model->slab_size = total;
+  for (guint i = 0; i < model->nodes->len; i++)
+    {
+      XcNode *node = xc_model_node (model, i);
+      for (guint p = 0; p < node->n_params; p++)
+        {
+          node->params[p].data = model->slab + off;
+          off += node->params[p].size;
+        }
+    }
+  model->output = model->nodes->len - 1;
+  model->finished = TRUE;
+  return TRUE;
+}
+
+void
+xc_model_totals (const XcModel *model,
+                 guint64       *params,
+                 guint64       *trainable,
+                 guint64       *macs,
+                 guint64       *std_params,
+                 guint64       *std_macs)
+{
+  guint64 p = 0, t = 0, m = 0, sp = 0, sm = 0;
+
+  for (guint i = 0; i < model->nodes->len; i++)
+    {
+      const XcNode *node = g_ptr_array_index (model->nodes, i);
+      p += node->n_weights;
+      t += node->n_trainable;
+      m += node->macs;
+      sp += node->std_params;
+      sm += node->std_macs;
+    }
+  if (params) *params = p;
+  if (trainable) *trainable = t;
+  if (macs) *macs = m;
+  if (std_params) *std_params = sp;
+  if (std_macs) *std_macs = sm;
+}
+
+const char *
+xc_model_label (const XcModel *model, guint index)
+{
+  if (model->labels == NULL || index >= model->labels->len)
+    return NULL;
+  return g_ptr_array_index (model->labels, index);
+}
+
+static gboolean
+parse_class_index_json (const char *text, gsize len, GPtrArray *labels)
+{
+  /* Keras' imagenet_class_index.json: {"0": ["n01440764", "tench"], ...}.
+   * Parsed by hand (it is one flat shape) to keep json-glib out of this file. */
+  GHashTable *map = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  const char *p = text, *end = text + len;
+  guint max = 0;
+  gboolean ok = TRUE;
+
+  while (p < end)
+    {
+      const char *q;
+      char *e;
+      guint64 idx;
+      const char *s[2];
+      gsize sl[2];
+
+      q = memchr (p, '"', end - p);
+      if (q == NULL)
+        break;
+      idx = g_ascii_strtoull (q + 1, &e, 10);
+      if (e == q + 1 || *e != '"' || idx > 1000000)
+        {
+          ok = FALSE;
+          break;
+        }
+      p = e + 1;
+      for (int k = 0; k < 2 && ok; k++)
+        {
+          q = memchr (p, '"', end - p);
+          if (q == NULL) { ok = FALSE; break; }
+          s[k] = q + 1;
+          q = memchr (s[k], '"', end - s[k]);
+          if (q == NULL) { ok = FALSE; break; }
+          sl[k] = q - s[k];
+          p = q + 1;
+        }
+      if (!ok)
+        break;
+      g_hash_table_insert (map, GUINT_TO_POINTER (idx + 1), g_strndup (s[1], sl[1]));
+      max = MAX (max, idx + 1);
+    }
+  if (ok && max > 0 && g_hash_table_size (map) == max)
+    for (guint i = 0; i < max; i++)
+      g_ptr_array_add (labels, g_strdup (g_hash_table_lookup (map, GUINT_TO_POINTER (i + 1))));
+  else
+    ok = FALSE;
+  g_hash_table_unref (map);
+  return ok;
+}
+
+/**
+ * xc_model_set_labels_file:
+ * @path: one class name a line, or Keras' imagenet_class_index.json
+ *
+ * Reads class names and checks their number against the model's outputs.
+ */
+gboolean
+xc_model_set_labels_file (XcModel *model, const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  const XcNode *out = xc_model_node (model, model->output);
+
+  if (!g_file_get_contents (path, &text, &len, error))
+    return FALSE;
+  if (!g_utf8_validate (text, len, NULL))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: labels are not UTF-8 text", path);
+      return FALSE;
+    }
+  if (g_str_has_suffix (path, ".json"))
+    {
+      if (!parse_class_index_json (text, len, labels))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
+                       "%s: not a class index JSON ({\"0\": [\"id\", \"name\"], ...})", path);
+          return FALSE;
+        }
+    }
+  else
+    {
+      g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+      guint n = g_strv_length (lines);
+      /* a final newline leaves one empty string */
+      while (n > 0 && g_strstrip (lines[n - 1])[0] == '\0')
+        n--;
+      for (guint i = 0; i < n; i++)
+        g_ptr_array_add (labels, g_strdup (g_strstrip (lines[i])));
+    }
+  if (!out->flat || (guint) out->c != labels->len)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                   "%s: %u labels for a model with %d outputs", path, labels->len, out->c);
+      return FALSE;
+    }
+  g_clear_pointer (&model->labels, g_ptr_array_unref);
+  model->labels = g_steal_pointer (&labels);
+  return TRUE;
+}
+
+static const char *op_names[XC_N_OPS] = {
+  [XC_OP_INPUT] = "InputLayer",
+  [XC_OP_CONV2D] = "Conv2D",
+  [XC_OP_DWCONV2D] = "DepthwiseConv2D",
+  [XC_OP_SEPCONV2D] = "SeparableConv2D",
+  [XC_OP_BATCHNORM] = "BatchNormalization",
+  [XC_OP_ACTIVATION] = "Activation",
+  [XC_OP_MAXPOOL] = "MaxPooling2D",
+  [XC_OP_AVGPOOL] = "AveragePooling2D",
+  [XC_OP_ADD] = "Add",
+  [XC_OP_GAP] = "GlobalAveragePooling2D",
+  [XC_OP_GMP] = "GlobalMaxPooling2D",
+  [XC_OP_DENSE] = "Dense",
+  [XC_OP_FLATTEN] = "Flatten",
+  [XC_OP_DROPOUT] = "Dropout",
+  [XC_OP_RESCALING] = "Rescaling",
+};
+
+const char *
+xc_op_name (XcOp op)
+{
+  g_return_val_if_fail (op < XC_N_OPS, "?");
+  return op_names[op];
+}
+
+static const char *act_names[] = { "linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "swish" };
+
+const char *
+xc_act_name (XcAct act)
+{
+  g_return_val_if_fail (act < G_N_ELEMENTS (act_names), "?");
+  return act_names[act];
+}
+
+gboolean
+xc_act_from_string (const char *s, XcAct *act)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (act_names); i++)
+    if (g_strcmp0 (s, act_names[i]) == 0)
+      {
+        *act = i;
+        return TRUE;
+      }
+  if (g_strcmp0 (s, "silu") == 0)
+    {
+      *act = XC_ACT_SWISH;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static const char *pre_names[] = { "tf", "caffe", "torch", "unit" };
+
+const char *
+xc_preprocess_name (XcPreprocess p)
+{
+  g_return_val_if_fail (p < G_N_ELEMENTS (pre_names), "?");
+  return pre_names[p];
+}
+
+gboolean
+xc_preprocess_from_string (const char *s, XcPreprocess *p)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (pre_names); i++)
+    if (g_strcmp0 (s, pre_names[i]) == 0)
+      {
+        *p = i;
+        return TRUE;
+      }
+  return FALSE;
+}

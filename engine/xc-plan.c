@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Planning a forward pass: liveness of every activation over the topological
+ * order, a best-fit offset allocator over one arena (a buffer is handed out
+ * before the node's inputs die, since the node reads them while writing it),
+ * and the run loop that times each node.
+ */
+#define G_LOG_DOMAIN "xc-plan"
+
+#include "xc-error.h"
+#include "xc-plan.h"
+#include "ops/xc-ops.h"
+
+#define ALIGN_FLOATS 16   /* 64-byte alignment for every buffer */
+
+struct _XcPlan {
+  const XcModel *model;       /* borrowed; must outlive the plan */
+  int            batch;
+  float         *arena;       /* owned: activations, then scratch */
+  size_t         arena_size;  /* floats for activations */
+  size_t         scratch_size;
+  size_t         naive_size;  /* floats if nothing were reused */
+  size_t        *offset;      /* per node, floats into arena */
+  gboolean      *keep;        /* per node: output survives the run */
+  XcNodeRun     *runs;
+  gint64         total_us;
+};
+
+typedef struct {
+  size_t off, size;
+} Block;
+
+static size_t
+align_up (size_t n)
+{
+  return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+static size_t
+alloc_block (GArray *free_list, size_t *end, size_t size)
+{
+  guint best = G_MAXUINT;
+  size_t off;
+
+  for (guint i = 0; i < free_list->len; i++)
+    {
+      Block *b = &g_array_index (free_list, Block, i);
+      if (b->size >= size && (best == G_MAXUINT ||
+                              b->size < g_array_index (free_list, Block, best).size))
+        best = i;
+    }
+  if (best != G_MAXUINT)
+    {
+      Block *b = &g_array_index (free_list, Block, best);
+      off = b->off;
+      b->off += size;
+      b->size -= size;
+      if (b->size == 0)
+        g_array_remove_index (free_list, best);
+      return off;
+    }
+  /* grow the arena, reusing a free block that ends at its end */
+  for (guint i = 0; i < free_list->len; i++)
+    {
+      Block *b = &g_array_index (free_list, Block, i);
+      if (b->off + b->size == *end)
+        {
+          off = b->off;
+          *end = off + size;
+          g_array_remove_index (free_list, i);
+          return off;
+        }
+    }
+  off = *end;
+  *end += size;
+  return off;
+}
+
+static void
+free_block (GArray *free_list, size_t off, size_t size)
+{
+  Block nb = { off, size };
+  guint i;
+
+  for (i = 0; i < free_list->len; i++)
+    if (g_array_index (free_list, Block, i).off > off)
+      break;
+  g_array_insert_val (free_list, i, nb);
+  /* merge with the next, then the previous */
+  if (i + 1 < free_list->len)
+    {
+      Block *b = &g_array_index (free_list, Block, i), *n = b + 1;
+      if (b->off + b->size == n->off)
+        {
+          b->size += n->size;
+          g_array_remove_index (free_list, i + 1);
+        }
+    }
+  if (i > 0)
+    {
+      Block *p = &g_array_index (free_list, Block, i - 1), *b = p + 1;
+      if (p->off + p->size == b->off)
+        {
+          p->size += b->size;
+          g_array_remove_index (free_list, i);
+        }
+    }
+}
+
+static size_t
+node_floats (const XcNode *node, int batch)
+{
+  return align_up ((size_t) batch * node->h * node->w * node->c);
+}
+
+/**
+ * xc_plan_new:
+ * @model: a finished model; it must outlive the plan
+ * @batch: images per run, 1 to 4096
+ * @keep: (nullable) (array): per node, whether its output must be readable
+ *   after the run; %NULL keeps only the model's output
+ *
+ * Returns: (transfer full): the plan, or %NULL with @error set when the
+ *   arena cannot be allocated
+ */
+XcPlan *
+xc_plan_new (const XcModel  *model,
+             int             batch,
+             const gboolean *keep,
+             GError        **error)
+{
+  g_autoptr(XcPlan) plan = NULL;
+  g_autoptr(GArray) free_list = g_array_new (FALSE, FALSE, sizeof (Block));
+  guint n = model->nodes->len;
+  g_autofree guint *last_use = g_new0 (guint, n);
+  size_t end = 0;
+
+  g_return_val_if_fail (model->finished, NULL);
+
+  if (batch < 1 || batch > 4096)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "batch size %d is out of range (1 to 4096)",
+                   batch);
+      return NULL;
+    }
+
+  plan = g_new0 (XcPlan, 1);
+  plan->model = model;
+  plan->batch = batch;
+  plan->offset = g_new0 (size_t, n);
+  plan->keep = g_new0 (gboolean, n);
+  plan->runs = g_new0 (XcNodeRun, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const XcNode *node = xc_model_node (model, i);
+      plan->keep[i] = (keep != NULL && keep[i]) || i == model->output || i == 0;
+      last_use[i] = i;
+      for (guint k = 0; k < node->n_inputs; k++)
+        last_use[node->inputs[k]] = MAX (last_use[node->inputs[k]], i);
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      const XcNode *node = xc_model_node (model, i);
+      const XcNode *in = node->n_inputs ? xc_model_node (model, node->inputs[0]) : NULL;
+      size_t size = node_floats (node, batch);
+
+      plan->naive_size += size;
+      plan->offset[i] = alloc_block (free_list, &end, size);
+      plan->scratch_size = MAX (plan->scratch_size, align_up (xc_op_scratch (node, in, batch)));
+      for (guint k = 0; k < node->n_inputs; k++)
+        {
+          guint src = node->inputs[k];
+          gboolean seen = FALSE;
+          for (guint j = 0; j < k; j++)
+            seen |= node->inputs[j] == src;
+          if (last_use[src] == i && !plan->keep[src] && !seen)
+            free_block (free_list, plan->offset[src], node_floats (xc_model_node (model, src),
+                                                                  batch));
+        }
+      if (last_use[i] == i && !plan->keep[i])
+        free_block (free_list, plan->offset[i], size);
+    }
+  plan->arena_size = end;
+  plan->arena = g_try_malloc ((end + plan->scratch_size + ALIGN_FLOATS) * sizeof (float));
+  if (plan->arena == NULL)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY,
+                   "cannot allocate %zu MB of activations for %s at batch %d",
+                   (end + plan->scratch_size) * sizeof (float) >> 20, model->name, batch);
+      return NULL;
+    }
+  return g_steal_pointer (&plan);
+}
+
+void
+xc_plan_free (XcPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_free (plan->arena);
+  g_free (plan->offset);
+  g_free (plan->keep);
+  g_free (plan->runs);
+  g_free (plan);
+}
+
+static XcTensor
+node_tensor (XcPlan *plan, guint i)
+{
+  const XcNode *node = xc_model_node (plan->model, i);
+
+  return (XcTensor) { plan->arena + plan->offset[i], plan->batch, node->h, node->w, node->c };
+}
+
+/**
+ * xc_plan_input:
+ *
+ * Returns: the input tensor (N, H, W, C) to fill before xc_plan_run()
+ */
+XcTensor
+xc_plan_input (XcPlan *plan)
+{
+  return node_tensor (plan, 0);
+}
+
+/**
+ * xc_plan_run:
+ * @stats: also compute each node's activation statistics (one more pass over
+ *   every output)
+ * @progress: (nullable) (scope call): called before each node; FALSE cancels
+ *
+ * Returns: %FALSE only when @progress cancelled the run (XC_ERROR_CANCELLED)
+ */
+gboolean
+xc_plan_run (XcPlan         *plan,
+             gboolean        stats,
+             XcProgressFunc  progress,
+             gpointer        data,
+             GError        **error)
+{
+  const XcModel *model = plan->model;
+  guint n = model->nodes->len;
+  gint64 t_start = g_get_monotonic_time ();
+
+  for (guint i = 0; i < n; i++)
+    {
+      const XcNode *node = xc_model_node (model, i);
+      XcTensor in[8], *ins = in, out;
+      g_autofree XcTensor *heap = NULL;
+      gint64 t0;
+
+      if (progress != NULL && !progress (i, n, data))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_CANCELLED, "cancelled at %s", node->name);
+          return FALSE;
+        }
+      if (node->n_inputs > G_N_ELEMENTS (in))
+        ins = heap = g_new (XcTensor, node->n_inputs);
+      for (guint k = 0; k < node->n_inputs; k++)
+        ins[k] = node_tensor (plan, node->inputs[k]);
+      out = node_tensor (plan, i);
+
+      t0 = g_get_monotonic_time ();
+      xc_op_forward (&(XcOpArgs) { node, ins, node->n_inputs, &out,
+                                   plan->arena + plan->arena_size });
+      plan->runs[i].time_us = g_get_monotonic_time () - t0;
+      if (stats)
+        xc_tensor_stats (&out, &plan->runs[i].stats);
+    }
+  plan->total_us = g_get_monotonic_time () - t_start;
+  return TRUE;
+}
+
+/**
+ * xc_plan_output:
+ * @out: (out): the node's output (N, H, W, C); vectors are (N, 1, 1, C)
+ *
+ * Returns: %FALSE if the plan did not keep that node's output
+ */
+gboolean
+xc_plan_output (XcPlan *plan, guint node, XcTensor *out)
+{
+  g_return_val_if_fail (node < plan->model->nodes->len, FALSE);
+  if (!plan->keep[node])
+    return FALSE;
+  *out = node_tensor (plan, node);
+  return TRUE;
+}
+
+const XcNodeRun *
+xc_plan_node_run (XcPlan *plan, guint node)
+{
+  g_return_val_if_fail (node < plan->model->nodes->len, NULL);
+  return &plan->runs[node];
+}
+
+/* Bytes of the arena: activations plus scratch */
+size_t
+xc_plan_arena_bytes (XcPlan *plan)
+{
+  return (plan->arena_size + plan->scratch_size) * sizeof (float);
+}
+
+/* Bytes the activations would take with no reuse */
+size_t
+xc_plan_naive_bytes (XcPlan *plan)
+{
+  return plan->naive_size * sizeof (float);
+}
+
+gint64
+xc_plan_total_us (XcPlan *plan)
+{
+  return plan->total_us;
+}

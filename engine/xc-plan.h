@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * XcPlan: one forward pass of an XcModel at a batch size, planned ahead. All
+ * activations live in one arena whose buffers are reused once a node's last
+ * reader has run (unless the caller asked to keep that node's output), plus
+ * one scratch region sized to the largest op. Create (validate, size,
+ * allocate) can fail; run cannot, except by being cancelled.
+ */
+#pragma once
+
+#include "xc-model.h"
+#include "xc-tensor.h"
+
+G_BEGIN_DECLS
+
+typedef struct _XcPlan XcPlan;
+
+/* Called between nodes; return FALSE to cancel the run */
+typedef gboolean (*XcProgressFunc) (guint node, guint n_nodes, gpointer data);
+
+typedef struct {
+  gint64   time_us;      /* wall time of this node's forward, microseconds */
+  XcStats  stats;        /* valid when the run asked for statistics */
+} XcNodeRun;
+
+XcPlan          *xc_plan_new          (const XcModel  *model,
+                                       int             batch,
+                                       const gboolean *keep,
+                                       GError        **error);
+void             xc_plan_free         (XcPlan         *plan);
+XcTensor         xc_plan_input        (XcPlan         *plan);
+gboolean         xc_plan_run          (XcPlan         *plan,
+                                       gboolean        stats,
+                                       XcProgressFunc  progress,
+                                       gpointer        data,
+                                       GError        **error);
+gboolean         xc_plan_output       (XcPlan         *plan,
+                                       guint           node,
+                                       XcTensor       *out);
+const XcNodeRun *xc_plan_node_run     (XcPlan         *plan,
+                                       guint           node);
+size_t           xc_plan_arena_bytes  (XcPlan         *plan);
+size_t           xc_plan_naive_bytes  (XcPlan         *plan);
+gint64           xc_plan_total_us     (XcPlan         *plan);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XcPlan, xc_plan_free)
+
+G_END_DECLS

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Resolving a model spec to a loaded XcModel, with its labels sidecar.
+ */
+#define G_LOG_DOMAIN "xc-spec"
+
+#include <string.h>
+
+#include "xc-error.h"
+#include "xc-spec.h"
+#include "xc-xception.h"
+#include "io/xc-keras.h"
+
+static gboolean
+parse_int (const char *key, const char *v, int lo, int hi, int *out, GError **error)
+{
+  char *end;
+  gint64 n = g_ascii_strtoll (v, &end, 10);
+
+  if (end == v || *end != '\0' || n < lo || n > hi)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                   "builtin:xception: %s=%s is not a whole number from %d to %d", key, v, lo, hi);
+      return FALSE;
+    }
+  *out = (int) n;
+  return TRUE;
+}
+
+static XcModel *
+load_builtin (const char *spec, const char *opts_str, GError **error)
+{
+  XcXceptionOptions opts;
+  g_auto(GStrv) opts_v = NULL;
+  int seed = XC_XCEPTION_DEFAULT_SEED & 0x7fffffff, top = 1;
+  XcModel *model;
+
+  xc_xception_options_init (&opts);
+  opts_v = g_strsplit (opts_str ? opts_str : "", ",", -1);
+  for (guint i = 0; opts_v[i]; i++)
+    {
+      char *eq = strchr (opts_v[i], '=');
+      const char *k = opts_v[i], *v;
+      if (opts_v[i][0] == '\0')
+        continue;
+      if (eq == NULL)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                       "builtin:xception: option '%s' is not KEY=VALUE", opts_v[i]);
+          return NULL;
+        }
+      *eq = '\0';
+      v = eq + 1;
+      if (g_str_equal (k, "size"))
+        {
+          if (!parse_int (k, v, 71, 2048, &opts.size, error))
+            return NULL;
+        }
+      else if (g_str_equal (k, "channels"))
+        {
+          if (!parse_int (k, v, 1, 4, &opts.channels, error))
+            return NULL;
+        }
+      else if (g_str_equal (k, "classes"))
+        {
+          if (!parse_int (k, v, 1, 100000, &opts.classes, error))
+            return NULL;
+        }
+      else if (g_str_equal (k, "top"))
+        {
+          if (!parse_int (k, v, 0, 1, &top, error))
+            return NULL;
+          opts.include_top = top;
+        }
+      else if (g_str_equal (k, "seed"))
+        {
+          if (!parse_int (k, v, 0, G_MAXINT, &seed, error))
+            return NULL;
+        }
+      else if (g_str_equal (k, "width"))
+        {
+          char *end;
+          const char *slash = strchr (v, '/');
+          double w = g_ascii_strtod (v, &end);
+          if (slash && end == slash)
+            w /= g_ascii_strtod (slash + 1, &end);
+          if (end == v || *end != '\0' || !(w >= 1.0 / 64 && w <= 4.0))
+            {
+              g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                           "builtin:xception: width=%s is not a number from 1/64 to 4", v);
+              return NULL;
+            }
+          opts.width = w;
+        }
+      else if (g_str_equal (k, "variant"))
+        {
+          if (g_str_equal (v, "standard"))
+            opts.standard = TRUE;
+          else if (g_str_equal (v, "separable"))
+            opts.standard = FALSE;
+          else
+            {
+              g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                           "builtin:xception: variant=%s (separable or standard)", v);
+              return NULL;
+            }
+        }
+      else
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                       "builtin:xception: unknown option '%s' (size, channels, classes, width, "
+                       "variant, top, seed)", k);
+          return NULL;
+        }
+    }
+  model = xc_xception_new (&opts, spec, error);
+  if (model)
+    xc_model_init_seeded (model, (guint64) seed);
+  return model;
+}
+
+/* MODEL.labels beside the file, else a .labels file there whose name is one
+ * of the model file name's '_'-separated words (fer2013.labels for
+ * fer2013_mini_XCEPTION.102-0.66.hdf5) with the right number of lines. */
+gboolean
+xc_model_find_labels (XcModel *model, const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  char *dot = strrchr (base, '.');
+  g_autofree char *exact = NULL;
+  g_autoptr(GDir) d = NULL;
+  const char *entry;
+
+  if (dot)
+    *dot = '\0';
+  exact = g_strdup_printf ("%s/%s.labels", dir, base);
+  if (g_file_test (exact, G_FILE_TEST_IS_REGULAR) && xc_model_set_labels_file (model, exact, NULL))
+    return TRUE;
+  d = g_dir_open (dir, 0, NULL);
+  while (d && (entry = g_dir_read_name (d)))
+    {
+      g_autofree char *stem = NULL;
+      g_auto(GStrv) words = NULL;
+      if (!g_str_has_suffix (entry, ".labels"))
+        continue;
+      stem = g_strndup (entry, strlen (entry) - strlen (".labels"));
+      words = g_strsplit (base, "_", -1);
+      for (guint i = 0; words[i]; i++)
+        if (g_str_equal (words[i], stem))
+          {
+            g_autofree char *full = g_build_filename (dir, entry, NULL);
+            if (xc_model_set_labels_file (model, full, NULL))
+              return TRUE;
+          }
+    }
+  return FALSE;
+}
+
+/**
+ * xc_model_load_spec:
+ * @spec: a file path or builtin:xception[:options]
+ *
+ * Returns: (transfer full): the loaded model, or %NULL with @error
+ */
+XcModel *
+xc_model_load_spec (const char *spec, GError **error)
+{
+  XcModel *model;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+
+  if (g_str_has_prefix (spec, "builtin:"))
+    {
+      const char *rest = spec + strlen ("builtin:");
+      const char *colon = strchr (rest, ':');
+      g_autofree char *arch = colon ? g_strndup (rest, colon - rest) : g_strdup (rest);
+      if (!g_str_equal (arch, "xception"))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                       "%s: unknown built-in model '%s' (builtin:xception)", spec, arch);
+          return NULL;
+        }
+      return load_builtin (spec, colon ? colon + 1 : NULL, error);
+    }
+  if (g_str_has_prefix (spec, "embedded:"))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                   "%s: no embedded model of that name (none are built into this version)", spec);
+      return NULL;
+    }
+  model = xc_keras_load (spec, error);
+  if (model)
+    xc_model_find_labels (model, spec);
+  return model;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The only header app/ and ui/ include: the whole engine API.
+ */
+#pragma once
+
+#include "xc-error.h"
+#include "xc-tensor.h"
+#include "xc-model.h"
+#include "xc-plan.h"
+#include "xc-xception.h"
+#include "xc-spec.h"
+#include "io/xc-image.h"
+#include "io/xc-keras.h"
+#include "io/xc-npy.h"
+
+G_BEGIN_DECLS
+
+void xc_set_threads (int threads);
+int  xc_get_threads (void);
+
+G_END_DECLS
