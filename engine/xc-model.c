@@ -174,6 +174,31 @@ xc_model_lookup (const XcModel *model,
   return FALSE;
 }
 
+/**
+ * xc_model_rename_node:
+ *
+ * Returns: %FALSE with @error if another node already has @name
+ */
+gboolean
+xc_model_rename_node (XcModel *model, guint index, const char *name, GError **error)
+{
+  XcNode *node = xc_model_node (model, index);
+
+  g_return_val_if_fail (node != NULL && name != NULL, FALSE);
+  if (g_str_equal (node->name, name))
+    return TRUE;
+  if (g_hash_table_contains (model->by_name, name))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "%s: layer name already used", name);
+      return FALSE;
+    }
+  g_hash_table_remove (model->by_name, node->name);
+  g_free (node->name);
+  node->name = g_strdup (name);
+  g_hash_table_insert (model->by_name, node->name, GUINT_TO_POINTER (index + 1));
+  return TRUE;
+}
+
 int
 xc_same_out (int in, int stride)
 {

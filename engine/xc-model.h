@@ -132,6 +132,10 @@ gboolean     xc_model_lookup          (const XcModel *model,
                                        const char  *name,
                                        guint       *index,
                                        GError     **error);
+gboolean     xc_model_rename_node     (XcModel     *model,
+                                       guint        index,
+                                       const char  *name,
+                                       GError     **error);
 const XcNode *xc_model_input          (const XcModel *model);
 const char  *xc_model_label           (const XcModel *model,
                                        guint        index);

@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Engine tests against goldens from PyTorch (tests/make-goldens.py): every
+ * op on odd shapes, the real FER mini-Xception from ../shared, the built-in
+ * Xception through a weights file in the official layout, the cost totals,
+ * and the errors a user can cause.
+ */
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "test-helpers.h"
+
+static const char *op_cases[] = {
+  "activation_linear", "activation_relu", "activation_relu6", "activation_sigmoid",
+  "activation_softmax", "activation_swish", "activation_tanh", "add3_gap_dense",
+  "avgpool2_valid", "avgpool3_s1_same", "avgpool3_s2_same_odd", "batchnorm_eps",
+  "batchnorm_nocenter", "conv1x1", "conv1x1_s2_same_odd", "conv3x3_s2_same_even",
+  "conv3x3_s2_same_odd", "conv5x5_s2_same", "conv5x5_valid", "depthwise_5x5_valid",
+  "depthwise_dm2_s2_same_odd", "flatten_dense", "gmp_dropout_rescaling", "maxpool2_valid",
+  "maxpool3_s2_same_even", "maxpool3_s2_same_odd", "relu_layer_max_slope",
+  "separable_5x5_valid", "separable_dm2_same", "separable_s2_same_even", "sequential",
+};
+
+/* Loads ops/CASE.h5, runs ops/CASE.in.npy, compares with ops/CASE.out.npy */
+static void
+test_op_case (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *h5 = g_strdup_printf ("%s.h5", name);
+  g_autofree char *h5_path = g_test_build_filename (G_TEST_DIST, "data", "ops", h5, NULL);
+  g_autofree char *in_rel = g_strdup_printf ("ops/%s.in.npy", name);
+  g_autofree char *out_rel = g_strdup_printf ("ops/%s.out.npy", name);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) model = xc_keras_load (h5_path, &error);
+  g_autoptr(XcPlan) plan = NULL;
+  g_autofree float *x = NULL, *y = NULL;
+  int xs[4], ys[4], xn, yn;
+  XcTensor in, out;
+  size_t ny = 1;
+
+  g_assert_no_error (error);
+  plan = xc_plan_new (model, 1, NULL, &error);
+  g_assert_no_error (error);
+  x = load_golden (in_rel, xs, &xn);
+  y = load_golden (out_rel, ys, &yn);
+  in = xc_plan_input (plan);
+  g_assert_cmpint (xn, ==, 4);
+  g_assert_cmpint (xs[1], ==, in.h);
+  g_assert_cmpint (xs[2], ==, in.w);
+  g_assert_cmpint (xs[3], ==, in.c);
+  memcpy (in.data, x, xc_tensor_size (&in) * sizeof (float));
+  g_assert_true (xc_plan_run (plan, FALSE, NULL, NULL, NULL));
+  g_assert_true (xc_plan_output (plan, model->output, &out));
+  for (int i = 0; i < yn; i++)
+    ny *= ys[i];
+  g_assert_cmpuint (xc_tensor_size (&out), ==, ny);
+  if (yn == 4)
+    {
+      g_assert_cmpint (out.h, ==, ys[1]);
+      g_assert_cmpint (out.w, ==, ys[2]);
+    }
+  assert_close (name, out.data, y, ny, 1e-5);
+}
+
+/* The FER mini-Xception on the six face crops: probabilities and layers */
+static void
+test_fer (void)
+{
+  g_autofree char *model_path = shared_path ("models", "fer2013_mini_XCEPTION.102-0.66.hdf5",
+                                             NULL);
+  static const char *faces[] = { "face_cap", "face_left", "face_mid", "face_selfie",
+                                 "face_stripes", "face_woman" };
+  static const char *layers[] = { "activation_1", "separable_conv2d_3", "add_2", "add_4",
+                                  "conv2d_7" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) model = NULL;
+  g_autoptr(XcPlan) plan = NULL;
+  g_autofree float *probs = NULL;
+  g_autofree gboolean *keep = NULL;
+  int ps[4], pn;
+
+  if (!g_file_test (model_path, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("../shared/models is not here");
+      return;
+    }
+  model = xc_model_load_spec (model_path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (model->labels);   /* fer2013.labels found beside it */
+  g_assert_cmpstr (xc_model_label (model, 3), ==, "happy");
+  keep = g_new0 (gboolean, xc_model_n_nodes (model));
+  for (guint i = 0; i < G_N_ELEMENTS (layers); i++)
+    {
+      guint idx;
+      g_assert_true (xc_model_lookup (model, layers[i], &idx, &error));
+      keep[idx] = TRUE;
+    }
+  plan = xc_plan_new (model, 1, keep, &error);
+  g_assert_no_error (error);
+  probs = load_golden ("fer/probabilities.npy", ps, &pn);
+  g_assert_cmpint (ps[0], ==, 6);
+  g_assert_cmpint (ps[1], ==, 7);
+
+  for (guint f = 0; f < G_N_ELEMENTS (faces); f++)
+    {
+      g_autofree char *file = g_strdup_printf ("%s.png", faces[f]);
+      g_autofree char *img_path = shared_path ("images", "faces", file, NULL);
+      g_autoptr(XcImage) image = xc_image_load (img_path, &error);
+      XcTensor out;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (image->c, ==, 1);
+      g_assert_true (xc_image_to_input (image, model, xc_plan_input (plan).data, &error));
+      g_assert_true (xc_plan_run (plan, TRUE, NULL, NULL, NULL));
+      xc_plan_output (plan, model->output, &out);
+      assert_close (faces[f], out.data, probs + f * 7, 7, 1e-5);
+
+      if (f == 0)
+        for (guint i = 0; i < G_N_ELEMENTS (layers); i++)
+          {
+            g_autofree char *rel = g_strdup_printf ("fer/face_cap.%s.npy", layers[i]);
+            g_autofree float *g = NULL;
+            int gs[4], gn;
+            guint idx;
+            xc_model_lookup (model, layers[i], &idx, NULL);
+            xc_plan_output (plan, idx, &out);
+            g = load_golden (rel, gs, &gn);
+            g_assert_cmpint (gs[3], ==, out.c);
+            assert_close (layers[i], out.data, g, xc_tensor_size (&out), 1e-5);
+          }
+    }
+}
+
+/* The built-in Xception: seeded weights written as the official
+ * xception_weights_tf_dim_ordering_tf_kernels.h5 is laid out, read back into
+ * a fresh model, compared with PyTorch on the same weights. The residual
+ * layers are renamed in the file (conv2d_5.. instead of conv2d_1..) so the
+ * by-order fallback is exercised too. */
+static void
+test_xception_official_layout (void)
+{
+  static const char *layers[] = { "block1_conv1_act", "block4_sepconv2_bn",
+                                  "block14_sepconv2_act" };
+  XcXceptionOptions opts;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) src = NULL;
+  g_autoptr(XcModel) model = NULL;
+  g_autoptr(XcPlan) plan = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("xc-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "xception_weights.h5", NULL);
+  g_autofree gboolean *keep = NULL;
+  g_autofree float *logits = NULL, *probs = NULL;
+  int gs[4], gn;
+  XcTensor in, out;
+  double mean_ours = 0, mean_gold = 0;
+  g_autofree float *ours_c = NULL, *gold_c = NULL;
+
+  xc_xception_options_init (&opts);
+  src = xc_xception_new (&opts, NULL, &error);
+  g_assert_no_error (error);
+  xc_model_init_seeded (src, XC_XCEPTION_DEFAULT_SEED);
+  for (int k = 1; k <= 4; k++)
+    {
+      g_autofree char *from = g_strdup_printf ("conv2d_%d", k);
+      g_autofree char *to = g_strdup_printf ("conv2d_%d", k + 4);
+      guint idx;
+      g_assert_true (xc_model_lookup (src, from, &idx, NULL));
+      g_assert_true (xc_model_rename_node (src, idx, to, &error));
+    }
+  g_assert_true (xc_keras_save_weights (src, path, &error));
+  g_assert_no_error (error);
+
+  model = xc_xception_new (&opts, NULL, &error);
+  g_assert_true (xc_keras_load_weights (model, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (model->slab_size, ==, 22910480);
+  g_assert_cmpint (memcmp (model->slab, src->slab, model->slab_size * sizeof (float)), ==, 0);
+  g_unlink (path);
+  g_rmdir (dir);
+
+  keep = g_new0 (gboolean, xc_model_n_nodes (model));
+  for (guint i = 0; i < G_N_ELEMENTS (layers); i++)
+    {
+      guint idx;
+      g_assert_true (xc_model_lookup (model, layers[i], &idx, &error));
+      keep[idx] = TRUE;
+    }
+  plan = xc_plan_new (model, 1, keep, &error);
+  g_assert_no_error (error);
+  in = xc_plan_input (plan);
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    in.data[i] = 2.0f * xc_seeded_uniform (7, 0, i) - 1.0f;
+  g_assert_true (xc_plan_run (plan, FALSE, NULL, NULL, NULL));
+
+  /* probabilities, and logits recovered from them up to softmax's shift */
+  xc_plan_output (plan, model->output, &out);
+  probs = load_golden ("xception/probabilities.npy", gs, &gn);
+  logits = load_golden ("xception/logits.npy", gs, &gn);
+  g_assert_cmpint (gs[1], ==, 1000);
+  assert_close ("probabilities", out.data, probs, 1000, 1e-6);
+  ours_c = g_new (float, 1000);
+  gold_c = g_new (float, 1000);
+  for (int i = 0; i < 1000; i++)
+    {
+      mean_ours += log (out.data[i]) / 1000;
+      mean_gold += logits[i] / 1000.0;
+    }
+  for (int i = 0; i < 1000; i++)
+    {
+      ours_c[i] = (float) (log (out.data[i]) - mean_ours);
+      gold_c[i] = (float) (logits[i] - mean_gold);
+    }
+  assert_close ("logits (centred)", ours_c, gold_c, 1000, 1e-4);
+
+  for (guint i = 0; i < G_N_ELEMENTS (layers); i++)
+    {
+      g_autofree char *rel = g_strdup_printf ("xception/%s.samples.npy", layers[i]);
+      g_autofree char *srel = g_strdup_printf ("xception/%s.stats.npy", layers[i]);
+      g_autofree float *samples = load_golden (rel, gs, &gn);
+      g_autofree float *stats = NULL;
+      g_autofree float *ours = NULL;
+      int ss[4], sn;
+      guint idx;
+      double sum = 0;
+
+      xc_model_lookup (model, layers[i], &idx, NULL);
+      xc_plan_output (plan, idx, &out);
+      stats = load_golden (srel, ss, &sn);
+      g_assert_cmpuint (xc_tensor_size (&out), ==, (size_t) stats[0]);
+      ours = g_new (float, gs[1]);
+      for (int k = 0; k < gs[1]; k++)
+        ours[k] = out.data[(size_t) samples[k]];
+      assert_close (layers[i], ours, samples + gs[1], gs[1], 1e-4);
+      for (size_t k = 0; k < xc_tensor_size (&out); k++)
+        sum += out.data[k];
+      g_assert_cmpfloat (fabs (sum - stats[1]), <=, 1e-4 * MAX (1.0, fabs (stats[1])) *
+                         sqrt ((double) stats[0]));
+    }
+}
+
+static void
+test_summary_totals (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) model = xc_model_load_spec ("builtin:xception", &error);
+  g_autoptr(XcModel) std = NULL;
+  guint64 p, t, m, sp, sm, p2, m2;
+  guint n_sep = 0;
+
+  g_assert_no_error (error);
+  xc_model_totals (model, &p, &t, &m, &sp, &sm);
+  g_assert_cmpuint (p, ==, 22910480);
+  g_assert_cmpuint (t, ==, 22855952);
+  g_assert_cmpuint (m, ==, 8357403496);
+  g_assert_cmpuint (sp, ==, 179126216);
+  g_assert_cmpuint (sm, ==, 68818345696);
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    n_sep += xc_model_node (model, i)->op == XC_OP_SEPCONV2D;
+  g_assert_cmpuint (n_sep, ==, 34);
+  g_assert_cmpuint (xc_model_n_nodes (model), ==, 134);
+
+  /* the standard variant really is those standard convolutions */
+  std = xc_model_load_spec ("builtin:xception:variant=standard", &error);
+  g_assert_no_error (error);
+  xc_model_totals (std, &p2, NULL, &m2, NULL, NULL);
+  g_assert_cmpuint (p2, ==, sp);
+  g_assert_cmpuint (m2, ==, sm);
+}
+
+static void
+test_builtin_options (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = xc_model_load_spec ("builtin:xception:size=71,channels=1,classes=10,"
+                                             "width=1/8", &error);
+  g_autoptr(XcPlan) plan = NULL;
+  XcTensor out;
+  guint idx;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (xc_model_input (m)->c, ==, 1);
+  g_assert_true (xc_model_lookup (m, "block14_sepconv2_act", &idx, NULL));
+  g_assert_cmpint (xc_model_node (m, idx)->c, ==, 256);
+  g_assert_cmpint (xc_model_node (m, idx)->h, ==, 3);
+  plan = xc_plan_new (m, 3, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (xc_plan_run (plan, FALSE, NULL, NULL, NULL));
+  xc_plan_output (plan, m->output, &out);
+  g_assert_cmpint (out.n, ==, 3);
+  g_assert_cmpint (out.c, ==, 10);
+  for (int n = 0; n < 3; n++)
+    {
+      double s = 0;
+      for (int c = 0; c < 10; c++)
+        s += out.data[n * 10 + c];
+      g_assert_cmpfloat_with_epsilon (s, 1.0, 1e-5);
+    }
+  g_assert_cmpuint (xc_plan_arena_bytes (plan), <, xc_plan_naive_bytes (plan));
+
+  g_clear_pointer (&m, xc_model_free);
+  m = xc_model_load_spec ("builtin:xception:size=70", &error);
+  g_assert_null (m);
+  g_assert_error (error, XC_ERROR, XC_ERROR_ARGUMENT);
+  g_clear_error (&error);
+  m = xc_model_load_spec ("builtin:xception:depth=3", &error);
+  g_assert_error (error, XC_ERROR, XC_ERROR_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "depth"));
+  g_clear_error (&error);
+  m = xc_model_load_spec ("builtin:resnet", &error);
+  g_assert_error (error, XC_ERROR, XC_ERROR_ARGUMENT);
+}
+
+/* Bad inputs: each a clear error that names the file, never a crash */
+static char *
+write_temp (const char *name, const char *data, gsize len)
+{
+  g_autofree char *dir = g_dir_make_tmp ("xc-bad-XXXXXX", NULL);
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, data, len == (gsize) -1 ? (gssize) strlen (data) : (gssize) len, NULL));
+  return path;
+}
+
+static void
+remove_temp (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_errors_files (void)
+{
+  g_autofree char *good = g_test_build_filename (G_TEST_DIST, "data", "ops", "add3_gap_dense.h5",
+                                                 NULL);
+  g_autofree char *bytes = NULL;
+  gsize len;
+  g_autoptr(GError) error = NULL;
+  XcModel *m;
+  XcImage *img;
+  char *path;
+
+  /* missing */
+  m = xc_model_load_spec ("/nonexistent/model.h5", &error);
+  g_assert_null (m);
+  g_assert_error (error, XC_ERROR, XC_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/model.h5"));
+  g_clear_error (&error);
+
+  /* empty */
+  path = write_temp ("empty.h5", "", 0);
+  m = xc_model_load_spec (path, &error);
+  g_assert_null (m);
+  g_assert_error (error, XC_ERROR, XC_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, path));
+  g_clear_error (&error);
+  img = xc_image_load (path, &error);
+  g_assert_null (img);
+  g_assert_error (error, XC_ERROR, XC_ERROR_FORMAT);
+  g_clear_error (&error);
+  remove_temp (path);
+  g_free (path);
+
+  /* truncated at several points */
+  g_assert_true (g_file_get_contents (good, &bytes, &len, NULL));
+  for (gsize cut = 16; cut < len; cut = cut * 2 + 7)
+    {
+      path = write_temp ("truncated.h5", bytes, cut);
+      m = xc_model_load_spec (path, &error);
+      g_assert_null (m);
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == XC_ERROR);
+      g_assert_nonnull (strstr (error->message, path));
+      g_clear_error (&error);
+      remove_temp (path);
+      g_free (path);
+    }
+
+  /* not an image */
+  img = xc_image_load (good, &error);
+  g_assert_null (img);
+  g_assert_error (error, XC_ERROR, XC_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "not an image"));
+  g_clear_error (&error);
+  img = xc_image_load ("/nonexistent.png", &error);
+  g_assert_error (error, XC_ERROR, XC_ERROR_IO);
+  g_clear_error (&error);
+
+  /* a weights-only file is not a model */
+  {
+    g_autoptr(XcModel) x = xc_model_load_spec ("builtin:xception:size=71,width=1/16", &error);
+    path = write_temp ("w.h5", "", 0);
+    g_assert_true (xc_keras_save_weights (x, path, &error));
+    m = xc_keras_load (path, &error);
+    g_assert_null (m);
+    g_assert_error (error, XC_ERROR, XC_ERROR_FORMAT);
+    g_assert_nonnull (strstr (error->message, "weights-only"));
+    g_clear_error (&error);
+
+    /* wrong-shape weights: a width-1/16 file into a width-1/8 model */
+    {
+      g_autoptr(XcModel) y = xc_model_load_spec ("builtin:xception:size=71,width=1/8", &error);
+      g_assert_false (xc_keras_load_weights (y, path, &error));
+      g_assert_error (error, XC_ERROR, XC_ERROR_WEIGHTS);
+      g_assert_nonnull (strstr (error->message, "block1_conv1"));
+      g_test_message ("%s", error->message);
+      g_clear_error (&error);
+    }
+    /* missing weights: a headless model's file into a model with a top */
+    {
+      g_autoptr(XcModel) h = xc_model_load_spec ("builtin:xception:size=71,width=1/16,top=0",
+                                                 &error);
+      g_autoptr(XcModel) y = xc_model_load_spec ("builtin:xception:size=71,width=1/16", &error);
+      g_assert_true (xc_keras_save_weights (h, path, &error));
+      g_assert_false (xc_keras_load_weights (y, path, &error));
+      g_assert_error (error, XC_ERROR, XC_ERROR_WEIGHTS);
+      g_assert_nonnull (strstr (error->message, "predictions"));
+      g_clear_error (&error);
+    }
+    remove_temp (path);
+    g_free (path);
+  }
+}
+
+static void
+test_errors_config (void)
+{
+  static const struct {
+    const char *json;
+    const char *expect;
+  } cases[] = {
+    { "{\"class_name\": \"Model\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", "
+      "\"name\": \"in\", \"config\": {\"batch_input_shape\": [null, 8, 8, 1]}, "
+      "\"inbound_nodes\": []}, {\"class_name\": \"LSTM\", \"name\": \"lstm_1\", \"config\": {}, "
+      "\"inbound_nodes\": [[[\"in\", 0, 0, {}]]]}]}}", "lstm_1: layer class LSTM" },
+    { "{\"class_name\": \"Model\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", "
+      "\"name\": \"in\", \"config\": {\"batch_input_shape\": [null, 8, 8, 1]}, "
+      "\"inbound_nodes\": []}, {\"class_name\": \"Conv2D\", \"name\": \"c\", \"config\": "
+      "{\"filters\": 2, \"kernel_size\": [9, 9], \"padding\": \"valid\"}, "
+      "\"inbound_nodes\": [[[\"in\", 0, 0, {}]]]}]}}", "does not fit" },
+    { "{\"class_name\": \"Model\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", "
+      "\"name\": \"in\", \"config\": {\"batch_input_shape\": [null, 8, 8, 1]}, "
+      "\"inbound_nodes\": []}, {\"class_name\": \"Dense\", \"name\": \"d\", \"config\": "
+      "{\"units\": 2}, \"inbound_nodes\": [[[\"nowhere\", 0, 0, {}]]]}]}}", "not an earlier" },
+    { "{\"class_name\": \"Model\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", "
+      "\"name\": \"in\", \"config\": {\"batch_input_shape\": [null, null, null, 3]}, "
+      "\"inbound_nodes\": []}]}}", "not fixed" },
+    { "[1, 2", "not JSON" },
+    { "{\"class_name\": \"Graph\"}", "not supported" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(XcModel) m = xc_keras_model_from_json (cases[i].json, "test.h5", &error);
+      g_assert_null (m);
+      g_assert_nonnull (error);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, cases[i].expect));
+    }
+}
+
+static void
+test_labels (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = xc_model_load_spec ("builtin:xception:size=71,width=1/16,classes=3",
+                                             &error);
+  char *path = write_temp ("l.labels", "cat\ndog\nbird\n", 13);
+
+  g_assert_no_error (error);
+  xc_model_set_labels_file (m, path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (xc_model_label (m, 2), ==, "bird");
+  remove_temp (path);
+  g_free (path);
+  path = write_temp ("l.json", "{\"0\": [\"n1\", \"tench\"], \"2\": [\"n3\", \"shark\"], "
+                     "\"1\": [\"n2\", \"goldfish\"]}", -1);
+  g_assert_true (xc_model_set_labels_file (m, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (xc_model_label (m, 1), ==, "goldfish");
+  remove_temp (path);
+  g_free (path);
+  path = write_temp ("l.labels", "a\nb\n", 4);
+  g_assert_false (xc_model_set_labels_file (m, path, &error));
+  g_assert_error (error, XC_ERROR, XC_ERROR_ARGUMENT);
+  remove_temp (path);
+  g_free (path);
+}
+
+static void
+test_image_resize (void)
+{
+  /* a 2x2 gray image to 4x4: half-pixel centres give 0.25/0.75 blends */
+  g_autoptr(XcImage) src = xc_image_new (2, 2, 1);
+  g_autoptr(XcImage) dst = xc_image_new (4, 4, 1);
+  const float expect_row0[4] = { 0, 25, 75, 100 };
+
+  src->data[0] = 0, src->data[1] = 100, src->data[2] = 100, src->data[3] = 200;
+  xc_image_resize (src, dst);
+  for (int i = 0; i < 4; i++)
+    g_assert_cmpfloat_with_epsilon (dst->data[i], expect_row0[i], 1e-4);
+  g_assert_cmpfloat_with_epsilon (dst->data[15], 200, 1e-4);
+  g_assert_cmpfloat_with_epsilon (dst->data[5], 0.75 * 0.75 * 0 + 0.75 * 0.25 * 100 * 2 +
+                                  0.25 * 0.25 * 200, 1e-3);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  xc_set_threads (1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (op_cases); i++)
+    {
+      g_autofree char *p = g_strdup_printf ("/engine/ops/%s", op_cases[i]);
+      g_test_add_data_func (p, op_cases[i], test_op_case);
+    }
+  g_test_add_func ("/engine/fer/faces", test_fer);
+  g_test_add_func ("/engine/xception/official-layout", test_xception_official_layout);
+  g_test_add_func ("/engine/xception/summary-totals", test_summary_totals);
+  g_test_add_func ("/engine/xception/options", test_builtin_options);
+  g_test_add_func ("/engine/errors/files", test_errors_files);
+  g_test_add_func ("/engine/errors/config", test_errors_config);
+  g_test_add_func ("/engine/labels", test_labels);
+  g_test_add_func ("/engine/image/resize", test_image_resize);
+  return g_test_run ();
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Shared by the test binaries: golden paths and a tensor comparison that
+ * reports the worst element before it asserts (llm.c's way).
+ */
+#pragma once
+
+#include <math.h>
+#include "xc.h"
+
+/* ../shared beside the project: real models and images; tests skip without it */
+static inline char *
+shared_path (const char *first, ...)
+{
+  g_autofree char *root = g_test_build_filename (G_TEST_DIST, "..", "..", "shared", NULL);
+  va_list ap;
+  GString *s = g_string_new (root);
+  const char *part = first;
+
+  va_start (ap, first);
+  while (part)
+    {
+      g_string_append_c (s, G_DIR_SEPARATOR);
+      g_string_append (s, part);
+      part = va_arg (ap, const char *);
+    }
+  va_end (ap);
+  return g_string_free (s, FALSE);
+}
+
+/* max |a - b| <= tol * max(1, max |b|); prints where it is worst */
+static inline void
+assert_close (const char *what, const float *a, const float *b, size_t n, double tol)
+{
+  double worst = 0, scale = 1;
+  size_t at = 0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      double d = fabs ((double) a[i] - b[i]);
+      g_assert_false (isnan (a[i]));
+      if (d > worst)
+        worst = d, at = i;
+      scale = MAX (scale, fabs (b[i]));
+    }
+  if (g_test_verbose () || worst > tol * scale)
+    g_test_message ("%s: max abs diff %.3g at %zu (ours %.7g, golden %.7g), scale %.3g", what,
+                    worst, at, n ? a[at] : 0.0, n ? b[at] : 0.0, scale);
+  g_assert_cmpfloat (worst, <=, tol * scale);
+}
+
+static inline float *
+load_golden (const char *rel, int *shape, int *nd)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", rel, NULL);
+  g_autoptr(GError) error = NULL;
+  float *data = xc_npy_read (path, shape, nd, &error);
+
+  g_assert_no_error (error);
+  return data;
+}
