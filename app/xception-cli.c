@@ -616,6 +616,8 @@ cmd_bench (int argc, char **argv)
       json_builder_set_member_name (b, "model");
       json_builder_add_string_value (b, model->name);
       add_int (b, "threads", threads);
+      json_builder_set_member_name (b, "blas_core");
+      json_builder_add_string_value (b, xc_blas_core ());
       add_int (b, "batch", batch);
       add_int (b, "runs", runs);
       json_builder_set_member_name (b, "forward_ms");
@@ -637,11 +639,11 @@ cmd_bench (int argc, char **argv)
       g_print ("%s\n", s);
     }
   else
-    g_print ("%s, batch %d, %d threads, %d runs\n"
+    g_print ("%s, batch %d, %d threads (OpenBLAS %s kernels), %d runs\n"
              "forward: median %.2f ms, min %.2f ms, max %.2f ms (%.1f GMAC/s)\n"
              "activations arena %.1f MB (%.1f MB without reuse), weights %.1f MB, "
              "peak RSS %.1f MB\n",
-             model->name, batch, threads, runs, ms[runs / 2], ms[0], ms[runs - 1],
+             model->name, batch, threads, xc_blas_core (), runs, ms[runs / 2], ms[0], ms[runs - 1],
              macs * batch / (ms[runs / 2] * 1e6), xc_plan_arena_bytes (plan) / 1048576.0,
              xc_plan_naive_bytes (plan) / 1048576.0,
              model->slab_size * 4 / 1048576.0, ru.ru_maxrss / 1024.0);
@@ -676,6 +678,7 @@ print_usage (void)
 int
 main (int argc, char **argv)
 {
+  xc_runtime_init (argv);
   setlocale (LC_ALL, "");
   setlocale (LC_NUMERIC, "C");
 

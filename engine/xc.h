@@ -16,7 +16,9 @@
 
 G_BEGIN_DECLS
 
-void xc_set_threads (int threads);
-int  xc_get_threads (void);
+void        xc_runtime_init (char **argv);
+void        xc_set_threads  (int    threads);
+int         xc_get_threads  (void);
+const char *xc_blas_core    (void);
 
 G_END_DECLS

@@ -1,1 +1,342 @@
-int main(void){return 0;}
+/* SPDX-License-Identifier: MIT
+ *
+ * xception-cli as a user runs it: exit statuses (0 ok, 1 user error with one
+ * line on stderr, 2 bad usage), the JSON contracts of predict, summary and
+ * bench, and dump's .npy files against the PyTorch goldens.
+ */
+#include <string.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "test-helpers.h"
+
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+static void
+run_cli (Run *r, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *cli = g_getenv ("XCEPTION_CLI");
+  const char *a;
+  va_list ap;
+  int wait_status;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (argv, (char *) cli);
+  va_start (ap, r);
+  while ((a = va_arg (ap, const char *)))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r->out, &r->err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  r->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128 + WTERMSIG (wait_status);
+  g_test_message ("exit %d, stderr: %s", r->status, r->err);
+}
+
+/* A user error: status 1, exactly one line on stderr that contains expect */
+static void
+assert_user_error (Run *r, const char *expect)
+{
+  g_assert_cmpint (r->status, ==, 1);
+  g_assert_nonnull (strstr (r->err, expect));
+  g_assert_true (g_str_has_suffix (r->err, "\n"));
+  g_assert_null (strchr (r->err, '\n') + 1 < r->err + strlen (r->err) ?
+                 strchr (strchr (r->err, '\n') + 1, '\n') : NULL);
+}
+
+static char *fer_model;
+static char *face;
+
+static gboolean
+have_shared (void)
+{
+  if (g_file_test (fer_model, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_test_skip ("../shared is not here");
+  return FALSE;
+}
+
+static void
+test_usage (void)
+{
+  g_auto(Run) r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, r4 = { 0 }, r5 = { 0 };
+
+  run_cli (&r1, NULL);
+  g_assert_cmpint (r1.status, ==, 2);
+  run_cli (&r2, "frobnicate", NULL);
+  g_assert_cmpint (r2.status, ==, 2);
+  g_assert_nonnull (strstr (r2.err, "unknown command"));
+  run_cli (&r3, "predict", NULL);
+  g_assert_cmpint (r3.status, ==, 2);
+  run_cli (&r4, "predict", "--top", "0", "x.png", NULL);
+  g_assert_cmpint (r4.status, ==, 2);
+  run_cli (&r5, "summary", "--no-such-flag", NULL);
+  g_assert_cmpint (r5.status, ==, 2);
+}
+
+static void
+test_predict_json (void)
+{
+  g_auto(Run) r = { 0 };
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree float *golden = NULL;
+  JsonObject *root, *res;
+  JsonArray *results, *probs, *top;
+  int gs[4], gn;
+  float ours[7];
+
+  if (!have_shared ())
+    return;
+  run_cli (&r, "predict", "--model", fer_model, "--json", "--top", "3", face, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, r.out, -1, &error));
+  root = json_node_get_object (json_parser_get_root (p));
+  g_assert_cmpstr (json_object_get_string_member (root, "model"), ==, fer_model);
+  results = json_object_get_array_member (root, "results");
+  g_assert_cmpuint (json_array_get_length (results), ==, 1);
+  res = json_array_get_object_element (results, 0);
+  g_assert_cmpstr (json_object_get_string_member (res, "input"), ==, face);
+  g_assert_true (json_object_get_double_member (res, "time_ms") > 0);
+  probs = json_object_get_array_member (res, "probabilities");
+  g_assert_cmpuint (json_array_get_length (probs), ==, 7);
+  for (int i = 0; i < 7; i++)
+    ours[i] = (float) json_array_get_double_element (probs, i);
+  golden = load_golden ("fer/probabilities.npy", gs, &gn);   /* row 0: face_cap */
+  assert_close ("predict --json", ours, golden, 7, 1e-5);
+  top = json_object_get_array_member (res, "top");
+  g_assert_cmpuint (json_array_get_length (top), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (top, 0),
+                                                  "label"), ==, "happy");
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (top, 0), "index"),
+                   ==, 3);
+}
+
+static void
+test_summary_json (void)
+{
+  g_auto(Run) r = { 0 };
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root, *totals, *layer = NULL;
+  JsonArray *layers;
+
+  run_cli (&r, "summary", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, r.out, -1, &error));
+  root = json_node_get_object (json_parser_get_root (p));
+  totals = json_object_get_object_member (root, "totals");
+  g_assert_cmpint (json_object_get_int_member (totals, "params"), ==, 22910480);
+  g_assert_cmpint (json_object_get_int_member (totals, "trainable_params"), ==, 22855952);
+  g_assert_cmpint (json_object_get_int_member (totals, "macs"), ==, 8357403496);
+  g_assert_cmpint (json_object_get_int_member (totals, "standard_params"), ==, 179126216);
+  g_assert_cmpint (json_object_get_int_member (totals, "standard_macs"), ==, 68818345696);
+  layers = json_object_get_array_member (root, "layers");
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    if (g_str_equal (json_object_get_string_member (json_array_get_object_element (layers, i),
+                                                    "name"), "block4_sepconv1"))
+      layer = json_array_get_object_element (layers, i);
+  g_assert_nonnull (layer);
+  g_assert_cmpstr (json_object_get_string_member (layer, "type"), ==, "SeparableConv2D");
+  /* 3x3 depthwise on 256 channels + 1x1 to 728, at 37x37 */
+  g_assert_cmpint (json_object_get_int_member (layer, "params"), ==, 9 * 256 + 256 * 728);
+  g_assert_cmpint (json_object_get_int_member (layer, "macs"), ==,
+                   37 * 37 * (9 * 256 + 256 * 728));
+  g_assert_cmpint (json_object_get_int_member (layer, "standard_params"), ==, 9 * 256 * 728);
+  g_assert_cmpint (json_object_get_int_member (layer, "standard_macs"), ==,
+                   (gint64) 37 * 37 * 9 * 256 * 728);
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (layer, "inputs"),
+                                                  0), ==, "block4_sepconv1_act");
+}
+
+static void
+test_dump (void)
+{
+  g_auto(Run) r = { 0 };
+  g_autofree char *dir = g_dir_make_tmp ("xc-dump-XXXXXX", NULL);
+  g_autofree char *add4 = g_build_filename (dir, "add_4.npy", NULL);
+  g_autofree char *pred = g_build_filename (dir, "predictions.npy", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree float *a = NULL, *g = NULL, *pr = NULL, *gp = NULL;
+  int s[4], n, gs[4], gn;
+
+  if (!have_shared ())
+    return;
+  run_cli (&r, "dump", "--model", fer_model, face, "--layer", "add_4", "--layer", "predictions",
+           "--out-dir", dir, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  a = xc_npy_read (add4, s, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 4);
+  g_assert_cmpint (s[0], ==, 1);
+  g_assert_cmpint (s[1], ==, 4);
+  g_assert_cmpint (s[3], ==, 128);
+  g = load_golden ("fer/face_cap.add_4.npy", gs, &gn);
+  assert_close ("dump add_4", a, g, 4 * 4 * 128, 1e-5);
+  pr = xc_npy_read (pred, s, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 2);
+  g_assert_cmpint (s[1], ==, 7);
+  gp = load_golden ("fer/probabilities.npy", gs, &gn);
+  assert_close ("dump predictions", pr, gp, 7, 1e-5);
+  g_unlink (add4);
+  g_unlink (pred);
+  g_rmdir (dir);
+}
+
+static void
+test_input_npy (void)
+{
+  g_auto(Run) r = { 0 }, bad = { 0 };
+  g_autofree char *in = g_test_build_filename (G_TEST_DIST, "data", "ops", "sequential.in.npy",
+                                               NULL);
+  g_autofree char *model = g_test_build_filename (G_TEST_DIST, "data", "ops", "sequential.h5",
+                                                  NULL);
+  g_autofree char *other = g_test_build_filename (G_TEST_DIST, "data", "ops", "conv1x1.in.npy",
+                                                  NULL);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree float *golden = NULL;
+  JsonArray *probs;
+  float ours[4];
+  int gs[4], gn;
+
+  run_cli (&r, "predict", "--model", model, "--input-npy", in, "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, r.out, -1, &error));
+  probs = json_object_get_array_member (
+      json_array_get_object_element (json_object_get_array_member (
+          json_node_get_object (json_parser_get_root (p)), "results"), 0), "probabilities");
+  for (int i = 0; i < 4; i++)
+    ours[i] = (float) json_array_get_double_element (probs, i);
+  golden = load_golden ("ops/sequential.out.npy", gs, &gn);
+  assert_close ("--input-npy", ours, golden, 4, 1e-5);
+
+  run_cli (&bad, "predict", "--model", model, "--input-npy", other, NULL);
+  assert_user_error (&bad, "does not fit the model's input (1, 9, 9, 2)");
+}
+
+static void
+test_user_errors (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("xc-cli-XXXXXX", NULL);
+  g_autofree char *empty = g_build_filename (dir, "empty.h5", NULL);
+  g_autofree char *text = g_build_filename (dir, "notes.png", NULL);
+  g_autofree char *truncated = g_build_filename (dir, "truncated.hdf5", NULL);
+  g_autofree char *model = g_test_build_filename (G_TEST_DIST, "data", "ops", "add3_gap_dense.h5",
+                                                  NULL);
+  g_autofree char *bytes = NULL;
+  gsize len;
+
+  g_assert_true (g_file_set_contents (empty, "", 0, NULL));
+  g_assert_true (g_file_set_contents (text, "not a picture\n", -1, NULL));
+  g_assert_true (g_file_get_contents (model, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (truncated, bytes, len / 2, NULL));
+
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "summary", "--model", "/no/such/model.h5", NULL);
+    assert_user_error (&r, "/no/such/model.h5: no such file");
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "summary", "--model", empty, NULL);
+    assert_user_error (&r, "not an HDF5 file");
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "summary", "--model", truncated, NULL);
+    assert_user_error (&r, truncated);
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "predict", "--model", model, text, NULL);
+    assert_user_error (&r, "not an image");
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "predict", "--model", model, "/no/such/image.png", NULL);
+    assert_user_error (&r, "/no/such/image.png: no such file");
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "dump", "--model", model, "--input-npy",
+             g_test_get_filename (G_TEST_DIST, "data", "ops", "add3_gap_dense.in.npy", NULL),
+             "--layer", "block99", "--out-dir", dir, NULL);
+    assert_user_error (&r, "no layer named 'block99'");
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "summary", "--model", "builtin:xception:size=12", NULL);
+    assert_user_error (&r, "size");
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "summary", "--model", "builtin:xception", "--weights", model, NULL);
+    assert_user_error (&r, "matches no layer");
+  }
+  g_unlink (empty);
+  g_unlink (text);
+  g_unlink (truncated);
+  g_rmdir (dir);
+}
+
+static void
+test_bench_json (void)
+{
+  g_auto(Run) r = { 0 };
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root, *fwd;
+
+  run_cli (&r, "bench", "--model", "builtin:xception:size=71,width=1/8", "--runs", "3",
+           "--threads", "1", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, r.out, -1, &error));
+  root = json_node_get_object (json_parser_get_root (p));
+  fwd = json_object_get_object_member (root, "forward_ms");
+  g_assert_cmpfloat (json_object_get_double_member (fwd, "min"), <=,
+                     json_object_get_double_member (fwd, "median"));
+  g_assert_cmpfloat (json_object_get_double_member (fwd, "median"), <=,
+                     json_object_get_double_member (fwd, "max"));
+  g_assert_cmpint (json_object_get_int_member (root, "peak_rss_bytes"), >, 0);
+  g_assert_cmpint (json_object_get_int_member (root, "runs"), ==, 3);
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc;
+
+  xc_runtime_init (argv);
+  g_test_init (&argc, &argv, NULL);
+  fer_model = shared_path ("models", "fer2013_mini_XCEPTION.102-0.66.hdf5", NULL);
+  face = shared_path ("images", "faces", "face_cap.png", NULL);
+  g_test_add_func ("/cli/usage", test_usage);
+  g_test_add_func ("/cli/predict/json", test_predict_json);
+  g_test_add_func ("/cli/predict/input-npy", test_input_npy);
+  g_test_add_func ("/cli/summary/json", test_summary_json);
+  g_test_add_func ("/cli/dump", test_dump);
+  g_test_add_func ("/cli/bench/json", test_bench_json);
+  g_test_add_func ("/cli/errors", test_user_errors);
+  rc = g_test_run ();
+  g_free (fer_model);
+  g_free (face);
+  return rc;
+}

@@ -509,6 +509,7 @@ test_image_resize (void)
 int
 main (int argc, char **argv)
 {
+  xc_runtime_init (argv);
   g_test_init (&argc, &argv, NULL);
   xc_set_threads (1);
 
