@@ -169,15 +169,16 @@ static void
 test_dump (void)
 {
   g_auto(Run) r = { 0 };
-  g_autofree char *dir = g_dir_make_tmp ("xc-dump-XXXXXX", NULL);
-  g_autofree char *add4 = g_build_filename (dir, "add_4.npy", NULL);
-  g_autofree char *pred = g_build_filename (dir, "predictions.npy", NULL);
+  g_autofree char *dir = NULL, *add4 = NULL, *pred = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree float *a = NULL, *g = NULL, *pr = NULL, *gp = NULL;
   int s[4], n, gs[4], gn;
 
   if (!have_shared ())
     return;
+  dir = g_dir_make_tmp ("xc-dump-XXXXXX", NULL);
+  add4 = g_build_filename (dir, "add_4.npy", NULL);
+  pred = g_build_filename (dir, "predictions.npy", NULL);
   run_cli (&r, "dump", "--model", fer_model, face, "--layer", "add_4", "--layer", "predictions",
            "--out-dir", dir, NULL);
   g_assert_cmpint (r.status, ==, 0);
