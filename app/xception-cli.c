@@ -441,12 +441,18 @@ cmd_summary (int argc, char **argv)
   ModelArgs ma = { 0 };
   int status = 0;
   gboolean json = FALSE;
+  g_autofree char *image = NULL, *npy = NULL;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "image", 'i', 0, G_OPTION_ARG_FILENAME, &image,
+      "Also run this image: per-layer time and activation statistics", "IMAGE" },
+    { "input-npy", 0, 0, G_OPTION_ARG_FILENAME, &npy, "The same with a preprocessed tensor",
+      "FILE" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
   g_autoptr(XcModel) model = NULL;
+  g_autoptr(XcPlan) plan = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   GError *error = NULL;
   guint64 p, t, m, sp, sm;
@@ -472,6 +478,20 @@ cmd_summary (int argc, char **argv)
       goto out;
     }
   xc_model_totals (model, &p, &t, &m, &sp, &sm);
+  if (image || npy)
+    {
+      /* keep every output so that each node's statistics are of its own buffer */
+      g_autofree gboolean *keep = g_new (gboolean, xc_model_n_nodes (model));
+      for (guint i = 0; i < xc_model_n_nodes (model); i++)
+        keep[i] = TRUE;
+      plan = xc_plan_new (model, 1, keep, &error);
+      if (plan == NULL || !fill_input (plan, model, image, npy, &error))
+        {
+          status = fail (error);
+          goto out;
+        }
+      xc_plan_run (plan, TRUE, NULL, NULL, NULL);
+    }
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model");
@@ -503,6 +523,25 @@ cmd_summary (int argc, char **argv)
       add_int (b, "macs", node->macs);
       add_int (b, "standard_params", node->std_params);
       add_int (b, "standard_macs", node->std_macs);
+      if (plan)
+        {
+          const XcNodeRun *run = xc_plan_node_run (plan, i);
+          json_builder_set_member_name (b, "time_ms");
+          json_builder_add_double_value (b, run->time_us / 1000.0);
+          json_builder_set_member_name (b, "stats");
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "min");
+          json_builder_add_double_value (b, run->stats.min);
+          json_builder_set_member_name (b, "max");
+          json_builder_add_double_value (b, run->stats.max);
+          json_builder_set_member_name (b, "mean");
+          json_builder_add_double_value (b, run->stats.mean);
+          json_builder_set_member_name (b, "std");
+          json_builder_add_double_value (b, run->stats.std);
+          json_builder_set_member_name (b, "zero_fraction");
+          json_builder_add_double_value (b, run->stats.zero_fraction);
+          json_builder_end_object (b);
+        }
       json_builder_end_object (b);
       if (!json)
         {
@@ -512,6 +551,13 @@ cmd_summary (int argc, char **argv)
           g_autofree char *s3 = group_digits (node->std_params), *s4 = group_digits (node->std_macs);
           g_print ("%-28s %-22s %-20s %12s %15s %14s %16s\n", node->name, node->keras_class, shape,
                    s1, s2, s3, s4);
+        }
+      if (!json && plan)
+        {
+          const XcNodeRun *run = xc_plan_node_run (plan, i);
+          g_print ("%-28s %9.3f ms  min %9.4f  max %9.4f  mean %9.4f  std %9.4f  zeros %5.1f%%\n",
+                   "", run->time_us / 1000.0, run->stats.min, run->stats.max, run->stats.mean,
+                   run->stats.std, 100.0 * run->stats.zero_fraction);
         }
     }
   json_builder_end_array (b);
@@ -523,6 +569,12 @@ cmd_summary (int argc, char **argv)
   add_int (b, "standard_params", sp);
   add_int (b, "standard_macs", sm);
   add_int (b, "separable_layers", n_sep);
+  if (plan)
+    {
+      json_builder_set_member_name (b, "time_ms");
+      json_builder_add_double_value (b, xc_plan_total_us (plan) / 1000.0);
+      add_int (b, "activation_bytes", xc_plan_arena_bytes (plan));
+    }
   json_builder_end_object (b);
   json_builder_end_object (b);
 

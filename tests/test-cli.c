@@ -165,6 +165,61 @@ test_summary_json (void)
                                                   0), ==, "block4_sepconv1_act");
 }
 
+/* summary --image: per-layer statistics of a real run, checked against the
+ * statistics of the PyTorch golden of the same layer */
+static void
+test_summary_stats (void)
+{
+  g_auto(Run) r = { 0 };
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree float *g = NULL;
+  JsonArray *layers;
+  int gs[4], gn;
+  size_t n;
+  double gmin = G_MAXDOUBLE, gmax = -G_MAXDOUBLE, gmean = 0;
+  gboolean seen_relu = FALSE, seen_conv = FALSE;
+
+  if (!have_shared ())
+    return;
+  run_cli (&r, "summary", "--model", fer_model, "--image", face, "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, r.out, -1, &error));
+  layers = json_object_get_array_member (json_node_get_object (json_parser_get_root (p)),
+                                         "layers");
+  g = load_golden ("fer/face_cap.conv2d_7.npy", gs, &gn);
+  n = (size_t) gs[1] * gs[2] * gs[3];
+  for (size_t i = 0; i < n; i++)
+    {
+      gmin = MIN (gmin, g[i]);
+      gmax = MAX (gmax, g[i]);
+      gmean += g[i] / (double) n;
+    }
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    {
+      JsonObject *l = json_array_get_object_element (layers, i);
+      JsonObject *st = json_object_get_object_member (l, "stats");
+      const char *name = json_object_get_string_member (l, "name");
+      g_assert_nonnull (st);
+      g_assert_cmpfloat (json_object_get_double_member (l, "time_ms"), >=, 0);
+      if (g_str_equal (name, "activation_1"))
+        {
+          seen_relu = TRUE;
+          g_assert_cmpfloat (json_object_get_double_member (st, "min"), ==, 0);
+          g_assert_cmpfloat (json_object_get_double_member (st, "zero_fraction"), >, 0.05);
+          g_assert_cmpfloat (json_object_get_double_member (st, "zero_fraction"), <, 0.95);
+        }
+      if (g_str_equal (name, "conv2d_7"))
+        {
+          seen_conv = TRUE;
+          g_assert_cmpfloat_with_epsilon (json_object_get_double_member (st, "min"), gmin, 1e-4);
+          g_assert_cmpfloat_with_epsilon (json_object_get_double_member (st, "max"), gmax, 1e-4);
+          g_assert_cmpfloat_with_epsilon (json_object_get_double_member (st, "mean"), gmean, 1e-4);
+        }
+    }
+  g_assert_true (seen_relu && seen_conv);
+}
+
 static void
 test_dump (void)
 {
@@ -333,6 +388,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/predict/json", test_predict_json);
   g_test_add_func ("/cli/predict/input-npy", test_input_npy);
   g_test_add_func ("/cli/summary/json", test_summary_json);
+  g_test_add_func ("/cli/summary/stats", test_summary_stats);
   g_test_add_func ("/cli/dump", test_dump);
   g_test_add_func ("/cli/bench/json", test_bench_json);
   g_test_add_func ("/cli/errors", test_user_errors);
