@@ -7,6 +7,8 @@
  */
 #define G_LOG_DOMAIN "xc-plan"
 
+#include <string.h>
+
 #include "xc-error.h"
 #include "xc-plan.h"
 #include "ops/xc-ops.h"
@@ -24,6 +26,15 @@ struct _XcPlan {
   gboolean      *keep;        /* per node: output survives the run */
   XcNodeRun     *runs;
   gint64         total_us;
+
+  /* Backward plans only */
+  gboolean       backward;
+  float         *grads;       /* owned: gradient arena */
+  size_t         grad_size;   /* floats */
+  size_t        *grad_off;    /* per node, floats into grads */
+  gboolean      *want_grad;   /* per node: gradient readable after xc_plan_backward() */
+  gboolean      *reached;     /* per node, per backward run: gradient written */
+  size_t         back_scratch;
 };
 
 typedef struct {
@@ -123,11 +134,103 @@ node_floats (const XcNode *node, int batch)
  * Returns: (transfer full): the plan, or %NULL with @error set when the
  *   arena cannot be allocated
  */
+/* Gradient buffers, planned in reverse: node i's gradient is live from the
+ * backward of its last consumer (which writes it first) until its own
+ * backward has run; requested gradients live to the end. */
+static gboolean
+plan_gradients (XcPlan *plan, const gboolean *want_grad, GError **error)
+{
+  const XcModel *model = plan->model;
+  guint n = model->nodes->len;
+  g_autoptr(GArray) free_list = g_array_new (FALSE, FALSE, sizeof (Block));
+  g_autofree gboolean *allocated = g_new0 (gboolean, n);
+  size_t end = 0;
+
+  plan->backward = TRUE;
+  plan->grad_off = g_new0 (size_t, n);
+  plan->want_grad = g_new0 (gboolean, n);
+  plan->reached = g_new0 (gboolean, n);
+  memcpy (plan->want_grad, want_grad, n * sizeof (gboolean));
+
+  for (guint t = n; t-- > 0;)
+    {
+      const XcNode *node = xc_model_node (model, t);
+      const XcNode *in = node->n_inputs ? xc_model_node (model, node->inputs[0]) : NULL;
+      if (!allocated[t])
+        {
+          plan->grad_off[t] = alloc_block (free_list, &end, node_floats (node, plan->batch));
+          allocated[t] = TRUE;
+        }
+      for (guint k = 0; k < node->n_inputs; k++)
+        {
+          guint src = node->inputs[k];
+          if (!allocated[src])
+            {
+              plan->grad_off[src] = alloc_block (free_list, &end,
+                                                 node_floats (xc_model_node (model, src),
+                                                              plan->batch));
+              allocated[src] = TRUE;
+            }
+        }
+      plan->back_scratch = MAX (plan->back_scratch,
+                                align_up (xc_op_backward_scratch (node, in, plan->batch)));
+      if (!plan->want_grad[t])
+        free_block (free_list, plan->grad_off[t], node_floats (node, plan->batch));
+    }
+  plan->grad_size = end;
+  plan->scratch_size = MAX (plan->scratch_size, plan->back_scratch);
+  plan->grads = g_try_malloc ((end + ALIGN_FLOATS) * sizeof (float));
+  if (plan->grads == NULL)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY,
+                   "cannot allocate %zu MB of gradients for %s", end * sizeof (float) >> 20,
+                   model->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static XcPlan *plan_new (const XcModel *model, int batch, const gboolean *keep,
+                         const gboolean *want_grad, GError **error);
+
 XcPlan *
 xc_plan_new (const XcModel  *model,
              int             batch,
              const gboolean *keep,
              GError        **error)
+{
+  return plan_new (model, batch, keep, NULL, error);
+}
+
+/**
+ * xc_plan_new_backward:
+ * @want_grad: (array): per node, whether its gradient must be readable after
+ *   xc_plan_backward()
+ *
+ * A plan that keeps every forward output (each op's backward reads its
+ * inputs and output) and has a gradient arena.
+ *
+ * Returns: (transfer full): the plan, or %NULL with @error
+ */
+XcPlan *
+xc_plan_new_backward (const XcModel  *model,
+                      int             batch,
+                      const gboolean *want_grad,
+                      GError        **error)
+{
+  g_autofree gboolean *keep = g_new (gboolean, model->nodes->len);
+
+  for (guint i = 0; i < model->nodes->len; i++)
+    keep[i] = TRUE;
+  return plan_new (model, batch, keep, want_grad, error);
+}
+
+static XcPlan *
+plan_new (const XcModel  *model,
+          int             batch,
+          const gboolean *keep,
+          const gboolean *want_grad,
+          GError        **error)
 {
   g_autoptr(XcPlan) plan = NULL;
   g_autoptr(GArray) free_list = g_array_new (FALSE, FALSE, sizeof (Block));
@@ -183,6 +286,8 @@ xc_plan_new (const XcModel  *model,
         free_block (free_list, plan->offset[i], size);
     }
   plan->arena_size = end;
+  if (want_grad != NULL && !plan_gradients (plan, want_grad, error))
+    return NULL;
   plan->arena = g_try_malloc ((end + plan->scratch_size + ALIGN_FLOATS) * sizeof (float));
   if (plan->arena == NULL)
     {
@@ -203,6 +308,10 @@ xc_plan_free (XcPlan *plan)
   g_free (plan->offset);
   g_free (plan->keep);
   g_free (plan->runs);
+  g_free (plan->grads);
+  g_free (plan->grad_off);
+  g_free (plan->want_grad);
+  g_free (plan->reached);
   g_free (plan);
 }
 
@@ -240,11 +349,34 @@ xc_plan_run (XcPlan         *plan,
              gpointer        data,
              GError        **error)
 {
+  return xc_plan_run_range (plan, 1, plan->model->nodes->len - 1, stats, progress, data, error);
+}
+
+/**
+ * xc_plan_run_range:
+ * @first: first node to run (>= 1)
+ * @last: last node to run
+ *
+ * Runs nodes @first to @last only: the inputs they read must be valid,
+ * which a backward plan (it keeps every output) guarantees after one full
+ * run. Ablation runs the tail of the network this way.
+ */
+gboolean
+xc_plan_run_range (XcPlan         *plan,
+                   guint           first,
+                   guint           last,
+                   gboolean        stats,
+                   XcProgressFunc  progress,
+                   gpointer        data,
+                   GError        **error)
+{
   const XcModel *model = plan->model;
   guint n = model->nodes->len;
   gint64 t_start = g_get_monotonic_time ();
 
-  for (guint i = 0; i < n; i++)
+  g_return_val_if_fail (first >= 1 && last < n, FALSE);
+
+  for (guint i = first; i <= last; i++)
     {
       const XcNode *node = xc_model_node (model, i);
       XcTensor in[8], *ins = in, out;
@@ -271,6 +403,129 @@ xc_plan_run (XcPlan         *plan,
     }
   plan->total_us = g_get_monotonic_time () - t_start;
   return TRUE;
+}
+
+static XcTensor
+grad_tensor (XcPlan *plan, guint i)
+{
+  const XcNode *node = xc_model_node (plan->model, i);
+
+  return (XcTensor) { plan->grads + plan->grad_off[i], plan->batch, node->h, node->w, node->c };
+}
+
+/**
+ * xc_plan_backward:
+ * @from: the node whose output gradient is seeded
+ * @seed: (array): dL/d(output of @from), (N, H, W, C) of that node
+ * @seed_is_pre: the seed is w.r.t. @from's pre-activation (its fused
+ *   activation is bypassed, e.g. the logits under a Dense softmax)
+ * @stop: the deepest node whose gradient is wanted; nodes before it are not
+ *   traversed
+ * @guided: guided backpropagation through every ReLU
+ *
+ * Reverse mode from @from down to @stop after xc_plan_run(): only nodes that
+ * @from depends on are visited. Gradients of the nodes the plan was created
+ * to want are then readable with xc_plan_grad().
+ *
+ * Returns: %FALSE only when @progress cancelled the run
+ */
+gboolean
+xc_plan_backward (XcPlan         *plan,
+                  guint           from,
+                  const float    *seed,
+                  gboolean        seed_is_pre,
+                  guint           stop,
+                  gboolean        guided,
+                  XcProgressFunc  progress,
+                  gpointer        data,
+                  GError        **error)
+{
+  const XcModel *model = plan->model;
+  guint n = model->nodes->len;
+  XcTensor g;
+
+  g_return_val_if_fail (plan->backward, FALSE);
+  g_return_val_if_fail (from < n && stop <= from, FALSE);
+
+  memset (plan->reached, 0, n * sizeof (gboolean));
+  g = grad_tensor (plan, from);
+  memcpy (g.data, seed, xc_tensor_size (&g) * sizeof (float));
+  plan->reached[from] = TRUE;
+
+  for (guint t = from; t > stop; t--)
+    {
+      const XcNode *node = xc_model_node (model, t);
+      XcTensor in[8], din[8], out, dout;
+      g_autofree XcTensor *heap = NULL;
+      XcTensor *ins = in, *dins = din;
+
+      if (!plan->reached[t])
+        continue;
+      if (progress != NULL && !progress (n - 1 - t, n, data))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_CANCELLED, "cancelled at %s", node->name);
+          return FALSE;
+        }
+      if (node->n_inputs > G_N_ELEMENTS (in))
+        {
+          heap = g_new (XcTensor, 2 * node->n_inputs);
+          ins = heap, dins = heap + node->n_inputs;
+        }
+      for (guint k = 0; k < node->n_inputs; k++)
+        {
+          guint src = node->inputs[k];
+          ins[k] = node_tensor (plan, src);
+          dins[k] = grad_tensor (plan, src);
+          if (src < stop)
+            dins[k].data = NULL;
+          else if (!plan->reached[src])
+            {
+              memset (dins[k].data, 0, xc_tensor_size (&dins[k]) * sizeof (float));
+              plan->reached[src] = TRUE;
+            }
+        }
+      out = node_tensor (plan, t);
+      dout = grad_tensor (plan, t);
+      xc_op_backward (&(XcOpBackArgs) { node, ins, node->n_inputs, &out, &dout, dins,
+                                        plan->arena + plan->arena_size, guided,
+                                        seed_is_pre && t == from });
+    }
+  /* a wanted node that the seed does not depend on has a zero gradient */
+  for (guint i = stop; i <= from; i++)
+    if (plan->want_grad[i] && !plan->reached[i])
+      {
+        g = grad_tensor (plan, i);
+        memset (g.data, 0, xc_tensor_size (&g) * sizeof (float));
+      }
+  return TRUE;
+}
+
+/**
+ * xc_plan_grad:
+ * @out: (out): dL/d(output of @node), (N, H, W, C)
+ *
+ * Returns: %FALSE if the plan was not created to want this gradient
+ */
+gboolean
+xc_plan_grad (XcPlan *plan, guint node, XcTensor *out)
+{
+  g_return_val_if_fail (node < plan->model->nodes->len, FALSE);
+  if (!plan->backward || !plan->want_grad[node])
+    return FALSE;
+  *out = grad_tensor (plan, node);
+  return TRUE;
+}
+
+const XcModel *
+xc_plan_model (XcPlan *plan)
+{
+  return plan->model;
+}
+
+int
+xc_plan_batch (XcPlan *plan)
+{
+  return plan->batch;
 }
 
 /**
@@ -300,7 +555,7 @@ xc_plan_node_run (XcPlan *plan, guint node)
 size_t
 xc_plan_arena_bytes (XcPlan *plan)
 {
-  return (plan->arena_size + plan->scratch_size) * sizeof (float);
+  return (plan->arena_size + plan->scratch_size + plan->grad_size) * sizeof (float);
 }
 
 /* Bytes the activations would take with no reuse */

@@ -27,13 +27,38 @@ XcPlan          *xc_plan_new          (const XcModel  *model,
                                        int             batch,
                                        const gboolean *keep,
                                        GError        **error);
+XcPlan          *xc_plan_new_backward (const XcModel  *model,
+                                       int             batch,
+                                       const gboolean *want_grad,
+                                       GError        **error);
 void             xc_plan_free         (XcPlan         *plan);
+const XcModel   *xc_plan_model        (XcPlan         *plan);
+int              xc_plan_batch        (XcPlan         *plan);
 XcTensor         xc_plan_input        (XcPlan         *plan);
 gboolean         xc_plan_run          (XcPlan         *plan,
                                        gboolean        stats,
                                        XcProgressFunc  progress,
                                        gpointer        data,
                                        GError        **error);
+gboolean         xc_plan_run_range    (XcPlan         *plan,
+                                       guint           first,
+                                       guint           last,
+                                       gboolean        stats,
+                                       XcProgressFunc  progress,
+                                       gpointer        data,
+                                       GError        **error);
+gboolean         xc_plan_backward     (XcPlan         *plan,
+                                       guint           from,
+                                       const float    *seed,
+                                       gboolean        seed_is_pre,
+                                       guint           stop,
+                                       gboolean        guided,
+                                       XcProgressFunc  progress,
+                                       gpointer        data,
+                                       GError        **error);
+gboolean         xc_plan_grad         (XcPlan         *plan,
+                                       guint           node,
+                                       XcTensor       *out);
 gboolean         xc_plan_output       (XcPlan         *plan,
                                        guint           node,
                                        XcTensor       *out);

@@ -37,3 +37,33 @@ xc_batchnorm_forward (const XcOpArgs *args)
         yr[i] = xr[i] * a[i] + b[i];
     }
 }
+
+/* Inference-mode BN is the affine map y = a x + b, so dx += a dy */
+void
+xc_batchnorm_backward (const XcOpBackArgs *args)
+{
+  const XcNode *node = args->node;
+  const XcTensor *dy = args->dout;
+  float *dx = args->din[0].data;
+  int c = dy->c;
+  guint p = 0;
+  const float *gamma = node->bn_scale ? node->params[p++].data : NULL;
+  const float *var;
+  size_t rows = xc_tensor_size (dy) / c;
+  float *a = args->scratch;
+
+  if (dx == NULL)
+    return;
+  if (node->bn_center)
+    p++;
+  var = node->params[p + 1].data;
+  for (int i = 0; i < c; i++)
+    a[i] = (gamma ? gamma[i] : 1.0f) / sqrtf (var[i] + node->epsilon);
+  for (size_t r = 0; r < rows; r++)
+    {
+      const float *g = dy->data + r * c;
+      float *d = dx + r * c;
+      for (int i = 0; i < c; i++)
+        d[i] += g[i] * a[i];
+    }
+}

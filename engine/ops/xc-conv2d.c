@@ -81,3 +81,69 @@ xc_conv2d_forward (const XcOpArgs *args)
     xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, y->n * rows, y->c);
   xc_f32_act_inplace (node->act, y->data, y->n * rows, y->c);
 }
+
+/* x (H, W, C) += col (OH*OW, KH*KW*C) scattered back: the adjoint of im2col */
+void
+xc_f32_col2im_nhwc (const float *col, int h, int w, int c,
+                    int kh, int kw, int sh, int sw, int pt, int pl,
+                    float *x, int oh, int ow)
+{
+  size_t row_len = (size_t) kh * kw * c;
+
+  for (int oy = 0; oy < oh; oy++)
+    for (int ox = 0; ox < ow; ox++)
+      {
+        const float *src = col + ((size_t) oy * ow + ox) * row_len;
+        for (int ky = 0; ky < kh; ky++)
+          {
+            int iy = oy * sh - pt + ky;
+            if (iy < 0 || iy >= h)
+              continue;
+            for (int kx = 0; kx < kw; kx++)
+              {
+                int ix = ox * sw - pl + kx;
+                const float *s = src + ((size_t) ky * kw + kx) * c;
+                float *d;
+                if (ix < 0 || ix >= w)
+                  continue;
+                d = x + ((size_t) iy * w + ix) * c;
+                for (int i = 0; i < c; i++)
+                  d[i] += s[i];
+              }
+          }
+      }
+}
+
+/* y = act(conv(x, W) + b): dz = dy * act'(z); dx += col2im(dz . W^T), with
+ * W^T the (OC, KH*KW*C) transpose of the row-major kernel */
+void
+xc_conv2d_backward (const XcOpBackArgs *args)
+{
+  const XcNode *node = args->node;
+  const XcTensor *x = &args->in[0];    /* (N, H, W, C) */
+  const XcTensor *y = args->out;       /* (N, OH, OW, OC) */
+  XcTensor *dx = &args->din[0];
+  const float *kernel = node->params[0].data;   /* (KH, KW, C, OC) */
+  size_t rows = (size_t) y->h * y->w;
+  size_t fwd = is_pointwise (node) ? 0 : rows * node->kh * node->kw * x->c;
+  const float *dz = xc_op_fused_act_backward (args, args->scratch + fwd);
+  int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
+  int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
+
+  if (dx->data == NULL)
+    return;
+  if (is_pointwise (node))
+    {
+      xc_f32_gemm_nt (dz, kernel, dx->data, (int) (y->n * rows), x->c, y->c, 1.0f);
+      return;
+    }
+  for (int n = 0; n < x->n; n++)
+    {
+      const float *dzn = dz + (size_t) n * rows * y->c;
+      float *dxn = dx->data + (size_t) n * x->h * x->w * x->c;
+      xc_f32_gemm_nt (dzn, kernel, args->scratch, (int) rows, node->kh * node->kw * x->c, y->c,
+                      0.0f);
+      xc_f32_col2im_nhwc (args->scratch, x->h, x->w, x->c, node->kh, node->kw, node->sh,
+                          node->sw, pt, pl, dxn, y->h, y->w);
+    }
+}

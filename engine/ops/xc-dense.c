@@ -47,3 +47,52 @@ xc_global_pool_forward (const XcOpArgs *args)
         }
     }
 }
+
+/* dz = dy * act'(z); dx += dz . W^T */
+void
+xc_dense_backward (const XcOpBackArgs *args)
+{
+  const XcTensor *x = &args->in[0];
+  const XcTensor *y = args->out;
+  const float *dz = xc_op_fused_act_backward (args, args->scratch);
+
+  if (args->din[0].data != NULL)
+    xc_f32_gemm_nt (dz, args->node->params[0].data, args->din[0].data, y->n, x->c, y->c, 1.0f);
+}
+
+/* average: dx += dy / (H W) everywhere; max: to the first maximal cell */
+void
+xc_global_pool_backward (const XcOpBackArgs *args)
+{
+  const XcTensor *x = &args->in[0];
+  const float *dy = args->dout->data;
+  float *dx = args->din[0].data;
+  size_t hw = (size_t) x->h * x->w;
+  gboolean is_max = args->node->op == XC_OP_GMP;
+
+  if (dx == NULL)
+    return;
+  for (int n = 0; n < x->n; n++)
+    {
+      const float *src = x->data + (size_t) n * hw * x->c;
+      float *dst = dx + (size_t) n * hw * x->c;
+      const float *g = dy + (size_t) n * x->c;
+      for (int i = 0; i < x->c; i++)
+        {
+          if (is_max)
+            {
+              size_t at = 0;
+              for (size_t p = 1; p < hw; p++)
+                if (src[p * x->c + i] > src[at * x->c + i])
+                  at = p;
+              dst[at * x->c + i] += g[i];
+            }
+          else
+            {
+              float v = g[i] / hw;
+              for (size_t p = 0; p < hw; p++)
+                dst[p * x->c + i] += v;
+            }
+        }
+    }
+}

@@ -102,3 +102,91 @@ xc_sepconv2d_forward (const XcOpArgs *args)
     xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, y->n * rows, y->c);
   xc_f32_act_inplace (node->act, y->data, y->n * rows, y->c);
 }
+
+/* dx (H, W, C) += the adjoint of the depthwise step: each output
+ * dy[oy, ox, c*DM + m] flows back to every tap x[iy, ix, c] times k[ky, kx, c, m] */
+void
+xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
+                                    const float *k, int kh, int kw, int dm,
+                                    int sh, int sw, int pt, int pl,
+                                    float *dx, int h, int w, int c)
+{
+  int oc = c * dm;
+
+  for (int oy = 0; oy < oh; oy++)
+    for (int ox = 0; ox < ow; ox++)
+      {
+        const float *g = dy + ((size_t) oy * ow + ox) * oc;
+        for (int ky = 0; ky < kh; ky++)
+          {
+            int iy = oy * sh - pt + ky;
+            if (iy < 0 || iy >= h)
+              continue;
+            for (int kx = 0; kx < kw; kx++)
+              {
+                int ix = ox * sw - pl + kx;
+                const float *kk;
+                float *d;
+                if (ix < 0 || ix >= w)
+                  continue;
+                kk = k + ((size_t) ky * kw + kx) * oc;
+                d = dx + ((size_t) iy * w + ix) * c;
+                if (dm == 1)
+                  for (int ci = 0; ci < c; ci++)
+                    d[ci] += g[ci] * kk[ci];
+                else
+                  for (int ci = 0; ci < c; ci++)
+                    for (int m = 0; m < dm; m++)
+                      d[ci] += g[ci * dm + m] * kk[ci * dm + m];
+              }
+          }
+      }
+}
+
+static void
+depthwise_backward (const XcNode *node, const XcTensor *x, XcTensor *dx, int n, const float *dmid,
+                    int oh, int ow)
+{
+  int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
+  int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
+
+  xc_f32_dwconv2d_backward_nhwc__ref (dmid, oh, ow, node->params[0].data, node->kh, node->kw,
+                                      node->depth_multiplier, node->sh, node->sw, pt, pl,
+                                      dx->data + (size_t) n * x->h * x->w * x->c,
+                                      x->h, x->w, x->c);
+}
+
+void
+xc_dwconv2d_backward (const XcOpBackArgs *args)
+{
+  const XcTensor *y = args->out;
+  const float *dz = xc_op_fused_act_backward (args, args->scratch);
+  size_t per = (size_t) y->h * y->w * y->c;
+
+  if (args->din[0].data == NULL)
+    return;
+  for (int n = 0; n < y->n; n++)
+    depthwise_backward (args->node, &args->in[0], &args->din[0], n, dz + n * per, y->h, y->w);
+}
+
+/* dz -> dmid = dz . Wpw^T (OH*OW, C*DM) per image in scratch, then the
+ * depthwise adjoint into dx */
+void
+xc_sepconv2d_backward (const XcOpBackArgs *args)
+{
+  const XcNode *node = args->node;
+  const XcTensor *x = &args->in[0];
+  const XcTensor *y = args->out;
+  int mid = x->c * node->depth_multiplier;
+  size_t rows = (size_t) y->h * y->w;
+  const float *dz = xc_op_fused_act_backward (args, args->scratch + rows * mid);
+
+  if (args->din[0].data == NULL)
+    return;
+  for (int n = 0; n < y->n; n++)
+    {
+      xc_f32_gemm_nt (dz + n * rows * y->c, node->params[1].data, args->scratch, (int) rows, mid,
+                      y->c, 0.0f);
+      depthwise_backward (node, x, &args->din[0], n, args->scratch, y->h, y->w);
+    }
+}

@@ -67,3 +67,72 @@ xc_copy_forward (const XcOpArgs *args)
   if (args->out->data != args->in[0].data)
     memcpy (args->out->data, args->in[0].data, xc_tensor_size (args->out) * sizeof (float));
 }
+
+void
+xc_activation_backward (const XcOpBackArgs *args)
+{
+  const XcNode *node = args->node;
+  const float *x = args->in[0].data, *y = args->out->data, *dy = args->dout->data;
+  float *dx = args->din[0].data;
+  size_t n = xc_tensor_size (args->out);
+
+  if (dx == NULL)
+    return;
+  if (args->dout_is_pre)
+    {
+      /* seeded below the activation: the layer passes the gradient through */
+      for (size_t i = 0; i < n; i++)
+        dx[i] += dy[i];
+      return;
+    }
+  if (node->act == XC_ACT_RELU && (node->relu_max > 0.0f || node->relu_slope != 0.0f))
+    {
+      float mx = node->relu_max > 0.0f ? node->relu_max : G_MAXFLOAT;
+      for (size_t i = 0; i < n; i++)
+        {
+          float d = x[i] >= 0.0f ? (x[i] < mx ? 1.0f : 0.0f) : node->relu_slope;
+          if (args->guided && dy[i] < 0.0f)
+            d = 0.0f;
+          dx[i] += dy[i] * d;
+        }
+      return;
+    }
+  xc_f32_act_backward (node->act, x, y, dy, dx, n / args->out->c, args->out->c, args->guided);
+}
+
+void
+xc_add_backward (const XcOpBackArgs *args)
+{
+  size_t n = xc_tensor_size (args->dout);
+
+  for (guint k = 0; k < args->n_in; k++)
+    {
+      float *dx = args->din[k].data;
+      if (dx == NULL)
+        continue;
+      for (size_t i = 0; i < n; i++)
+        dx[i] += args->dout->data[i];
+    }
+}
+
+void
+xc_rescaling_backward (const XcOpBackArgs *args)
+{
+  size_t n = xc_tensor_size (args->dout);
+  float *dx = args->din[0].data;
+
+  if (dx != NULL)
+    for (size_t i = 0; i < n; i++)
+      dx[i] += args->dout->data[i] * args->node->scale;
+}
+
+void
+xc_copy_backward (const XcOpBackArgs *args)
+{
+  size_t n = xc_tensor_size (args->dout);
+  float *dx = args->din[0].data;
+
+  if (dx != NULL)
+    for (size_t i = 0; i < n; i++)
+      dx[i] += args->dout->data[i];
+}

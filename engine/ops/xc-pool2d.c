@@ -49,3 +49,55 @@ xc_pool2d_forward (const XcOpArgs *args)
             }
         }
 }
+
+/* Max: the gradient goes to the first maximal cell of each window (the
+ * forward's choice, recomputed); average: spread evenly over the window's
+ * valid cells. */
+void
+xc_pool2d_backward (const XcOpBackArgs *args)
+{
+  const XcNode *node = args->node;
+  const XcTensor *x = &args->in[0];
+  const XcTensor *dy = args->dout;
+  float *dx = args->din[0].data;
+  int c = x->c;
+  int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
+  int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
+  gboolean is_max = node->op == XC_OP_MAXPOOL;
+
+  if (dx == NULL)
+    return;
+  for (int n = 0; n < dy->n; n++)
+    for (int oy = 0; oy < dy->h; oy++)
+      for (int ox = 0; ox < dy->w; ox++)
+        {
+          const float *g = dy->data + (((size_t) n * dy->h + oy) * dy->w + ox) * c;
+          int y0 = MAX (oy * node->sh - pt, 0), y1 = MIN (oy * node->sh - pt + node->kh, x->h);
+          int x0 = MAX (ox * node->sw - pl, 0), x1 = MIN (ox * node->sw - pl + node->kw, x->w);
+          if (is_max)
+            for (int i = 0; i < c; i++)
+              {
+                float best = -FLT_MAX;
+                size_t at = 0;
+                for (int iy = y0; iy < y1; iy++)
+                  for (int ix = x0; ix < x1; ix++)
+                    {
+                      size_t off = (((size_t) n * x->h + iy) * x->w + ix) * c + i;
+                      if (x->data[off] > best)
+                        best = x->data[off], at = off;
+                    }
+                dx[at] += g[i];
+              }
+          else
+            {
+              float inv = 1.0f / ((y1 - y0) * (x1 - x0));
+              for (int iy = y0; iy < y1; iy++)
+                for (int ix = x0; ix < x1; ix++)
+                  {
+                    float *d = dx + (((size_t) n * x->h + iy) * x->w + ix) * c;
+                    for (int i = 0; i < c; i++)
+                      d[i] += g[i] * inv;
+                  }
+            }
+        }
+}

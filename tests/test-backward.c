@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Every op's backward against central finite differences: for each small
+ * Keras file under data/ops, L = sum r * y with a fixed random r, and
+ * dL/dx from xc_plan_backward() is compared element by element with
+ * (L(x + e) - L(x - e)) / 2e, L accumulated in double.
+ */
+#include <string.h>
+
+#include "test-helpers.h"
+
+static const char *cases[] = {
+  "activation_linear", "activation_relu", "activation_relu6", "activation_sigmoid",
+  "activation_softmax", "activation_swish", "activation_tanh", "add3_gap_dense",
+  "avgpool2_valid", "avgpool3_s1_same", "avgpool3_s2_same_odd", "batchnorm_eps",
+  "batchnorm_nocenter", "conv1x1", "conv1x1_s2_same_odd", "conv3x3_s2_same_even",
+  "conv3x3_s2_same_odd", "conv5x5_s2_same", "conv5x5_valid", "depthwise_5x5_valid",
+  "depthwise_dm2_s2_same_odd", "flatten_dense", "gmp_dropout_rescaling", "maxpool2_valid",
+  "maxpool3_s2_same_even", "maxpool3_s2_same_odd", "relu_layer_max_slope",
+  "separable_5x5_valid", "separable_dm2_same", "separable_s2_same_even", "sequential",
+};
+
+static double
+loss (XcPlan *plan, const XcModel *model, const float *r)
+{
+  XcTensor y;
+  double l = 0;
+
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  xc_plan_output (plan, model->output, &y);
+  for (size_t i = 0; i < xc_tensor_size (&y); i++)
+    l += (double) r[i] * y.data[i];
+  return l;
+}
+
+static void
+check_case (const char *name, gboolean pre)
+{
+  g_autofree char *file = g_strdup_printf ("%s.h5", name);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "ops", file, NULL);
+  g_autofree char *in_rel = g_strdup_printf ("ops/%s.in.npy", name);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) model = xc_keras_load (path, &error);
+  g_autoptr(XcPlan) plan = NULL;
+  g_autofree gboolean *want = NULL;
+  g_autofree float *x0 = NULL, *r = NULL, *an = NULL;
+  XcNode *out_node;
+  XcAct saved_act;
+  XcTensor in, y, g;
+  int xs[4], xn;
+  double worst = 0;
+  size_t n, step, checked = 0, kinks = 0;
+
+  g_assert_no_error (error);
+  out_node = xc_model_node (model, model->output);
+  if (pre && out_node->act == XC_ACT_LINEAR)
+    return;
+  want = g_new0 (gboolean, xc_model_n_nodes (model));
+  want[0] = TRUE;
+  plan = xc_plan_new_backward (model, 1, want, &error);
+  g_assert_no_error (error);
+  x0 = load_golden (in_rel, xs, &xn);
+  in = xc_plan_input (plan);
+  n = xc_tensor_size (&in);
+  memcpy (in.data, x0, n * sizeof (float));
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  xc_plan_output (plan, model->output, &y);
+  r = g_new (float, xc_tensor_size (&y));
+  for (size_t i = 0; i < xc_tensor_size (&y); i++)
+    r[i] = 2.0f * xc_seeded_uniform (99, 1, i) - 1.0f;
+  g_assert_true (xc_plan_backward (plan, model->output, r, pre, 0, FALSE, NULL, NULL, &error));
+  g_assert_true (xc_plan_grad (plan, 0, &g));
+  an = g_memdup2 (g.data, n * sizeof (float));
+
+  /* the pre-activation variant: L = sum r * z, z the output layer without its activation */
+  saved_act = out_node->act;
+  if (pre)
+    out_node->act = XC_ACT_LINEAR;
+  step = MAX (n / 97, 1);
+  for (size_t i = 0; i < n; i += step)
+    {
+      const float eps = 1e-3f;
+      double lp, lm, fd, fd2, d;
+      in.data[i] = x0[i] + eps;
+      lp = loss (plan, model, r);
+      in.data[i] = x0[i] - eps;
+      lm = loss (plan, model, r);
+      fd = (lp - lm) / (2.0 * eps);
+      in.data[i] = x0[i] + eps / 2;
+      lp = loss (plan, model, r);
+      in.data[i] = x0[i] - eps / 2;
+      lm = loss (plan, model, r);
+      in.data[i] = x0[i];
+      fd2 = (lp - lm) / eps;
+      checked++;
+      /* a kink (ReLU at 0, a max changing hands) within eps: the two step
+       * sizes disagree and neither is a derivative; skip that element */
+      if (fabs (fd - fd2) > 0.05 * MAX (fabs (fd), fabs (fd2)) + 1e-3)
+        {
+          kinks++;
+          continue;
+        }
+      d = fabs (fd - an[i]) / (2e-3 + 2e-2 * MAX (fabs (fd), fabs (an[i])));
+      if (d > worst)
+        worst = d;
+      if (d > 1.0)
+        g_test_message ("%s%s: x[%zu]: analytic %.6g, finite differences %.6g", name,
+                        pre ? " (pre-activation)" : "", i, an[i], fd);
+    }
+  out_node->act = saved_act;
+  g_test_message ("%s%s: %zu elements, %zu at kinks, worst %.3g of tolerance", name,
+                  pre ? " (pre-activation)" : "", checked, kinks, worst);
+  g_assert_cmpfloat (worst, <=, 1.0);
+  g_assert_cmpuint (kinks * 10, <=, checked);
+}
+
+static void
+test_case (gconstpointer data)
+{
+  check_case (data, FALSE);
+  check_case (data, TRUE);
+}
+
+/* The gradient of a logit w.r.t. a middle layer equals the one w.r.t. the
+ * input pushed through only the nodes after it: stop must not change it */
+static void
+test_stop_is_exact (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = xc_model_load_spec ("builtin:xception:size=71,width=1/16,classes=5",
+                                             &error);
+  g_autofree gboolean *want = g_new0 (gboolean, xc_model_n_nodes (m));
+  g_autoptr(XcPlan) a = NULL;
+  g_autoptr(XcPlan) b = NULL;
+  g_autofree float *ga = NULL;
+  float seed[5] = { 0, 0, 1, 0, 0 };
+  guint mid;
+  XcTensor in, t;
+
+  g_assert_true (xc_model_lookup (m, "block8_sepconv2_act", &mid, &error));
+  want[mid] = TRUE;
+  want[0] = TRUE;
+  a = xc_plan_new_backward (m, 1, want, &error);
+  b = xc_plan_new_backward (m, 1, want, &error);
+  g_assert_no_error (error);
+  for (XcPlan *p = a; p; p = p == a ? b : NULL)
+    {
+      in = xc_plan_input (p);
+      for (size_t i = 0; i < xc_tensor_size (&in); i++)
+        in.data[i] = 2.0f * xc_seeded_uniform (5, 0, i) - 1.0f;
+      xc_plan_run (p, FALSE, NULL, NULL, NULL);
+    }
+  xc_plan_backward (a, m->output, seed, TRUE, mid, FALSE, NULL, NULL, &error);
+  xc_plan_backward (b, m->output, seed, TRUE, 0, FALSE, NULL, NULL, &error);
+  xc_plan_grad (a, mid, &t);
+  ga = g_memdup2 (t.data, xc_tensor_size (&t) * sizeof (float));
+  xc_plan_grad (b, mid, &t);
+  assert_close ("stop", ga, t.data, xc_tensor_size (&t), 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  xc_runtime_init (argv);
+  g_test_init (&argc, &argv, NULL);
+  xc_set_threads (1);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *p = g_strdup_printf ("/backward/finite-differences/%s", cases[i]);
+      g_test_add_data_func (p, cases[i], test_case);
+    }
+  g_test_add_func ("/backward/stop-is-exact", test_stop_is_exact);
+  return g_test_run ();
+}
