@@ -9,10 +9,12 @@
 #include "xc-model.h"
 #include "xc-plan.h"
 #include "xc-xception.h"
+#include "xc-explain.h"
 #include "xc-spec.h"
 #include "io/xc-image.h"
 #include "io/xc-keras.h"
 #include "io/xc-npy.h"
+#include "io/xc-render.h"
 
 G_BEGIN_DECLS
 

@@ -247,3 +247,78 @@ def write_keras(path, config, weights):
                 g.create_dataset(full, data=np.asarray(arr, dtype=np.float32))
                 wn.append(full.encode())
             g.attrs["weight_names"] = np.array(wn) if wn else np.zeros((0,), dtype=np.float64)
+
+
+def forward_graph(layers, weights, x):
+    """Like run_model, but returns the torch tensors of every layer (autograd
+    intact) and the pre-activation of the last layer, for gradient goldens."""
+    values = {}
+    pre = None
+    last = layers[-1][1]
+    for cls, name, cfg, inb in layers:
+        if cls == "InputLayer":
+            values[name] = x
+            continue
+        ins = [values[n] for n in inb]
+        w = weights.get(name, [])
+        values[name] = run_layer(cls, cfg, ins, w)
+        if name == last:
+            pre = run_layer(cls, cfg, ins, w, pre_activation=True)
+    return values, pre
+
+
+def logit(layers, values, pre, cls):
+    """The class' pre-softmax score: the input of a final softmax Activation,
+    else the pre-activation of the final layer."""
+    kind, name, cfg, inb = layers[-1]
+    if kind == "Activation" and cfg.get("activation") == "softmax":
+        return values[inb[0]][0, cls]
+    return pre[0, cls]
+
+
+def cams(a, g):
+    """pytorch-grad-cam's Grad-CAM, Grad-CAM++, XGrad-CAM, HiRes-CAM and
+    LayerCAM from activations a and gradients g, both (h, w, C) numpy."""
+    relu = lambda v: np.maximum(v, 0)
+    out = {}
+    out["gradcam"] = relu((a * g.mean(axis=(0, 1))).sum(-1))
+    g2, g3 = g ** 2, g ** 3
+    sum_a = a.sum(axis=(0, 1))
+    aij = g2 / (2 * g2 + sum_a[None, None, :] * g3 + 1e-6)
+    aij = np.where(g != 0, aij, 0)
+    w = (relu(g) * aij).sum(axis=(0, 1))
+    out["gradcam++"] = relu((a * w).sum(-1))
+    w = (g * a).sum(axis=(0, 1)) / (sum_a + 1e-7)
+    out["xgradcam"] = relu((a * w).sum(-1))
+    out["hirescam"] = relu((g * a).sum(-1))
+    out["layercam"] = relu((relu(g) * a).sum(-1))
+    return out
+
+
+def explain_goldens(layers, weights, x, target_layers, ig_steps):
+    """Autograd: gradients of the top-1 logit w.r.t. each target layer and the
+    input, the CAMs at the first target layer, and Integrated Gradients with a
+    zero baseline and the midpoint rule."""
+    xt = torch.from_numpy(np.asarray(x, dtype=np.float64)).requires_grad_(True)
+    values, pre = forward_graph(layers, weights, xt)
+    for n in target_layers:
+        values[n].retain_grad()
+    probs = values[layers[-1][1]].detach().numpy()[0]
+    cls = int(probs.argmax())
+    score = logit(layers, values, pre, cls)
+    score.backward()
+    res = {"class": cls, "score": float(score), "input_grad": xt.grad.numpy().astype(np.float32)}
+    for n in target_layers:
+        res["grad:" + n] = values[n].grad.numpy().astype(np.float32)
+    a0 = values[target_layers[0]].detach().numpy()[0]
+    g0 = values[target_layers[0]].grad.numpy()[0]
+    res["cams"] = {k: v.astype(np.float32) for k, v in cams(a0, g0).items()}
+    total = np.zeros_like(x, dtype=np.float64)
+    for s in range(ig_steps):
+        alpha = (s + 0.5) / ig_steps
+        xi = torch.from_numpy(alpha * np.asarray(x, dtype=np.float64)).requires_grad_(True)
+        v, p = forward_graph(layers, weights, xi)
+        logit(layers, v, p, cls).backward()
+        total += xi.grad.numpy()
+    res["ig"] = (np.asarray(x, dtype=np.float64) * total / ig_steps).astype(np.float32)
+    return res

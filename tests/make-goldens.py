@@ -239,6 +239,8 @@ def make_ops():
 
 FER_FACES = ["face_cap", "face_left", "face_mid", "face_selfie", "face_stripes", "face_woman"]
 FER_LAYERS = ["activation_1", "separable_conv2d_3", "add_2", "add_4", "conv2d_7"]
+# the default CAM layer, one inside a residual block, one feeding a max-pool
+FER_GRAD_LAYERS = ["add_4", "separable_conv2d_5", "batch_normalization_8"]
 
 
 def make_fer():
@@ -257,6 +259,21 @@ def make_fer():
         for name, v in kept.items():
             save(os.path.join(DATA, "fer", "face_cap.%s.npy" % name), v)
     save(os.path.join(DATA, "fer", "probabilities.npy"), np.stack(probs))
+
+    # explanations of face_cap's top-1 class
+    img = Image.open(os.path.join(SHARED, "images", "faces", "face_cap.png")).convert("L")
+    x = np.asarray(img, dtype=np.float32)[None, :, :, None] / np.float32(127.5) - 1
+    r = kt.explain_goldens(ll, w, x, FER_GRAD_LAYERS, 16)
+    d = os.path.join(DATA, "fer", "explain")
+    os.makedirs(d, exist_ok=True)
+    for n in FER_GRAD_LAYERS:
+        save(os.path.join(d, "grad.%s.npy" % n), r["grad:" + n])
+    for k, v in r["cams"].items():
+        save(os.path.join(d, "cam.%s.npy" % k), v)
+    save(os.path.join(d, "input_grad.npy"), r["input_grad"])
+    save(os.path.join(d, "ig16.npy"), r["ig"])
+    save(os.path.join(d, "target.npy"), np.array([r["class"], r["score"]]))
+    print("fer explain: class %d logit %.4f" % (r["class"], r["score"]))
     with open(os.path.join(DATA, "fer", "faces.txt"), "w") as f:
         f.write("\n".join(FER_FACES) + "\n")
     print("fer: probabilities", np.stack(probs).shape)
@@ -328,6 +345,7 @@ SEED = 20170708
 INPUT_SEED = 7
 SAMPLES = 4096
 XC_LAYERS = ["block1_conv1_act", "block4_sepconv2_bn", "block14_sepconv2_act"]
+XC_GRAD_LAYERS = ["block14_sepconv2_act", "block8_sepconv2_act", "block4_sepconv2_bn"]
 
 
 def seeded_weights(seed):
@@ -369,6 +387,22 @@ def make_xception():
         stats = np.array([flat.size, flat.astype(np.float64).sum(), np.abs(flat).max()])
         save(os.path.join(DATA, "xception", "%s.stats.npy" % name), stats)
         print("xception %s %s max|x| %.3f" % (name, v.shape, stats[2]))
+
+    # explanations of the top-1 class: default layer, middle flow, before a pool
+    import torch
+    r = kt.explain_goldens(ll, w, x, XC_GRAD_LAYERS, 8)
+    d = os.path.join(DATA, "xception", "explain")
+    os.makedirs(d, exist_ok=True)
+    for name, v in [("grad." + n, r["grad:" + n]) for n in XC_GRAD_LAYERS] + \
+                   [("input_grad", r["input_grad"]), ("ig8", r["ig"])]:
+        flat = v.reshape(-1)
+        idx = sample_indices(flat.size)
+        save(os.path.join(d, "%s.samples.npy" % name),
+             np.stack([idx.astype(np.float32), flat[idx]]))
+    for k in ("gradcam", "gradcam++", "layercam"):
+        save(os.path.join(d, "cam.%s.npy" % k), r["cams"][k])
+    save(os.path.join(d, "target.npy"), np.array([r["class"], r["score"]]))
+    print("xception explain: class %d logit %.4f" % (r["class"], r["score"]))
     print("xception: %d params, logits range %.3f..%.3f, top-1 %d (p=%.4f)" %
           (n_params, logits.min(), logits.max(), y.argmax(), y.max()))
 

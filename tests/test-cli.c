@@ -354,6 +354,69 @@ test_user_errors (void)
 }
 
 static void
+test_explain (void)
+{
+  g_autofree char *dir = NULL, *cam = NULL, *grad = NULL, *png = NULL;
+  g_auto(Run) r = { 0 }, bad = { 0 }, badc = { 0 }, usage = { 0 };
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcImage) overlay = NULL;
+  g_autofree float *c = NULL, *g = NULL, *gc = NULL, *gg = NULL;
+  JsonObject *root, *metrics;
+  int s[4], n, gs[4], gn;
+
+  if (!have_shared ())
+    return;
+  dir = g_dir_make_tmp ("xc-explain-XXXXXX", NULL);
+  cam = g_build_filename (dir, "cam.npy", NULL);
+  grad = g_build_filename (dir, "grad.npy", NULL);
+  png = g_build_filename (dir, "overlay.png", NULL);
+  run_cli (&r, "explain", "--model", fer_model, face, "--method", "gradcam", "--class", "happy",
+           "--cam-npy", cam, "--grad-npy", grad, "--out", png, "--colormap", "turbo",
+           "--metrics", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, r.out, -1, &error));
+  root = json_node_get_object (json_parser_get_root (p));
+  g_assert_cmpstr (json_object_get_string_member (root, "layer"), ==, "add_4");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (root, "target"),
+                                                  "label"), ==, "happy");
+  metrics = json_object_get_object_member (root, "metrics");
+  g_assert_nonnull (metrics);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (metrics, "deletion")),
+                    ==, 21);
+
+  c = xc_npy_read (cam, s, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 2);
+  g_assert_cmpint (s[0], ==, 4);
+  gc = load_golden ("fer/explain/cam.gradcam.npy", gs, &gn);
+  assert_close_rel ("--cam-npy", c, gc, 16, 1e-3);
+  g = xc_npy_read (grad, s, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 4);
+  g_assert_cmpint (s[3], ==, 128);
+  gg = load_golden ("fer/explain/grad.add_4.npy", gs, &gn);
+  assert_close_rel ("--grad-npy", g, gg, 4 * 4 * 128, 1e-3);
+  overlay = xc_image_load (png, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (overlay->w, ==, 64);
+  g_assert_cmpint (overlay->c, ==, 3);   /* coloured */
+
+  run_cli (&bad, "explain", "--model", fer_model, face, "--layer", "global_average_pooling2d_1",
+           NULL);
+  assert_user_error (&bad, "global_average_pooling2d_1");
+  run_cli (&badc, "explain", "--model", fer_model, face, "--class", "7", NULL);
+  assert_user_error (&badc, "0 to 6");
+  run_cli (&usage, "explain", "--model", fer_model, face, "--method", "magic", NULL);
+  g_assert_cmpint (usage.status, ==, 2);
+
+  g_unlink (cam);
+  g_unlink (grad);
+  g_unlink (png);
+  g_rmdir (dir);
+}
+
+static void
 test_bench_json (void)
 {
   g_auto(Run) r = { 0 };
@@ -390,6 +453,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/summary/json", test_summary_json);
   g_test_add_func ("/cli/summary/stats", test_summary_stats);
   g_test_add_func ("/cli/dump", test_dump);
+  g_test_add_func ("/cli/explain", test_explain);
   g_test_add_func ("/cli/bench/json", test_bench_json);
   g_test_add_func ("/cli/errors", test_user_errors);
   rc = g_test_run ();

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Heatmaps as pictures: colour maps, upsampling a map to the image, alpha
+ * blending over the original, and PNG output.
+ */
+#pragma once
+
+#include "io/xc-image.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  XC_COLORMAP_JET,
+  XC_COLORMAP_TURBO,
+  XC_COLORMAP_VIRIDIS,
+  XC_COLORMAP_INFERNO,
+  XC_COLORMAP_GRAY,
+  XC_N_COLORMAPS
+} XcColormap;
+
+const char *xc_colormap_name        (XcColormap   cmap);
+gboolean    xc_colormap_from_string (const char  *s,
+                                     XcColormap  *cmap);
+void        xc_colormap_rgb         (XcColormap   cmap,
+                                     float        t,
+                                     guint8      *rgb);
+float      *xc_map_upsample_normalised (const float *map,
+                                     int          h,
+                                     int          w,
+                                     int          oh,
+                                     int          ow);
+guint8     *xc_render_heatmap       (const float *map,
+                                     int          h,
+                                     int          w,
+                                     const XcImage *base,
+                                     int          oh,
+                                     int          ow,
+                                     XcColormap   cmap,
+                                     float        alpha);
+gboolean    xc_write_png_rgb        (const char  *path,
+                                     const guint8 *rgb,
+                                     int          w,
+                                     int          h,
+                                     GError     **error);
+
+G_END_DECLS
