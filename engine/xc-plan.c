@@ -118,6 +118,13 @@ free_block (GArray *free_list, size_t off, size_t size)
     }
 }
 
+static gboolean
+is_unary_elementwise (const XcNode *node)
+{
+  return node->op == XC_OP_BATCHNORM || node->op == XC_OP_ACTIVATION ||
+         node->op == XC_OP_DROPOUT || node->op == XC_OP_RESCALING;
+}
+
 static size_t
 node_floats (const XcNode *node, int batch)
 {
@@ -270,6 +277,20 @@ plan_new (const XcModel  *model,
       size_t size = node_floats (node, batch);
 
       plan->naive_size += size;
+      /* An element-wise layer whose input dies here and is not kept runs in
+       * place: its output takes over the input's buffer (fewer bytes moved,
+       * warmer caches). Backward plans keep everything, so never alias. */
+      if (in != NULL && node->n_inputs == 1 && is_unary_elementwise (node) &&
+          last_use[node->inputs[0]] == i && !plan->keep[node->inputs[0]] &&
+          node_floats (in, batch) == size)
+        {
+          plan->offset[i] = plan->offset[node->inputs[0]];
+          plan->scratch_size = MAX (plan->scratch_size,
+                                    align_up (xc_op_scratch (node, in, batch)));
+          if (last_use[i] == i && !plan->keep[i])
+            free_block (free_list, plan->offset[i], size);
+          continue;
+        }
       plan->offset[i] = alloc_block (free_list, &end, size);
       plan->scratch_size = MAX (plan->scratch_size, align_up (xc_op_scratch (node, in, batch)));
       for (guint k = 0; k < node->n_inputs; k++)

@@ -9,7 +9,7 @@
 
 #include "xc-ops.h"
 
-void
+XC_VECTORIZE void
 xc_batchnorm_forward (const XcOpArgs *args)
 {
   const XcNode *node = args->node;
@@ -29,6 +29,7 @@ xc_batchnorm_forward (const XcOpArgs *args)
       a[i] = (gamma ? gamma[i] : 1.0f) / sqrtf (var[i] + node->epsilon);
       b[i] = (beta ? beta[i] : 0.0f) - mean[i] * a[i];
     }
+#pragma omp parallel for schedule(static) if (rows * c > 65536)
   for (size_t r = 0; r < rows; r++)
     {
       const float *xr = x->data + r * c;
@@ -39,7 +40,7 @@ xc_batchnorm_forward (const XcOpArgs *args)
 }
 
 /* Inference-mode BN is the affine map y = a x + b, so dx += a dy */
-void
+XC_VECTORIZE void
 xc_batchnorm_backward (const XcOpBackArgs *args)
 {
   const XcNode *node = args->node;

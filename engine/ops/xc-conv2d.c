@@ -27,7 +27,7 @@ xc_conv2d_scratch (const XcNode *node, const XcNode *in)
 }
 
 /* col (OH*OW, KH*KW*C): zero where the window leaves the image */
-void
+XC_VECTORIZE void
 xc_f32_im2col_nhwc (const float *x, int h, int w, int c,
                     int kh, int kw, int sh, int sw, int pt, int pl,
                     float *col, int oh, int ow)
@@ -83,7 +83,7 @@ xc_conv2d_forward (const XcOpArgs *args)
 }
 
 /* x (H, W, C) += col (OH*OW, KH*KW*C) scattered back: the adjoint of im2col */
-void
+XC_VECTORIZE void
 xc_f32_col2im_nhwc (const float *col, int h, int w, int c,
                     int kh, int kw, int sh, int sw, int pt, int pl,
                     float *x, int oh, int ow)

@@ -13,7 +13,7 @@
 #include "xc-ops.h"
 
 /* x (H, W, C), k (KH, KW, C, DM), y (OH, OW, C*DM); one image */
-void
+XC_VECTORIZE void
 xc_f32_dwconv2d_nhwc__ref (const float *x, int h, int w, int c,
                            const float *k, int kh, int kw, int dm,
                            int sh, int sw, int pt, int pl,
@@ -105,7 +105,7 @@ xc_sepconv2d_forward (const XcOpArgs *args)
 
 /* dx (H, W, C) += the adjoint of the depthwise step: each output
  * dy[oy, ox, c*DM + m] flows back to every tap x[iy, ix, c] times k[ky, kx, c, m] */
-void
+XC_VECTORIZE void
 xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
                                     const float *k, int kh, int kw, int dm,
                                     int sh, int sw, int pt, int pl,

@@ -9,7 +9,7 @@
 
 #include "xc-ops.h"
 
-void
+XC_VECTORIZE void
 xc_activation_forward (const XcOpArgs *args)
 {
   const XcNode *node = args->node;
@@ -28,18 +28,27 @@ xc_activation_forward (const XcOpArgs *args)
         }
       return;
     }
+  if (node->act == XC_ACT_RELU)
+    {
+      /* one pass instead of a copy and a pass */
+#pragma omp parallel for schedule(static) if (n > 65536)
+      for (size_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      return;
+    }
   if (y != x)
     memcpy (y, x, n * sizeof (float));
   xc_f32_act_inplace (node->act, y, n / args->out->c, args->out->c);
 }
 
-void
+XC_VECTORIZE void
 xc_add_forward (const XcOpArgs *args)
 {
   size_t n = xc_tensor_size (args->out);
   float *y = args->out->data;
   const float *a = args->in[0].data, *b = args->in[1].data;
 
+#pragma omp parallel for schedule(static) if (n > 65536)
   for (size_t i = 0; i < n; i++)
     y[i] = a[i] + b[i];
   for (guint k = 2; k < args->n_in; k++)
@@ -100,7 +109,7 @@ xc_activation_backward (const XcOpBackArgs *args)
   xc_f32_act_backward (node->act, x, y, dy, dx, n / args->out->c, args->out->c, args->guided);
 }
 
-void
+XC_VECTORIZE void
 xc_add_backward (const XcOpBackArgs *args)
 {
   size_t n = xc_tensor_size (args->dout);

@@ -189,7 +189,7 @@ xc_f32_gemm_nt (const float *a, const float *b, float *c, int m, int n, int k, f
  * tanh 1-y^2; swish s(x)(1 + x(1 - s(x))); softmax y_i (dy_i - sum_j dy_j y_j).
  * Guided backpropagation (Springenberg et al. 2015) also zeroes negative
  * incoming gradients at every ReLU. */
-void
+XC_VECTORIZE void
 xc_f32_act_backward (XcAct act, const float *x, const float *y, const float *dy, float *dx,
                      size_t rows, int c, gboolean guided)
 {
@@ -241,7 +241,7 @@ xc_f32_act_backward (XcAct act, const float *x, const float *y, const float *dy,
     }
 }
 
-void
+XC_VECTORIZE void
 xc_f32_bias_add (float *y, const float *bias, size_t rows, int c)
 {
   for (size_t r = 0; r < rows; r++)
@@ -254,7 +254,7 @@ xc_f32_bias_add (float *y, const float *bias, size_t rows, int c)
 
 /* Activations in place on rows of c values; softmax normalises each row
  * (the channel axis, as Keras' default axis=-1). */
-void
+XC_VECTORIZE void
 xc_f32_act_inplace (XcAct act, float *y, size_t rows, int c)
 {
   size_t n = rows * c;
@@ -264,6 +264,7 @@ xc_f32_act_inplace (XcAct act, float *y, size_t rows, int c)
     case XC_ACT_LINEAR:
       break;
     case XC_ACT_RELU:
+#pragma omp parallel for schedule(static) if (n > 65536)
       for (size_t i = 0; i < n; i++)
         y[i] = y[i] > 0.0f ? y[i] : 0.0f;
       break;

@@ -9,7 +9,7 @@
 
 #include "xc-ops.h"
 
-void
+XC_VECTORIZE void
 xc_pool2d_forward (const XcOpArgs *args)
 {
   const XcNode *node = args->node;

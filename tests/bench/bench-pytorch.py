@@ -31,17 +31,29 @@ class SepConv(nn.Module):
         return self.pw(self.dw(x) if self.dw is not None else x)
 
 
+def cut(x, name, where):
+    """Grad-CAM's cheapest form in PyTorch: the target layer becomes a leaf
+    that requires grad, so backward stops there (as our engine's does)."""
+    if name == where.get("name"):
+        x = x.detach().requires_grad_(True)
+        where["tensor"] = x
+    return x
+
+
 class Block(nn.Module):
     """Entry/exit block: [relu] sep bn relu sep bn, maxpool 3/2 same, 1x1/2 residual."""
-    def __init__(self, cin, c1, c2, first_relu, standard):
+    def __init__(self, cin, c1, c2, first_relu, standard, index=0):
         super().__init__()
         self.first_relu = first_relu
+        self.index = index
+        self.where = {}
         self.s1, self.b1 = SepConv(cin, c1, standard), nn.BatchNorm2d(c1, eps=1e-3)
         self.s2, self.b2 = SepConv(c1, c2, standard), nn.BatchNorm2d(c2, eps=1e-3)
         self.res, self.rb = nn.Conv2d(cin, c2, 1, stride=2, bias=False), nn.BatchNorm2d(c2, eps=1e-3)
 
     def forward(self, x):
-        y = F.relu(x) if self.first_relu else x
+        y = cut(F.relu(x), "block%d_sepconv1_act" % self.index, self.where) \
+            if self.first_relu else x
         y = F.relu(self.b1(self.s1(y)))
         y = self.b2(self.s2(y))
         # TF "same" for 3x3 stride 2: pads (1, 1) on odd sizes, (0, 1) on even ones
@@ -68,9 +80,10 @@ class Xception(nn.Module):
         super().__init__()
         self.c1, self.b1 = nn.Conv2d(3, 32, 3, stride=2, bias=False), nn.BatchNorm2d(32, eps=1e-3)
         self.c2, self.b2 = nn.Conv2d(32, 64, 3, bias=False), nn.BatchNorm2d(64, eps=1e-3)
-        self.entry = nn.Sequential(Block(64, 128, 128, False, standard),
-                                   Block(128, 256, 256, True, standard),
-                                   Block(256, 728, 728, True, standard))
+        self.entry = nn.Sequential(Block(64, 128, 128, False, standard, 2),
+                                   Block(128, 256, 256, True, standard, 3),
+                                   Block(256, 728, 728, True, standard, 4))
+        self.where = {}
         self.middle = nn.Sequential(*[Middle(728, standard) for _ in range(8)])
         self.exit = Block(728, 728, 1024, True, standard)
         self.s14a, self.b14a = SepConv(1024, 1536, standard), nn.BatchNorm2d(1536, eps=1e-3)
@@ -82,8 +95,24 @@ class Xception(nn.Module):
         x = F.relu(self.b2(self.c2(x)))
         x = self.exit(self.middle(self.entry(x)))
         x = F.relu(self.b14a(self.s14a(x)))
-        x = F.relu(self.b14b(self.s14b(x)))
-        return torch.softmax(self.fc(x.mean(dim=(2, 3))), dim=1)
+        x = cut(F.relu(self.b14b(self.s14b(x))), "block14_sepconv2_act", self.where)
+        return self.fc(x.mean(dim=(2, 3)))
+
+    def set_cut(self, name):
+        self.where = {"name": name}
+        for b in self.entry:
+            b.where = self.where
+
+
+def gradcam_torch(model, x, layer):
+    """Forward, backward of the top logit to the layer, the Grad-CAM map."""
+    model.set_cut(layer)
+    logits = model(x)
+    cls = int(logits.argmax())
+    logits[0, cls].backward()
+    a = model.where["tensor"]
+    w = a.grad.mean(dim=(2, 3), keepdim=True)
+    return torch.relu((w * a).sum(dim=1))
 
 
 def bench_torch(runs, threads, standard=False, size=299):
@@ -92,14 +121,25 @@ def bench_torch(runs, threads, standard=False, size=299):
     n_params = sum(p.numel() for p in model.parameters())
     x = torch.rand(1, 3, size, size) * 2 - 1
     times = []
+    for p in model.parameters():
+        p.requires_grad_(False)
     with torch.inference_mode():
         model(x)
         for _ in range(runs):
             t0 = time.perf_counter()
-            model(x)
+            torch.softmax(model(x), dim=1)
             times.append((time.perf_counter() - t0) * 1000)
-    return {"median": statistics.median(times), "min": min(times), "max": max(times),
-            "params": n_params}
+    res = {"median": statistics.median(times), "min": min(times), "max": max(times),
+           "params": n_params, "gradcam": {}}
+    for layer in ("block14_sepconv2_act", "block4_sepconv1_act"):
+        t = []
+        gradcam_torch(model, x, layer)
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            gradcam_torch(model, x, layer)
+            t.append((time.perf_counter() - t0) * 1000)
+        res["gradcam"][layer] = statistics.median(t)
+    return res
 
 
 def bench_ours(cli, runs, threads, spec):
@@ -131,6 +171,12 @@ def main():
         print("%-9s PyTorch median %8.1f ms  (min %.1f, max %.1f), %d params" %
               (name, pt["median"], pt["min"], pt["max"], pt["params"]))
         print("%-9s PyTorch / engine = %.2fx" % (name, pt["median"] / o))
+        for g in ours.get("gradcam", []):
+            tp = pt["gradcam"].get(g["layer"])
+            print("%-9s Grad-CAM at %-22s engine %7.1f ms (%.2fx forward), PyTorch autograd "
+                  "%7.1f ms (%.2fx its forward), PyTorch / engine = %.2fx" %
+                  (name, g["layer"], g["median_ms"], g["ratio_to_forward"], tp,
+                   tp / pt["median"], tp / g["median_ms"]))
 
 
 if __name__ == "__main__":
