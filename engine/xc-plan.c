@@ -397,6 +397,12 @@ xc_plan_run_range (XcPlan         *plan,
 
   g_return_val_if_fail (first >= 1 && last < n, FALSE);
 
+  if (stats && first == 1)
+    {
+      XcTensor in = node_tensor (plan, 0);
+      xc_tensor_stats (&in, &plan->runs[0].stats);
+    }
+
   for (guint i = first; i <= last; i++)
     {
       const XcNode *node = xc_model_node (model, i);

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * XsApplication: startup (CSS, accelerators, app.* actions), the command
+ * line (--model, --view, --layer, --method, --class, --screenshot, IMAGE),
+ * and one window per activation.
+ */
+#define G_LOG_DOMAIN "xs-application"
+
+#include "xs-application.h"
+#include "xc.h"
+#include "xs-window.h"
+
+struct _XsApplication {
+  GtkApplication parent_instance;
+
+  /* from the command line */
+  char *model;
+  char *view;
+  char *layer;
+  char *method;
+  int   class_index;
+  char *screenshot;
+};
+
+G_DEFINE_FINAL_TYPE (XsApplication, xs_application, GTK_TYPE_APPLICATION)
+
+static const char *views[] = { "predictions", "features", "explain", "costs", NULL };
+
+static char *
+default_model (void)
+{
+  g_autofree char *weights = g_build_filename (g_get_user_data_dir (), "xception-studio",
+                                               "xception_weights_tf_dim_ordering_tf_kernels.h5",
+                                               NULL);
+  if (g_file_test (weights, G_FILE_TEST_IS_REGULAR))
+    return g_strdup ("imagenet:xception");
+  return g_strdup ("builtin:xception");
+}
+
+static XsWindow *
+new_window (XsApplication *self)
+{
+  XsWindow *win = xs_window_new (GTK_APPLICATION (self));
+  XsWindowRequest req = { self->view, self->layer, self->method, self->class_index };
+  g_autofree char *def = default_model ();
+  g_autofree char *weights = g_build_filename (g_get_user_data_dir (), "xception-studio",
+                                               "xception_weights_tf_dim_ordering_tf_kernels.h5",
+                                               NULL);
+
+  xs_window_add_model (win, "builtin:xception", FALSE);
+  if (g_file_test (weights, G_FILE_TEST_IS_REGULAR))
+    xs_window_add_model (win, "imagenet:xception", FALSE);
+  xs_window_apply_request (win, &req);
+  xs_window_add_model (win, self->model ? self->model : def, TRUE);
+  if (self->screenshot)
+    xs_window_screenshot_when_done (win, self->screenshot);
+  return win;
+}
+
+static void
+xs_application_activate (GApplication *app)
+{
+  XsWindow *win = new_window (XS_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (win));
+}
+
+static void
+xs_application_open (GApplication *app, GFile **files, int n_files, const char *hint)
+{
+  XsWindow *win = new_window (XS_APPLICATION (app));
+  g_autofree char *path = n_files > 0 ? g_file_get_path (files[0]) : NULL;
+
+  if (path)
+    xs_window_open_image (win, path);
+  gtk_window_present (GTK_WINDOW (win));
+}
+
+static int
+xs_application_handle_local_options (GApplication *app, GVariantDict *options)
+{
+  XsApplication *self = XS_APPLICATION (app);
+  const char *s;
+
+  if (g_variant_dict_lookup (options, "model", "&s", &s))
+    self->model = g_strdup (s);
+  if (g_variant_dict_lookup (options, "view", "&s", &s))
+    {
+      if (!g_strv_contains (views, s))
+        {
+          g_printerr ("xception-studio: --view %s: not one of predictions, features, explain, "
+                      "costs\n", s);
+          return 2;
+        }
+      self->view = g_strdup (s);
+    }
+  if (g_variant_dict_lookup (options, "layer", "&s", &s))
+    self->layer = g_strdup (s);
+  if (g_variant_dict_lookup (options, "method", "&s", &s))
+    {
+      XcMethod m;
+      if (!xc_method_from_string (s, &m))
+        {
+          g_printerr ("xception-studio: --method %s: unknown (gradcam, gradcam++, xgradcam, "
+                      "hirescam, layercam, scorecam, ablationcam, eigencam, saliency, smoothgrad, "
+                      "integrated-gradients, guided-backprop, guided-gradcam, occlusion)\n", s);
+          return 2;
+        }
+      self->method = g_strdup (s);
+    }
+  if (g_variant_dict_lookup (options, "class", "i", &self->class_index) &&
+      self->class_index < 0)
+    {
+      g_printerr ("xception-studio: --class must be 0 or more\n");
+      return 2;
+    }
+  if (g_variant_dict_lookup (options, "screenshot", "^&ay", &s))
+    self->screenshot = g_strdup (s);
+  return -1;
+}
+
+static void
+about_action (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  static const char *authors[] = { "The Xception Studio developers", NULL };
+  GtkWindow *win = gtk_application_get_active_window (GTK_APPLICATION (data));
+
+  gtk_show_about_dialog (win, "program-name", "Xception Studio", "version", PACKAGE_VERSION,
+                         "comments", "Look inside Xception convolutional networks: predictions, "
+                                     "feature maps, explanations and costs.",
+                         "license-type", GTK_LICENSE_MIT_X11, "authors", authors,
+                         "logo-icon-name", "applications-science", NULL);
+}
+
+static void
+quit_action (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  g_application_quit (G_APPLICATION (data));
+}
+
+static void
+xs_application_startup (GApplication *app)
+{
+  static const GActionEntry entries[] = {
+    { "about", about_action },
+    { "quit", quit_action },
+  };
+  static const struct {
+    const char *action;
+    const char *accels[3];
+  } accels[] = {
+    { "win.open-image", { "<Primary>o", NULL } },
+    { "win.open-model", { "<Primary><Shift>o", NULL } },
+    { "win.paste-image", { "<Primary><Shift>v", NULL } },
+    { "win.cancel", { "Escape", NULL } },
+    { "win.view::predictions", { "<Primary>1", NULL } },
+    { "win.view::features", { "<Primary>2", NULL } },
+    { "win.view::explain", { "<Primary>3", NULL } },
+    { "win.view::costs", { "<Primary>4", NULL } },
+    { "win.export::overlay", { "<Primary>e", NULL } },
+    { "win.show-help-overlay", { "<Primary>question", NULL } },
+    { "app.quit", { "<Primary>q", NULL } },
+    { "window.close", { "<Primary>w", NULL } },
+  };
+  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+  G_APPLICATION_CLASS (xs_application_parent_class)->startup (app);
+  g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action,
+                                           accels[i].accels);
+  /* GtkApplication does not load style.css by itself (AdwApplication would) */
+  gtk_css_provider_load_from_resource (css, "/org/xceptionstudio/XceptionStudio/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+static void
+xs_application_finalize (GObject *object)
+{
+  XsApplication *self = XS_APPLICATION (object);
+
+  g_free (self->model);
+  g_free (self->view);
+  g_free (self->layer);
+  g_free (self->method);
+  g_free (self->screenshot);
+  G_OBJECT_CLASS (xs_application_parent_class)->finalize (object);
+}
+
+static void
+xs_application_class_init (XsApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = xs_application_finalize;
+  app_class->activate = xs_application_activate;
+  app_class->open = xs_application_open;
+  app_class->startup = xs_application_startup;
+  app_class->handle_local_options = xs_application_handle_local_options;
+}
+
+static void
+xs_application_init (XsApplication *self)
+{
+  static const GOptionEntry options[] = {
+    { "model", 'm', 0, G_OPTION_ARG_STRING, NULL,
+      "Keras .h5 file, builtin:xception[:options], imagenet:xception or embedded:NAME", "MODEL" },
+    { "view", 0, 0, G_OPTION_ARG_STRING, NULL, "predictions, features, explain or costs",
+      "VIEW" },
+    { "layer", 0, 0, G_OPTION_ARG_STRING, NULL, "Layer to explain and show", "NAME" },
+    { "method", 0, 0, G_OPTION_ARG_STRING, NULL, "Explanation method (gradcam ...)", "NAME" },
+    { "class", 0, 0, G_OPTION_ARG_INT, NULL, "Class to explain (default: the top-1)", "IDX" },
+    { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      "When all work is done, save the window as a PNG and exit", "FILE.png" },
+    { NULL }
+  };
+
+  self->class_index = -1;
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), "[IMAGE]");
+}
+
+XsApplication *
+xs_application_new (void)
+{
+  return g_object_new (XS_TYPE_APPLICATION,
+                       "application-id", "org.xceptionstudio.XceptionStudio",
+                       "flags", G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/org/xceptionstudio/XceptionStudio",
+                       NULL);
+}

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Worker side of the app. Every job copies what it needs into its task
+ * data, takes the engine lock (one engine job at a time: the GTask pool is
+ * shared and BLAS must not be entered from two of our threads at once),
+ * checks its GCancellable between nodes through the engine's progress
+ * callback, and returns its result with g_task_return_pointer().
+ */
+#define G_LOG_DOMAIN "xs-inference"
+
+#include "xs-inference.h"
+
+struct _XsInference {
+  GObject  parent_instance;
+  GMutex   engine_lock;
+};
+
+G_DEFINE_FINAL_TYPE (XsInference, xs_inference, G_TYPE_OBJECT)
+
+XsModel *
+xs_model_ref (XsModel *m)
+{
+  return g_atomic_rc_box_acquire (m);
+}
+
+static void
+xs_model_clear (gpointer data)
+{
+  XsModel *m = data;
+  xc_model_free (m->model);
+  g_free (m->display_name);
+}
+
+void
+xs_model_unref (XsModel *m)
+{
+  g_atomic_rc_box_release_full (m, xs_model_clear);
+}
+
+XsAnalysis *
+xs_analysis_ref (XsAnalysis *a)
+{
+  return g_atomic_rc_box_acquire (a);
+}
+
+static void
+xs_analysis_clear (gpointer data)
+{
+  XsAnalysis *a = data;
+  xc_plan_free (a->plan);
+  xc_image_free (a->image);
+  g_free (a->path);
+  g_free (a->probs);
+  xs_model_unref (a->model);
+}
+
+void
+xs_analysis_unref (XsAnalysis *a)
+{
+  g_atomic_rc_box_release_full (a, xs_analysis_clear);
+}
+
+void
+xs_explain_result_free (XsExplainResult *r)
+{
+  if (r == NULL)
+    return;
+  xc_explanation_free (r->explanation);
+  xc_faithfulness_free (r->faithfulness);
+  g_free (r);
+}
+
+static void
+xs_inference_finalize (GObject *object)
+{
+  XsInference *self = XS_INFERENCE (object);
+
+  g_mutex_clear (&self->engine_lock);
+  G_OBJECT_CLASS (xs_inference_parent_class)->finalize (object);
+}
+
+static void
+xs_inference_class_init (XsInferenceClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = xs_inference_finalize;
+}
+
+static void
+xs_inference_init (XsInference *self)
+{
+  g_mutex_init (&self->engine_lock);
+}
+
+XsInference *
+xs_inference_new (void)
+{
+  return g_object_new (XS_TYPE_INFERENCE, NULL);
+}
+
+static gboolean
+progress_cb (guint node, guint n_nodes, gpointer data)
+{
+  return !g_cancellable_is_cancelled (data);
+}
+
+/* load ------------------------------------------------------------------- */
+
+static void
+load_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  XsInference *self = source;
+  const char *spec = data;
+  g_autoptr(GError) error = NULL;
+  XcModel *model;
+  XsModel *m;
+
+  g_mutex_lock (&self->engine_lock);
+  model = xc_model_load_spec (spec, &error);
+  g_mutex_unlock (&self->engine_lock);
+  if (model == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  m = g_atomic_rc_box_new0 (XsModel);
+  m->model = model;
+  m->display_name = g_str_has_prefix (spec, "builtin:") || g_str_has_prefix (spec, "embedded:")
+                    ? g_strdup (spec) : g_path_get_basename (spec);
+  g_task_return_pointer (task, m, (GDestroyNotify) xs_model_unref);
+}
+
+void
+xs_inference_load_model_async (XsInference         *self,
+                               const char          *spec,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, xs_inference_load_model_async);
+  g_task_set_task_data (task, g_strdup (spec), g_free);
+  g_task_run_in_thread (task, load_worker);
+}
+
+XsModel *
+xs_inference_load_model_finish (XsInference *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* analyze ---------------------------------------------------------------- */
+
+typedef struct {
+  XsModel *model;
+  char    *path;
+} AnalyzeData;
+
+static void
+analyze_data_free (gpointer p)
+{
+  AnalyzeData *d = p;
+  xs_model_unref (d->model);
+  g_free (d->path);
+  g_free (d);
+}
+
+static void
+analyze_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  XsInference *self = source;
+  AnalyzeData *d = data;
+  const XcModel *model = d->model->model;
+  g_autoptr(GError) error = NULL;
+  g_autofree gboolean *keep = NULL;
+  g_autoptr(XcImage) image = NULL;
+  XsAnalysis *a;
+  XcTensor out;
+  gint64 t0;
+
+  image = xc_image_load (d->path, &error);
+  if (image == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (!xc_model_node (model, model->output)->flat)
+    {
+      g_task_return_new_error (task, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                               "%s: the output is not a class vector", model->name);
+      return;
+    }
+  keep = g_new (gboolean, xc_model_n_nodes (model));
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    keep[i] = TRUE;
+
+  a = g_atomic_rc_box_new0 (XsAnalysis);
+  a->model = xs_model_ref (d->model);
+  a->path = g_strdup (d->path);
+  g_mutex_lock (&self->engine_lock);
+  a->plan = xc_plan_new (model, 1, keep, &error);
+  if (a->plan == NULL || !xc_image_to_input (image, model, xc_plan_input (a->plan).data, &error))
+    goto fail;
+  t0 = g_get_monotonic_time ();
+  if (!xc_plan_run (a->plan, TRUE, progress_cb, cancellable, &error))
+    goto fail;
+  a->time_ms = (g_get_monotonic_time () - t0) / 1000.0;
+  g_mutex_unlock (&self->engine_lock);
+  a->image = g_steal_pointer (&image);
+  xc_plan_output (a->plan, model->output, &out);
+  a->classes = out.c;
+  a->probs = g_memdup2 (out.data, out.c * sizeof (float));
+  g_task_return_pointer (task, a, (GDestroyNotify) xs_analysis_unref);
+  return;
+
+fail:
+  g_mutex_unlock (&self->engine_lock);
+  xs_analysis_unref (a);
+  g_task_return_error (task, g_steal_pointer (&error));
+}
+
+void
+xs_inference_analyze_async (XsInference         *self,
+                            XsModel             *model,
+                            const char          *image_path,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  AnalyzeData *d = g_new0 (AnalyzeData, 1);
+
+  d->model = xs_model_ref (model);
+  d->path = g_strdup (image_path);
+  g_task_set_source_tag (task, xs_inference_analyze_async);
+  g_task_set_task_data (task, d, analyze_data_free);
+  g_task_run_in_thread (task, analyze_worker);
+}
+
+XsAnalysis *
+xs_inference_analyze_finish (XsInference *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* explain ---------------------------------------------------------------- */
+
+typedef struct {
+  XsAnalysis       *analysis;
+  XcExplainOptions  options;
+  gboolean          metrics;
+} ExplainData;
+
+static void
+explain_data_free (gpointer p)
+{
+  ExplainData *d = p;
+  xs_analysis_unref (d->analysis);
+  g_free (d);
+}
+
+static void
+explain_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  XsInference *self = source;
+  ExplainData *d = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcExplainer) ex = NULL;
+  g_autoptr(XsExplainResult) r = g_new0 (XsExplainResult, 1);
+
+  g_mutex_lock (&self->engine_lock);
+  ex = xc_explainer_new (d->analysis->model->model, &error);
+  if (ex == NULL ||
+      !xc_explainer_set_input (ex, xc_plan_input (d->analysis->plan).data, &error) ||
+      !(r->explanation = xc_explainer_run (ex, &d->options, progress_cb, cancellable, &error)) ||
+      (d->metrics && !(r->faithfulness = xc_explainer_faithfulness (ex, r->explanation, 20,
+                                                                    progress_cb, cancellable,
+                                                                    &error))))
+    {
+      g_mutex_unlock (&self->engine_lock);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_mutex_unlock (&self->engine_lock);
+  g_task_return_pointer (task, g_steal_pointer (&r), (GDestroyNotify) xs_explain_result_free);
+}
+
+void
+xs_inference_explain_async (XsInference            *self,
+                            XsAnalysis             *analysis,
+                            const XcExplainOptions *options,
+                            gboolean                metrics,
+                            GCancellable           *cancellable,
+                            GAsyncReadyCallback     callback,
+                            gpointer                user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  ExplainData *d = g_new0 (ExplainData, 1);
+
+  d->analysis = xs_analysis_ref (analysis);
+  d->options = *options;
+  d->metrics = metrics;
+  g_task_set_source_tag (task, xs_inference_explain_async);
+  g_task_set_task_data (task, d, explain_data_free);
+  g_task_run_in_thread (task, explain_worker);
+}
+
+XsExplainResult *
+xs_inference_explain_finish (XsInference *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * XsInference: the app's one door to the engine. Loading a model, analysing
+ * an image (forward pass keeping every layer's output) and explaining run
+ * in GTask worker threads, one at a time, and never touch widgets.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "xc.h"
+
+G_BEGIN_DECLS
+
+/* A loaded model, shared read-only between the UI and workers */
+typedef struct {
+  XcModel *model;
+  char    *display_name;
+} XsModel;
+
+XsModel *xs_model_ref   (XsModel *m);
+void     xs_model_unref (XsModel *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsModel, xs_model_unref)
+
+/* One image through one model: every layer's output, time and statistics */
+typedef struct {
+  XsModel  *model;
+  XcImage  *image;        /* the original, [0, 255] */
+  char     *path;
+  XcPlan   *plan;         /* keeps every output */
+  float    *probs;        /* (classes) */
+  int       classes;
+  double    time_ms;
+} XsAnalysis;
+
+XsAnalysis *xs_analysis_ref   (XsAnalysis *a);
+void        xs_analysis_unref (XsAnalysis *a);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsAnalysis, xs_analysis_unref)
+
+/* An explanation of an analysis, with its faithfulness figures */
+typedef struct {
+  XcExplanation  *explanation;
+  XcFaithfulness *faithfulness;
+} XsExplainResult;
+
+void xs_explain_result_free (XsExplainResult *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsExplainResult, xs_explain_result_free)
+
+#define XS_TYPE_INFERENCE (xs_inference_get_type ())
+G_DECLARE_FINAL_TYPE (XsInference, xs_inference, XS, INFERENCE, GObject)
+
+XsInference     *xs_inference_new              (void);
+void             xs_inference_load_model_async (XsInference         *self,
+                                                const char          *spec,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+XsModel         *xs_inference_load_model_finish (XsInference        *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+void             xs_inference_analyze_async    (XsInference         *self,
+                                                XsModel             *model,
+                                                const char          *image_path,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+XsAnalysis      *xs_inference_analyze_finish   (XsInference         *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+void             xs_inference_explain_async    (XsInference         *self,
+                                                XsAnalysis          *analysis,
+                                                const XcExplainOptions *options,
+                                                gboolean             metrics,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+XsExplainResult *xs_inference_explain_finish   (XsInference         *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+
+G_END_DECLS

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The real window under a display (Xvfb in CI, GSK_RENDERER=cairo): open a
+ * model and an image, wait for the worker threads, check what the views
+ * show, switch every view, pick a layer and a method, export, and take a
+ * non-blank screenshot of each view. Skips without a display.
+ */
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "test-helpers.h"
+#include "xs-bars.h"
+#include "xs-cost-chart.h"
+#include "xs-feature-grid.h"
+#include "xs-window.h"
+
+static char *fer_model;
+static char *face;
+
+static void
+wait_idle (XsWindow *win)
+{
+  gint64 end = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  /* let the queued work start, then wait for it to finish */
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  while (xs_window_is_busy (win) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  for (int i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_false (xs_window_is_busy (win));
+}
+
+static gpointer
+child (XsWindow *win, const char *name)
+{
+  gpointer w = gtk_widget_get_template_child (GTK_WIDGET (win), XS_TYPE_WINDOW, name);
+  g_assert_nonnull (w);
+  return w;
+}
+
+/* A PNG with more than a handful of distinct colours */
+static void
+assert_png_not_blank (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcImage) img = xc_image_load (path, &error);
+  g_autoptr(GHashTable) colours = g_hash_table_new (g_direct_hash, g_direct_equal);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (img->w, >=, 1280);
+  g_assert_cmpint (img->h, >=, 800);
+  for (size_t p = 0; p < (size_t) img->w * img->h; p += 7)
+    {
+      guint key = 0;
+      for (int k = 0; k < img->c; k++)
+        key = key * 256 + (guint) img->data[p * img->c + k];
+      g_hash_table_add (colours, GUINT_TO_POINTER (key + 1));
+    }
+  g_test_message ("%s: %u colours", path, g_hash_table_size (colours));
+  g_assert_cmpuint (g_hash_table_size (colours), >, 50);
+}
+
+static XsWindow *
+open_window (const char *model, const char *image)
+{
+  XsWindow *win = xs_window_new (NULL);
+
+  gtk_window_set_default_size (GTK_WINDOW (win), 1290, 812);
+  gtk_window_present (GTK_WINDOW (win));
+  xs_window_add_model (win, model, TRUE);
+  wait_idle (win);
+  if (image)
+    {
+      xs_window_open_image (win, image);
+      wait_idle (win);
+    }
+  return win;
+}
+
+static void
+test_window_fer (void)
+{
+  XsWindow *win;
+  XsBars *bars;
+  GtkStack *stack;
+  GtkDropDown *method, *layer;
+  const XcExplanation *e;
+  g_autofree char *dir = NULL;
+  static const char *views[] = { "predictions", "features", "explain", "costs" };
+
+  if (!g_file_test (fer_model, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("../shared is not here");
+      return;
+    }
+  win = open_window (fer_model, face);
+  g_assert_null (xs_window_get_last_error (win));
+
+  /* predictions: the golden's order, happy first */
+  bars = child (win, "bars");
+  g_assert_cmpuint (xs_bars_get_n_rows (bars), ==, 7);
+  g_assert_cmpstr (xs_bars_get_label (bars, 0), ==, "happy");
+  g_assert_cmpstr (xs_bars_get_label (bars, 1), ==, "neutral");
+  g_assert_cmpstr (gtk_label_get_text (child (win, "top_label")), ==, "happy — 57.0%");
+
+  /* an explanation of the top class at the default layer came with it */
+  e = xs_window_get_explanation (win);
+  g_assert_nonnull (e);
+  g_assert_cmpint (e->method, ==, XC_METHOD_GRADCAM);
+  g_assert_cmpint (e->target_class, ==, 3);
+  g_assert_cmpint (e->map_h, ==, 4);
+  g_assert_nonnull (gtk_picture_get_paintable (child (win, "overlay_picture")));
+
+  /* every view, and a screenshot of each */
+  stack = child (win, "stack");
+  dir = g_dir_make_tmp ("xs-ui-XXXXXX", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%s.png", dir, views[i]);
+      g_autoptr(GError) error = NULL;
+      gtk_stack_set_visible_child_name (stack, views[i]);
+      wait_idle (win);
+      g_assert_true (xs_window_save_screenshot (win, path, &error));
+      g_assert_no_error (error);
+      assert_png_not_blank (path);
+      g_unlink (path);
+    }
+
+  /* the feature grid has a tile per channel of the selected layer */
+  g_assert_cmpint (xs_feature_grid_get_n_tiles (child (win, "feature_grid")), ==, 1);
+  g_assert_cmpuint (xs_cost_chart_get_n_groups (child (win, "cost_chart")), >=, 4);
+
+  /* choose a layer and a method: a new explanation of that kind */
+  method = child (win, "method_dropdown");
+  layer = child (win, "layer_dropdown");
+  gtk_drop_down_set_selected (method, XC_METHOD_LAYERCAM);
+  wait_idle (win);
+  for (guint r = 0; r < g_list_model_get_n_items (gtk_drop_down_get_model (layer)); r++)
+    {
+      GtkStringObject *s = g_list_model_get_item (gtk_drop_down_get_model (layer), r);
+      if (g_str_equal (gtk_string_object_get_string (s), "separable_conv2d_5"))
+        gtk_drop_down_set_selected (layer, r);
+      g_object_unref (s);
+    }
+  wait_idle (win);
+  e = xs_window_get_explanation (win);
+  g_assert_cmpint (e->method, ==, XC_METHOD_LAYERCAM);
+  g_assert_cmpint (e->map_h, ==, 15);
+
+  /* a class chosen in the predictions becomes the target */
+  g_signal_emit_by_name (bars, "activated", 6);
+  wait_idle (win);
+  g_assert_cmpint (xs_window_get_explanation (win)->target_class, ==, 6);
+
+  /* exports */
+  {
+    static const char *kinds[] = { "overlay", "grid", "predictions-csv", "predictions-json",
+                                   "costs-csv", "costs-json" };
+    for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+      {
+        g_autofree char *path = g_strdup_printf ("%s/%s", dir, kinds[i]);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text = NULL;
+        g_assert_true (xs_window_export (win, kinds[i], path, &error));
+        g_assert_no_error (error);
+        g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+        if (g_str_equal (kinds[i], "predictions-csv"))
+          g_assert_nonnull (strstr (text, "3,happy,"));
+        if (g_str_equal (kinds[i], "costs-csv"))
+          g_assert_nonnull (strstr (text, "separable_conv2d_1,SeparableConv2D,\"(60, 60, 16)\",200,"
+                                          "720000,1152,4147200"));
+        g_unlink (path);
+      }
+  }
+  g_rmdir (dir);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+/* A bad image and a bad model show an error in the window; it goes on */
+static void
+test_window_errors (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("xs-ui-bad-XXXXXX", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.png", NULL);
+  g_autofree char *badh5 = g_build_filename (dir, "bad.h5", NULL);
+  XsWindow *win;
+
+  g_assert_true (g_file_set_contents (bad, "not an image", -1, NULL));
+  g_assert_true (g_file_set_contents (badh5, "not a model", -1, NULL));
+  win = open_window ("builtin:xception:size=71,width=1/16,classes=3", bad);
+  g_assert_nonnull (xs_window_get_last_error (win));
+  g_assert_nonnull (strstr (xs_window_get_last_error (win), "not an image"));
+  g_assert_true (gtk_revealer_get_reveal_child (child (win, "banner_revealer")));
+
+  xs_window_add_model (win, badh5, TRUE);
+  wait_idle (win);
+  g_assert_nonnull (strstr (xs_window_get_last_error (win), "not an HDF5 file"));
+
+  /* and a good image afterwards still works, on the model that stayed loaded */
+  if (g_file_test (face, G_FILE_TEST_EXISTS))
+    {
+      xs_window_open_image (win, face);
+      wait_idle (win);
+      g_assert_nonnull (xs_window_get_analysis (win));
+      g_assert_cmpint (xs_window_get_analysis (win)->classes, ==, 3);
+    }
+  gtk_window_destroy (GTK_WINDOW (win));
+  g_unlink (bad);
+  g_unlink (badh5);
+  g_rmdir (dir);
+}
+
+static void
+test_no_display (void)
+{
+  g_test_skip ("no display (run the suite under xvfb-run)");
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc;
+
+  xc_runtime_init (argv);
+  g_test_init (&argc, &argv, NULL);
+  g_setenv ("XDG_CONFIG_HOME", g_get_tmp_dir (), TRUE);
+  /* no session bus under Xvfb: the accessibility bridge would warn, and tests make warnings fatal */
+  g_setenv ("GTK_A11Y", "none", FALSE);
+  fer_model = shared_path ("models", "fer2013_mini_XCEPTION.102-0.66.hdf5", NULL);
+  face = shared_path ("images", "faces", "face_cap.png", NULL);
+  if (gtk_init_check ())
+    {
+      g_test_add_func ("/ui/window/fer", test_window_fer);
+      g_test_add_func ("/ui/window/errors", test_window_errors);
+    }
+  else
+    g_test_add_func ("/ui/no-display", test_no_display);
+  rc = g_test_run ();
+  g_free (fer_model);
+  g_free (face);
+  return rc;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "xs-inference.h"
+
+G_BEGIN_DECLS
+
+#define XS_TYPE_WINDOW (xs_window_get_type ())
+G_DECLARE_FINAL_TYPE (XsWindow, xs_window, XS, WINDOW, GtkApplicationWindow)
+
+typedef struct {
+  char *view;      /* predictions, features, explain, costs */
+  char *layer;
+  char *method;
+  int   class_index;   /* -1: top-1 */
+} XsWindowRequest;
+
+XsWindow   *xs_window_new              (GtkApplication       *app);
+void        xs_window_add_model        (XsWindow             *self,
+                                        const char           *spec,
+                                        gboolean              select);
+void        xs_window_open_image       (XsWindow             *self,
+                                        const char           *path);
+void        xs_window_apply_request    (XsWindow             *self,
+                                        const XsWindowRequest *request);
+void        xs_window_screenshot_when_done (XsWindow         *self,
+                                        const char           *path);
+gboolean    xs_window_is_busy          (XsWindow             *self);
+XsAnalysis *xs_window_get_analysis     (XsWindow             *self);
+const XcExplanation *xs_window_get_explanation (XsWindow     *self);
+const char *xs_window_get_last_error   (XsWindow             *self);
+gboolean    xs_window_export           (XsWindow             *self,
+                                        const char           *kind,
+                                        const char           *path,
+                                        GError              **error);
+gboolean    xs_window_save_screenshot  (XsWindow             *self,
+                                        const char           *path,
+                                        GError              **error);
+
+G_END_DECLS
