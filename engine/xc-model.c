@@ -105,6 +105,7 @@ xc_model_add_node (XcModel     *model,
   node->sh = node->sw = 1;
   node->depth_multiplier = 1;
   node->epsilon = 1e-3f;
+  node->momentum = 0.99f;
   node->bn_center = node->bn_scale = TRUE;
   node->scale = 1.0f;
   node->act = XC_ACT_LINEAR;

@@ -84,6 +84,8 @@ typedef struct {
   float      relu_max;      /* ReLU layer: max_value (0: none) */
   float      relu_slope;    /* ReLU layer: negative_slope */
   float      epsilon;       /* BatchNormalization */
+  float      momentum;      /* BatchNormalization: moving = m moving + (1 - m) batch */
+  float      rate;          /* Dropout */
   gboolean   bn_center, bn_scale;
   float      scale, offset; /* Rescaling */
 

@@ -35,6 +35,13 @@ struct _XcPlan {
   gboolean      *want_grad;   /* per node: gradient readable after xc_plan_backward() */
   gboolean      *reached;     /* per node, per backward run: gradient written */
   size_t         back_scratch;
+
+  /* Training plans only */
+  gboolean       training;
+  float         *saved;       /* owned: what each training forward keeps for backward */
+  size_t        *saved_off;   /* per node, floats into saved */
+  float         *param_grads; /* borrowed: a slab shaped like the model's, or NULL */
+  guint64        step;        /* dropout masks: set per training step */
 };
 
 typedef struct {
@@ -232,6 +239,59 @@ xc_plan_new_backward (const XcModel  *model,
   return plan_new (model, batch, keep, want_grad, error);
 }
 
+/**
+ * xc_plan_new_training:
+ *
+ * A backward plan whose forward runs BatchNormalization on batch
+ * statistics (updating the moving ones) and Dropout, saving what their
+ * backward needs; with xc_plan_set_param_grads() its backward also
+ * accumulates every parameter's gradient.
+ *
+ * Returns: (transfer full): the plan, or %NULL with @error
+ */
+XcPlan *
+xc_plan_new_training (const XcModel *model, int batch, GError **error)
+{
+  g_autofree gboolean *want = g_new0 (gboolean, model->nodes->len);
+  g_autoptr(XcPlan) plan = xc_plan_new_backward (model, batch, want, error);
+  size_t total = 0;
+
+  if (plan == NULL)
+    return NULL;
+  plan->training = TRUE;
+  plan->saved_off = g_new0 (size_t, model->nodes->len);
+  for (guint i = 0; i < model->nodes->len; i++)
+    {
+      plan->saved_off[i] = total;
+      total += align_up (xc_op_saved_size (xc_model_node (model, i), batch));
+    }
+  plan->saved = g_try_malloc ((total + ALIGN_FLOATS) * sizeof (float));
+  if (plan->saved == NULL)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY, "cannot allocate training state");
+      return NULL;
+    }
+  return g_steal_pointer (&plan);
+}
+
+/**
+ * xc_plan_set_param_grads:
+ * @grads: (nullable): floats shaped like the model's weight slab; backward
+ *   adds each parameter's gradient at its weight's offset (the caller zeroes)
+ */
+void
+xc_plan_set_param_grads (XcPlan *plan, float *grads)
+{
+  plan->param_grads = grads;
+}
+
+/* Dropout masks are drawn from (step, node, element): the same step, the same masks */
+void
+xc_plan_set_step (XcPlan *plan, guint64 step)
+{
+  plan->step = step;
+}
+
 static XcPlan *
 plan_new (const XcModel  *model,
           int             batch,
@@ -333,6 +393,8 @@ xc_plan_free (XcPlan *plan)
   g_free (plan->grad_off);
   g_free (plan->want_grad);
   g_free (plan->reached);
+  g_free (plan->saved);
+  g_free (plan->saved_off);
   g_free (plan);
 }
 
@@ -423,7 +485,9 @@ xc_plan_run_range (XcPlan         *plan,
 
       t0 = g_get_monotonic_time ();
       xc_op_forward (&(XcOpArgs) { node, ins, node->n_inputs, &out,
-                                   plan->arena + plan->arena_size });
+                                   plan->arena + plan->arena_size, plan->training,
+                                   plan->training ? plan->saved + plan->saved_off[i] : NULL,
+                                   plan->step * 1000003u + i });
       plan->runs[i].time_us = g_get_monotonic_time () - t0;
       if (stats)
         xc_tensor_stats (&out, &plan->runs[i].stats);
@@ -485,6 +549,7 @@ xc_plan_backward (XcPlan         *plan,
       XcTensor in[8], din[8], out, dout;
       g_autofree XcTensor *heap = NULL;
       XcTensor *ins = in, *dins = din;
+      float *dparams[XC_MAX_PARAMS];
 
       if (!plan->reached[t])
         continue;
@@ -513,9 +578,15 @@ xc_plan_backward (XcPlan         *plan,
         }
       out = node_tensor (plan, t);
       dout = grad_tensor (plan, t);
+      if (plan->param_grads != NULL)
+        for (guint p = 0; p < node->n_params; p++)
+          dparams[p] = plan->param_grads + (node->params[p].data - model->slab);
       xc_op_backward (&(XcOpBackArgs) { node, ins, node->n_inputs, &out, &dout, dins,
                                         plan->arena + plan->arena_size, guided,
-                                        seed_is_pre && t == from });
+                                        seed_is_pre && t == from,
+                                        plan->param_grads && node->n_params ? dparams : NULL,
+                                        plan->training ? plan->saved + plan->saved_off[t] : NULL,
+                                        plan->training });
     }
   /* a wanted node that the seed does not depend on has a zero gradient */
   for (guint i = stop; i <= from; i++)

@@ -31,6 +31,13 @@ XcPlan          *xc_plan_new_backward (const XcModel  *model,
                                        int             batch,
                                        const gboolean *want_grad,
                                        GError        **error);
+XcPlan          *xc_plan_new_training (const XcModel  *model,
+                                       int             batch,
+                                       GError        **error);
+void             xc_plan_set_param_grads (XcPlan      *plan,
+                                       float          *grads);
+void             xc_plan_set_step     (XcPlan         *plan,
+                                       guint64         step);
 void             xc_plan_free         (XcPlan         *plan);
 const XcModel   *xc_plan_model        (XcPlan         *plan);
 int              xc_plan_batch        (XcPlan         *plan);

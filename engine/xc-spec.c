@@ -183,6 +183,32 @@ xc_model_load_spec (const char *spec, GError **error)
         }
       return load_builtin (spec, colon ? colon + 1 : NULL, error);
     }
+  if (g_str_equal (spec, "imagenet:xception"))
+    {
+      g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "xception-studio", NULL);
+      g_autofree char *weights = g_build_filename (dir, "xception_weights_tf_dim_ordering_tf_kernels.h5",
+                                                   NULL);
+      g_autofree char *labels = g_build_filename (dir, "imagenet_class_index.json", NULL);
+      if (!g_file_test (weights, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_IO,
+                       "%s: the official ImageNet weights are not installed: put "
+                       "xception_weights_tf_dim_ordering_tf_kernels.h5 in %s (see the README)",
+                       spec, dir);
+          return NULL;
+        }
+      model = load_builtin (spec, NULL, error);
+      if (model == NULL)
+        return NULL;
+      if (!xc_keras_load_weights (model, weights, error))
+        {
+          xc_model_free (model);
+          return NULL;
+        }
+      if (g_file_test (labels, G_FILE_TEST_IS_REGULAR))
+        xc_model_set_labels_file (model, labels, NULL);
+      return model;
+    }
   if (g_str_has_prefix (spec, "embedded:"))
     {
       g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,

@@ -180,6 +180,7 @@ configure_node (XcNode *node, const char *cls, JsonObject *cfg, GError **error)
             return FALSE;
           }
         node->epsilon = (float) num_member (cfg, "epsilon", 1e-3);
+        node->momentum = (float) num_member (cfg, "momentum", 0.99);
         node->bn_center = bool_member (cfg, "center", TRUE);
         node->bn_scale = bool_member (cfg, "scale", TRUE);
       }
@@ -231,6 +232,16 @@ configure_node (XcNode *node, const char *cls, JsonObject *cfg, GError **error)
       node->use_bias = bool_member (cfg, "use_bias", TRUE);
       if (!activation_member (cfg, "activation", &node->act, name, error))
         return FALSE;
+      break;
+
+    case XC_OP_DROPOUT:
+      node->rate = (float) num_member (cfg, "rate", 0.0);
+      if (!(node->rate >= 0.0f && node->rate < 1.0f))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: dropout rate %g is not in [0, 1)",
+                       name, node->rate);
+          return FALSE;
+        }
       break;
 
     case XC_OP_RESCALING:

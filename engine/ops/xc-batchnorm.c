@@ -1,13 +1,42 @@
 /* SPDX-License-Identifier: MIT
  *
- * BatchNormalization at inference: y = gamma (x - mean) / sqrt(var + eps) + beta,
- * folded per channel into y = a x + b (a, b in scratch) before the pass.
+ * BatchNormalization. Inference: y = gamma (x - mean) / sqrt(var + eps) + beta
+ * with the moving statistics, folded per channel into y = a x + b. Training:
+ * the batch's mean and biased variance over N*H*W normalise, and the moving
+ * statistics follow with Keras' momentum (the variance Bessel-corrected, as
+ * TensorFlow's fused kernel and PyTorch do).
+ * Backward (Ioffe & Szegedy 2015, eq. in section 3): with x^ = (x - mu) s,
+ * s = 1 / sqrt(var + eps), g = dy gamma, over the R = N*H*W rows of a channel:
+ *   training  dx = s / R (R g - sum g - x^ sum g x^)
+ *   inference dx = g s
+ *   dgamma = sum dy x^, dbeta = sum dy.
  */
 #define G_LOG_DOMAIN "xc-batchnorm"
 
 #include <math.h>
 
 #include "xc-ops.h"
+
+typedef struct {
+  const float *gamma, *beta;
+  float       *mean, *var;    /* moving statistics */
+  int          gi, bi;        /* parameter indices of gamma and beta, or -1 */
+} BnParams;
+
+static BnParams
+bn_params (const XcNode *node)
+{
+  BnParams p = { NULL, NULL, NULL, NULL, -1, -1 };
+  guint i = 0;
+
+  if (node->bn_scale)
+    p.gi = i, p.gamma = node->params[i++].data;
+  if (node->bn_center)
+    p.bi = i, p.beta = node->params[i++].data;
+  p.mean = node->params[i++].data;
+  p.var = node->params[i].data;
+  return p;
+}
 
 XC_VECTORIZE void
 xc_batchnorm_forward (const XcOpArgs *args)
@@ -16,19 +45,45 @@ xc_batchnorm_forward (const XcOpArgs *args)
   const XcTensor *x = &args->in[0];
   XcTensor *y = args->out;
   int c = y->c;
-  guint p = 0;
-  const float *gamma = node->bn_scale ? node->params[p++].data : NULL;
-  const float *beta = node->bn_center ? node->params[p++].data : NULL;
-  const float *mean = node->params[p++].data;
-  const float *var = node->params[p].data;
+  BnParams p = bn_params (node);
   float *a = args->scratch, *b = args->scratch + c;
   size_t rows = xc_tensor_size (y) / c;
 
-  for (int i = 0; i < c; i++)
+  if (args->training)
     {
-      a[i] = (gamma ? gamma[i] : 1.0f) / sqrtf (var[i] + node->epsilon);
-      b[i] = (beta ? beta[i] : 0.0f) - mean[i] * a[i];
+      float *saved_mean = args->saved, *saved_inv = args->saved + c;
+      double *sum = (double *) (args->scratch + 2 * c), *sq = sum + c;
+      for (int i = 0; i < c; i++)
+        sum[i] = sq[i] = 0;
+      for (size_t r = 0; r < rows; r++)
+        for (int i = 0; i < c; i++)
+          sum[i] += x->data[r * c + i];
+      for (int i = 0; i < c; i++)
+        sum[i] /= rows;
+      for (size_t r = 0; r < rows; r++)
+        for (int i = 0; i < c; i++)
+          {
+            double d = x->data[r * c + i] - sum[i];
+            sq[i] += d * d;
+          }
+      for (int i = 0; i < c; i++)
+        {
+          double var = sq[i] / rows;
+          double unbiased = rows > 1 ? sq[i] / (rows - 1) : var;
+          saved_mean[i] = (float) sum[i];
+          saved_inv[i] = (float) (1.0 / sqrt (var + node->epsilon));
+          a[i] = (p.gamma ? p.gamma[i] : 1.0f) * saved_inv[i];
+          b[i] = (p.beta ? p.beta[i] : 0.0f) - saved_mean[i] * a[i];
+          p.mean[i] = node->momentum * p.mean[i] + (1.0f - node->momentum) * (float) sum[i];
+          p.var[i] = node->momentum * p.var[i] + (1.0f - node->momentum) * (float) unbiased;
+        }
     }
+  else
+    for (int i = 0; i < c; i++)
+      {
+        a[i] = (p.gamma ? p.gamma[i] : 1.0f) / sqrtf (p.var[i] + node->epsilon);
+        b[i] = (p.beta ? p.beta[i] : 0.0f) - p.mean[i] * a[i];
+      }
 #pragma omp parallel for schedule(static) if (rows * c > 65536)
   for (size_t r = 0; r < rows; r++)
     {
@@ -39,32 +94,72 @@ xc_batchnorm_forward (const XcOpArgs *args)
     }
 }
 
-/* Inference-mode BN is the affine map y = a x + b, so dx += a dy */
 XC_VECTORIZE void
 xc_batchnorm_backward (const XcOpBackArgs *args)
 {
   const XcNode *node = args->node;
+  const XcTensor *x = &args->in[0];
   const XcTensor *dy = args->dout;
   float *dx = args->din[0].data;
   int c = dy->c;
-  guint p = 0;
-  const float *gamma = node->bn_scale ? node->params[p++].data : NULL;
-  const float *var;
+  BnParams p = bn_params (node);
   size_t rows = xc_tensor_size (dy) / c;
-  float *a = args->scratch;
+  float *mu = args->scratch, *s = args->scratch + c;
+  double *sum_g = (double *) (args->scratch + 2 * c), *sum_gx = sum_g + c;
+  double *sum_dy = sum_gx + c, *sum_dyx = sum_dy + c;
 
+  for (int i = 0; i < c; i++)
+    sum_g[i] = sum_gx[i] = sum_dy[i] = sum_dyx[i] = 0;
+  for (int i = 0; i < c; i++)
+    if (args->training)
+      mu[i] = args->saved[i], s[i] = args->saved[c + i];
+    else
+      mu[i] = p.mean[i], s[i] = 1.0f / sqrtf (p.var[i] + node->epsilon);
+
+  if (args->dparams || args->training)
+    for (size_t r = 0; r < rows; r++)
+      for (int i = 0; i < c; i++)
+        {
+          double xh = (x->data[r * c + i] - mu[i]) * s[i];
+          double g = dy->data[r * c + i];
+          sum_dy[i] += g;
+          sum_dyx[i] += g * xh;
+        }
+  if (args->dparams)
+    for (int i = 0; i < c; i++)
+      {
+        if (p.gi >= 0)
+          args->dparams[p.gi][i] += (float) sum_dyx[i];
+        if (p.bi >= 0)
+          args->dparams[p.bi][i] += (float) sum_dy[i];
+      }
   if (dx == NULL)
     return;
-  if (node->bn_center)
-    p++;
-  var = node->params[p + 1].data;
+  if (args->training)
+    {
+      for (int i = 0; i < c; i++)
+        {
+          double gm = p.gamma ? p.gamma[i] : 1.0;
+          sum_g[i] = sum_dy[i] * gm;
+          sum_gx[i] = sum_dyx[i] * gm;
+        }
+      for (size_t r = 0; r < rows; r++)
+        for (int i = 0; i < c; i++)
+          {
+            double gm = p.gamma ? p.gamma[i] : 1.0;
+            double xh = (x->data[r * c + i] - mu[i]) * s[i];
+            double g = dy->data[r * c + i] * gm;
+            dx[r * c + i] += (float) (s[i] / rows * (rows * g - sum_g[i] - xh * sum_gx[i]));
+          }
+      return;
+    }
   for (int i = 0; i < c; i++)
-    a[i] = (gamma ? gamma[i] : 1.0f) / sqrtf (var[i] + node->epsilon);
+    s[i] *= p.gamma ? p.gamma[i] : 1.0f;
   for (size_t r = 0; r < rows; r++)
     {
       const float *g = dy->data + r * c;
       float *d = dx + r * c;
       for (int i = 0; i < c; i++)
-        d[i] += g[i] * a[i];
+        d[i] += g[i] * s[i];
     }
 }

@@ -115,7 +115,8 @@ xc_f32_col2im_nhwc (const float *col, int h, int w, int c,
 }
 
 /* y = act(conv(x, W) + b): dz = dy * act'(z); dx += col2im(dz . W^T), with
- * W^T the (OC, KH*KW*C) transpose of the row-major kernel */
+ * W^T the (OC, KH*KW*C) transpose of the row-major kernel; dW += im2col(x)^T . dz;
+ * db += sum of dz over positions */
 void
 xc_conv2d_backward (const XcOpBackArgs *args)
 {
@@ -129,7 +130,24 @@ xc_conv2d_backward (const XcOpBackArgs *args)
   const float *dz = xc_op_fused_act_backward (args, args->scratch + fwd);
   int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
   int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
+  int kdim = node->kh * node->kw * x->c;
 
+  if (args->dparams)
+    {
+      if (is_pointwise (node))
+        xc_f32_gemm_tn (x->data, dz, args->dparams[0], x->c, y->c, (int) (y->n * rows), 1.0f);
+      else
+        for (int n = 0; n < x->n; n++)
+          {
+            xc_f32_im2col_nhwc (x->data + (size_t) n * x->h * x->w * x->c, x->h, x->w, x->c,
+                                node->kh, node->kw, node->sh, node->sw, pt, pl, args->scratch,
+                                y->h, y->w);
+            xc_f32_gemm_tn (args->scratch, dz + (size_t) n * rows * y->c, args->dparams[0], kdim,
+                            y->c, (int) rows, 1.0f);
+          }
+      if (node->use_bias)
+        xc_f32_bias_grad (dz, args->dparams[node->n_params - 1], y->n * rows, y->c);
+    }
   if (dx->data == NULL)
     return;
   if (is_pointwise (node))
@@ -141,8 +159,7 @@ xc_conv2d_backward (const XcOpBackArgs *args)
     {
       const float *dzn = dz + (size_t) n * rows * y->c;
       float *dxn = dx->data + (size_t) n * x->h * x->w * x->c;
-      xc_f32_gemm_nt (dzn, kernel, args->scratch, (int) rows, node->kh * node->kw * x->c, y->c,
-                      0.0f);
+      xc_f32_gemm_nt (dzn, kernel, args->scratch, (int) rows, kdim, y->c, 0.0f);
       xc_f32_col2im_nhwc (args->scratch, x->h, x->w, x->c, node->kh, node->kw, node->sh,
                           node->sw, pt, pl, dxn, y->h, y->w);
     }

@@ -48,7 +48,7 @@ xc_global_pool_forward (const XcOpArgs *args)
     }
 }
 
-/* dz = dy * act'(z); dx += dz . W^T */
+/* dz = dy * act'(z); dx += dz . W^T; dW += x^T . dz; db += sum dz */
 void
 xc_dense_backward (const XcOpBackArgs *args)
 {
@@ -56,6 +56,12 @@ xc_dense_backward (const XcOpBackArgs *args)
   const XcTensor *y = args->out;
   const float *dz = xc_op_fused_act_backward (args, args->scratch);
 
+  if (args->dparams)
+    {
+      xc_f32_gemm_tn (x->data, dz, args->dparams[0], x->c, y->c, y->n, 1.0f);
+      if (args->node->use_bias)
+        xc_f32_bias_grad (dz, args->dparams[1], y->n, y->c);
+    }
   if (args->din[0].data != NULL)
     xc_f32_gemm_nt (dz, args->node->params[0].data, args->din[0].data, y->n, x->c, y->c, 1.0f);
 }

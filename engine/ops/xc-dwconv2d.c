@@ -143,6 +143,57 @@ xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
       }
 }
 
+/* dk (KH, KW, C, DM) += sum over output positions of x[tap, c] dy[., c*DM + m] */
+XC_VECTORIZE void
+xc_f32_dwconv2d_wgrad_nhwc__ref (const float *x, int h, int w, int c,
+                                 const float *dy, int oh, int ow, int dm,
+                                 int kh, int kw, int sh, int sw, int pt, int pl,
+                                 float *dk)
+{
+  int oc = c * dm;
+
+  for (int oy = 0; oy < oh; oy++)
+    for (int ox = 0; ox < ow; ox++)
+      {
+        const float *g = dy + ((size_t) oy * ow + ox) * oc;
+        for (int ky = 0; ky < kh; ky++)
+          {
+            int iy = oy * sh - pt + ky;
+            if (iy < 0 || iy >= h)
+              continue;
+            for (int kx = 0; kx < kw; kx++)
+              {
+                int ix = ox * sw - pl + kx;
+                const float *src;
+                float *d;
+                if (ix < 0 || ix >= w)
+                  continue;
+                src = x + ((size_t) iy * w + ix) * c;
+                d = dk + ((size_t) ky * kw + kx) * oc;
+                if (dm == 1)
+                  for (int ci = 0; ci < c; ci++)
+                    d[ci] += src[ci] * g[ci];
+                else
+                  for (int ci = 0; ci < c; ci++)
+                    for (int m = 0; m < dm; m++)
+                      d[ci * dm + m] += src[ci] * g[ci * dm + m];
+              }
+          }
+      }
+}
+
+static void
+depthwise_wgrad (const XcNode *node, const XcTensor *x, int n, const float *dmid, int oh, int ow,
+                 float *dk)
+{
+  int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
+  int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
+
+  xc_f32_dwconv2d_wgrad_nhwc__ref (x->data + (size_t) n * x->h * x->w * x->c, x->h, x->w, x->c,
+                                   dmid, oh, ow, node->depth_multiplier, node->kh, node->kw,
+                                   node->sh, node->sw, pt, pl, dk);
+}
+
 static void
 depthwise_backward (const XcNode *node, const XcTensor *x, XcTensor *dx, int n, const float *dmid,
                     int oh, int ow)
@@ -163,14 +214,24 @@ xc_dwconv2d_backward (const XcOpBackArgs *args)
   const float *dz = xc_op_fused_act_backward (args, args->scratch);
   size_t per = (size_t) y->h * y->w * y->c;
 
+  if (args->dparams)
+    {
+      for (int n = 0; n < y->n; n++)
+        depthwise_wgrad (args->node, &args->in[0], n, dz + n * per, y->h, y->w,
+                         args->dparams[0]);
+      if (args->node->use_bias)
+        xc_f32_bias_grad (dz, args->dparams[args->node->n_params - 1],
+                          (size_t) y->n * y->h * y->w, y->c);
+    }
   if (args->din[0].data == NULL)
     return;
   for (int n = 0; n < y->n; n++)
     depthwise_backward (args->node, &args->in[0], &args->din[0], n, dz + n * per, y->h, y->w);
 }
 
-/* dz -> dmid = dz . Wpw^T (OH*OW, C*DM) per image in scratch, then the
- * depthwise adjoint into dx */
+/* Per image, in one scratch buffer of (OH*OW, C*DM): for the weights, the
+ * depthwise output d recomputed, dWpw += d^T . dz; then dmid = dz . Wpw^T,
+ * dKdw from (x, dmid) and dx from the depthwise adjoint */
 void
 xc_sepconv2d_backward (const XcOpBackArgs *args)
 {
@@ -181,12 +242,22 @@ xc_sepconv2d_backward (const XcOpBackArgs *args)
   size_t rows = (size_t) y->h * y->w;
   const float *dz = xc_op_fused_act_backward (args, args->scratch + rows * mid);
 
-  if (args->din[0].data == NULL)
+  if (args->din[0].data == NULL && args->dparams == NULL)
     return;
   for (int n = 0; n < y->n; n++)
     {
-      xc_f32_gemm_nt (dz + n * rows * y->c, node->params[1].data, args->scratch, (int) rows, mid,
-                      y->c, 0.0f);
-      depthwise_backward (node, x, &args->din[0], n, args->scratch, y->h, y->w);
+      const float *dzn = dz + n * rows * y->c;
+      if (args->dparams)
+        {
+          depthwise (node, x, n, args->scratch, y->h, y->w);
+          xc_f32_gemm_tn (args->scratch, dzn, args->dparams[1], mid, y->c, (int) rows, 1.0f);
+        }
+      xc_f32_gemm_nt (dzn, node->params[1].data, args->scratch, (int) rows, mid, y->c, 0.0f);
+      if (args->dparams)
+        depthwise_wgrad (node, x, n, args->scratch, y->h, y->w, args->dparams[0]);
+      if (args->din[0].data != NULL)
+        depthwise_backward (node, x, &args->din[0], n, args->scratch, y->h, y->w);
     }
+  if (args->dparams && node->use_bias)
+    xc_f32_bias_grad (dz, args->dparams[node->n_params - 1], (size_t) y->n * rows, y->c);
 }

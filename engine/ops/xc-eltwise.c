@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "xc-ops.h"
+#include "xc-xception.h"
 
 XC_VECTORIZE void
 xc_activation_forward (const XcOpArgs *args)
@@ -144,4 +145,42 @@ xc_copy_backward (const XcOpBackArgs *args)
   if (dx != NULL)
     for (size_t i = 0; i < n; i++)
       dx[i] += args->dout->data[i];
+}
+
+/* Dropout: identity at inference; in training, keep with probability
+ * 1 - rate and scale by 1 / (1 - rate) (Keras' inverted dropout), the mask
+ * drawn from (seed, element) and saved for backward */
+void
+xc_dropout_forward (const XcOpArgs *args)
+{
+  size_t n = xc_tensor_size (args->out);
+  float rate = args->node->rate;
+
+  if (!args->training || rate <= 0.0f)
+    {
+      xc_copy_forward (args);
+      return;
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      float keep = xc_seeded_uniform (args->seed, 77, i) >= rate ? 1.0f / (1.0f - rate) : 0.0f;
+      args->saved[i] = keep;
+      args->out->data[i] = args->in[0].data[i] * keep;
+    }
+}
+
+void
+xc_dropout_backward (const XcOpBackArgs *args)
+{
+  size_t n = xc_tensor_size (args->dout);
+  float *dx = args->din[0].data;
+
+  if (!args->training || args->node->rate <= 0.0f)
+    {
+      xc_copy_backward (args);
+      return;
+    }
+  if (dx != NULL)
+    for (size_t i = 0; i < n; i++)
+      dx[i] += args->dout->data[i] * args->saved[i];
 }

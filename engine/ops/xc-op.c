@@ -21,10 +21,23 @@ xc_op_scratch (const XcNode *node, const XcNode *in, int batch)
     case XC_OP_SEPCONV2D:
       return xc_sepconv2d_scratch (node, in);
     case XC_OP_BATCHNORM:
-      return 2 * (size_t) node->c;
+      /* a, b (or mu, s) as floats, then up to four double accumulators */
+      return 10 * (size_t) node->c;
     default:
       return 0;
     }
+}
+
+/* State a training forward keeps for backward: BN's batch mean and
+ * 1/sqrt(var + eps), dropout's mask */
+size_t
+xc_op_saved_size (const XcNode *node, int batch)
+{
+  if (node->op == XC_OP_BATCHNORM)
+    return 2 * (size_t) node->c;
+  if (node->op == XC_OP_DROPOUT)
+    return (size_t) batch * node->h * node->w * node->c;
+  return 0;
 }
 
 /* Backward scratch: the forward's (im2col / depthwise buffers are reused
@@ -78,8 +91,10 @@ xc_op_backward (const XcOpBackArgs *args)
       xc_dense_backward (args);
       break;
     case XC_OP_FLATTEN:
-    case XC_OP_DROPOUT:
       xc_copy_backward (args);
+      break;
+    case XC_OP_DROPOUT:
+      xc_dropout_backward (args);
       break;
     case XC_OP_RESCALING:
       xc_rescaling_backward (args);
@@ -157,8 +172,10 @@ xc_op_forward (const XcOpArgs *args)
       xc_dense_forward (args);
       break;
     case XC_OP_FLATTEN:
-    case XC_OP_DROPOUT:
       xc_copy_forward (args);
+      break;
+    case XC_OP_DROPOUT:
+      xc_dropout_forward (args);
       break;
     case XC_OP_RESCALING:
       xc_rescaling_forward (args);
@@ -174,6 +191,24 @@ xc_f32_gemm (const float *a, const float *b, float *c, int m, int n, int k, floa
 {
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k,
                1.0f, a, k, b, n, beta, c, n);
+}
+
+/* C (M, N) = A^T . B + beta C, with A (K, M) and B (K, N) row-major: the
+ * weight gradient of a layer, inputs^T . output gradients */
+void
+xc_f32_gemm_tn (const float *a, const float *b, float *c, int m, int n, int k, float beta)
+{
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, m, n, k,
+               1.0f, a, m, b, n, beta, c, n);
+}
+
+/* db (C) += the column sums of dz (rows, C) */
+void
+xc_f32_bias_grad (const float *dz, float *db, size_t rows, int c)
+{
+  for (size_t r = 0; r < rows; r++)
+    for (int i = 0; i < c; i++)
+      db[i] += dz[r * c + i];
 }
 
 /* C (M, N) = A (M, K) . B^T where B is (N, K) row-major, + beta C */

@@ -28,6 +28,9 @@ typedef struct {
   guint           n_in;
   XcTensor       *out;       /* (N, OH, OW, OC) */
   float          *scratch;   /* xc_op_scratch() floats, unshared during the call */
+  gboolean        training;  /* BN on batch statistics, dropout active */
+  float          *saved;     /* xc_op_saved_size() floats that backward reads */
+  guint64         seed;      /* dropout masks: (seed, element) */
 } XcOpArgs;
 
 /* Everything one node's backward pass reads and writes. Gradients are
@@ -42,9 +45,13 @@ typedef struct {
   float          *scratch;   /* xc_op_backward_scratch() floats */
   gboolean        guided;    /* guided backpropagation through ReLUs */
   gboolean        dout_is_pre; /* dout is w.r.t. the pre-activation of a fused activation */
+  float *const   *dparams;   /* per parameter, += its gradient; NULL: no parameter gradients */
+  const float    *saved;     /* what the training forward saved */
+  gboolean        training;
 } XcOpBackArgs;
 
 size_t xc_op_scratch          (const XcNode *node, const XcNode *in, int batch);
+size_t xc_op_saved_size       (const XcNode *node, int batch);
 size_t xc_op_backward_scratch (const XcNode *node, const XcNode *in, int batch);
 void   xc_op_forward          (const XcOpArgs *args);
 void   xc_op_backward         (const XcOpBackArgs *args);
@@ -62,6 +69,7 @@ void   xc_global_pool_forward (const XcOpArgs *args);
 void   xc_add_forward         (const XcOpArgs *args);
 void   xc_dense_forward       (const XcOpArgs *args);
 void   xc_copy_forward        (const XcOpArgs *args);
+void   xc_dropout_forward     (const XcOpArgs *args);
 void   xc_rescaling_forward   (const XcOpArgs *args);
 
 void   xc_conv2d_backward      (const XcOpBackArgs *args);
@@ -74,6 +82,7 @@ void   xc_global_pool_backward (const XcOpBackArgs *args);
 void   xc_add_backward         (const XcOpBackArgs *args);
 void   xc_dense_backward       (const XcOpBackArgs *args);
 void   xc_copy_backward        (const XcOpBackArgs *args);
+void   xc_dropout_backward     (const XcOpBackArgs *args);
 void   xc_rescaling_backward   (const XcOpBackArgs *args);
 
 /* Kernels: pointers and sizes only */
@@ -88,6 +97,13 @@ void   xc_f32_col2im_nhwc     (const float *col, int h, int w, int c,
                                float *x, int oh, int ow);
 void   xc_f32_gemm_nt         (const float *a, const float *b, float *c,
                                int m, int n, int k, float beta);
+void   xc_f32_gemm_tn         (const float *a, const float *b, float *c,
+                               int m, int n, int k, float beta);
+void   xc_f32_bias_grad       (const float *dz, float *db, size_t rows, int c);
+void   xc_f32_dwconv2d_wgrad_nhwc__ref (const float *x, int h, int w, int c,
+                                        const float *dy, int oh, int ow, int dm,
+                                        int kh, int kw, int sh, int sw, int pt, int pl,
+                                        float *dk);
 void   xc_f32_act_inplace     (XcAct act, float *y, size_t rows, int c);
 void   xc_f32_bias_add        (float *y, const float *bias, size_t rows, int c);
 void   xc_f32_dwconv2d_nhwc__ref (const float *x, int h, int w, int c,
