@@ -42,6 +42,7 @@ struct _XcPlan {
   size_t        *saved_off;   /* per node, floats into saved */
   float         *param_grads; /* borrowed: a slab shaped like the model's, or NULL */
   guint64        step;        /* dropout masks: set per training step */
+  guint          frozen_until; /* nodes up to this one run in inference mode */
 };
 
 typedef struct {
@@ -285,6 +286,14 @@ xc_plan_set_param_grads (XcPlan *plan, float *grads)
   plan->param_grads = grads;
 }
 
+/* Nodes up to @node run as at inference (BN on moving statistics, no
+ * dropout): the frozen body of a fine-tuned model */
+void
+xc_plan_set_frozen_until (XcPlan *plan, guint node)
+{
+  plan->frozen_until = node;
+}
+
 /* Dropout masks are drawn from (step, node, element): the same step, the same masks */
 void
 xc_plan_set_step (XcPlan *plan, guint64 step)
@@ -485,7 +494,8 @@ xc_plan_run_range (XcPlan         *plan,
 
       t0 = g_get_monotonic_time ();
       xc_op_forward (&(XcOpArgs) { node, ins, node->n_inputs, &out,
-                                   plan->arena + plan->arena_size, plan->training,
+                                   plan->arena + plan->arena_size,
+                                   plan->training && i > plan->frozen_until,
                                    plan->training ? plan->saved + plan->saved_off[i] : NULL,
                                    plan->step * 1000003u + i });
       plan->runs[i].time_us = g_get_monotonic_time () - t0;
@@ -586,7 +596,7 @@ xc_plan_backward (XcPlan         *plan,
                                         seed_is_pre && t == from,
                                         plan->param_grads && node->n_params ? dparams : NULL,
                                         plan->training ? plan->saved + plan->saved_off[t] : NULL,
-                                        plan->training });
+                                        plan->training && t > plan->frozen_until });
     }
   /* a wanted node that the seed does not depend on has a zero gradient */
   for (guint i = stop; i <= from; i++)

@@ -38,6 +38,8 @@ void             xc_plan_set_param_grads (XcPlan      *plan,
                                        float          *grads);
 void             xc_plan_set_step     (XcPlan         *plan,
                                        guint64         step);
+void             xc_plan_set_frozen_until (XcPlan     *plan,
+                                       guint           node);
 void             xc_plan_free         (XcPlan         *plan);
 const XcModel   *xc_plan_model        (XcPlan         *plan);
 int              xc_plan_batch        (XcPlan         *plan);

@@ -12,9 +12,11 @@
 #define G_LOG_DOMAIN "xc-xception"
 
 #include <math.h>
+#include <string.h>
 
 #include "xc-error.h"
 #include "xc-xception.h"
+#include "xc-explain.h"
 
 void
 xc_xception_options_init (XcXceptionOptions *opts)
@@ -306,4 +308,181 @@ xc_model_init_seeded (XcModel *model, guint64 seed)
             param->data[i] = lo + span * xc_seeded_uniform (seed, tensor, i);
         }
     }
+}
+
+/**
+ * xc_model_init_training:
+ *
+ * Weights to train from: kernels He-uniform (variance 2/fan_in, for ReLU
+ * networks), biases and BN beta 0, gamma 1, moving mean 0, variance 1.
+ */
+void
+xc_model_init_training (XcModel *model, guint64 seed)
+{
+  guint64 tensor = 0;
+
+  for (guint n = 0; n < xc_model_n_nodes (model); n++)
+    {
+      XcNode *node = xc_model_node (model, n);
+      for (guint p = 0; p < node->n_params; p++, tensor++)
+        {
+          XcParam *param = &node->params[p];
+          const char *nm = param->name;
+          if (g_str_has_suffix (nm, "kernel"))
+            {
+              double fan_in = 1;
+              int nd = g_str_equal (nm, "depthwise_kernel") ? 2 : param->ndims - 1;
+              float a;
+              for (int d = 0; d < nd; d++)
+                fan_in *= param->dims[d];
+              a = (float) sqrt (6.0 / fan_in);
+              for (size_t i = 0; i < param->size; i++)
+                param->data[i] = a * (2.0f * xc_seeded_uniform (seed, tensor, i) - 1.0f);
+            }
+          else
+            {
+              float v = g_str_equal (nm, "gamma") || g_str_equal (nm, "moving_variance") ? 1 : 0;
+              for (size_t i = 0; i < param->size; i++)
+                param->data[i] = v;
+            }
+        }
+    }
+}
+
+/* The mini-Xception of Arriaga et al. (the FER models in ../shared): two
+ * 3x3 convs of 8, four residual modules of separable convs (16 to 128
+ * filters, stride-2 1x1 shortcuts), a 3x3 conv to the classes, global
+ * average pooling, softmax. Keras 2's automatic names, as those files have. */
+XcModel *
+xc_mini_xception_new (int size, int channels, int classes, GError **error)
+{
+  g_autoptr(XcModel) m = NULL;
+  XcNode *n;
+  guint x, r, y;
+  int nc = 0, nb = 0, na = 0, ns = 0, nmp = 0, nadd = 0;
+  char a[64], b[64];
+
+  if (size < 16 || size > 1024 || channels < 1 || channels > 4 || classes < 2)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                   "mini-Xception: size %d (16 to 1024), channels %d, classes %d", size,
+                   channels, classes);
+      return NULL;
+    }
+  m = xc_model_new ("mini-xception");
+#define ADD(op, nm, ...) (xc_model_add_node (m, op, nm, NULL, (guint[]) { __VA_ARGS__ }, \
+                          G_N_ELEMENTS (((guint[]) { __VA_ARGS__ })), NULL), \
+                          xc_model_n_nodes (m) - 1)
+  n = xc_model_add_node (m, XC_OP_INPUT, "input_1", NULL, NULL, 0, NULL);
+  n->h = n->w = size, n->c = channels;
+  x = 0;
+  for (int i = 0; i < 2; i++)
+    {
+      g_snprintf (a, sizeof a, "conv2d_%d", ++nc);
+      x = ADD (XC_OP_CONV2D, a, x);
+      n = xc_model_node (m, x);
+      n->filters = 8, n->use_bias = FALSE;
+      g_snprintf (a, sizeof a, "batch_normalization_%d", ++nb);
+      x = ADD (XC_OP_BATCHNORM, a, x);
+      g_snprintf (a, sizeof a, "activation_%d", ++na);
+      x = ADD (XC_OP_ACTIVATION, a, x);
+      xc_model_node (m, x)->act = XC_ACT_RELU;
+    }
+  for (int f = 16; f <= 128; f *= 2)
+    {
+      g_snprintf (a, sizeof a, "separable_conv2d_%d", ++ns);
+      y = ADD (XC_OP_SEPCONV2D, a, x);
+      n = xc_model_node (m, y);
+      n->filters = f, n->padding = XC_PAD_SAME, n->use_bias = FALSE;
+      g_snprintf (a, sizeof a, "batch_normalization_%d", ++nb);
+      y = ADD (XC_OP_BATCHNORM, a, y);
+      g_snprintf (a, sizeof a, "activation_%d", ++na);
+      y = ADD (XC_OP_ACTIVATION, a, y);
+      xc_model_node (m, y)->act = XC_ACT_RELU;
+      g_snprintf (a, sizeof a, "separable_conv2d_%d", ++ns);
+      y = ADD (XC_OP_SEPCONV2D, a, y);
+      n = xc_model_node (m, y);
+      n->filters = f, n->padding = XC_PAD_SAME, n->use_bias = FALSE;
+      g_snprintf (a, sizeof a, "batch_normalization_%d", ++nb);
+      y = ADD (XC_OP_BATCHNORM, a, y);
+      g_snprintf (a, sizeof a, "conv2d_%d", ++nc);
+      r = ADD (XC_OP_CONV2D, a, x);
+      n = xc_model_node (m, r);
+      n->filters = f, n->kh = n->kw = 1, n->sh = n->sw = 2, n->padding = XC_PAD_SAME;
+      n->use_bias = FALSE;
+      g_snprintf (a, sizeof a, "max_pooling2d_%d", ++nmp);
+      y = ADD (XC_OP_MAXPOOL, a, y);
+      n = xc_model_node (m, y);
+      n->kh = n->kw = 3, n->sh = n->sw = 2, n->padding = XC_PAD_SAME;
+      g_snprintf (b, sizeof b, "batch_normalization_%d", ++nb);
+      r = ADD (XC_OP_BATCHNORM, b, r);
+      g_snprintf (a, sizeof a, "add_%d", ++nadd);
+      x = ADD (XC_OP_ADD, a, y, r);
+    }
+  g_snprintf (a, sizeof a, "conv2d_%d", ++nc);
+  x = ADD (XC_OP_CONV2D, a, x);
+  n = xc_model_node (m, x);
+  n->filters = classes, n->padding = XC_PAD_SAME, n->use_bias = TRUE;
+  x = ADD (XC_OP_GAP, "global_average_pooling2d_1", x);
+  x = ADD (XC_OP_ACTIVATION, "predictions", x);
+  xc_model_node (m, x)->act = XC_ACT_SOFTMAX;
+#undef ADD
+  if (!xc_model_finish (m, error))
+    return NULL;
+  return g_steal_pointer (&m);
+}
+
+/**
+ * xc_model_with_new_head:
+ *
+ * The body of @base up to its last spatial layer before the classifier
+ * (weights copied), then a new head: global average pooling, dropout 0.5,
+ * Dense softmax over @classes (seeded). For fine-tuning on the user's classes.
+ *
+ * Returns: (transfer full): the new model, or %NULL with @error
+ */
+XcModel *
+xc_model_with_new_head (const XcModel *base, int classes, guint64 seed, GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s (new head)", base->name);
+  g_autoptr(XcModel) m = xc_model_new (name);
+  guint body;
+  XcNode *n;
+
+  if (classes < 2)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "a classifier needs two or more classes");
+      return NULL;
+    }
+  if (!xc_model_default_cam_layer (base, &body, error))
+    return NULL;
+  for (guint i = 0; i <= body; i++)
+    {
+      const XcNode *src = xc_model_node (base, i);
+      XcNode *dst = xc_model_add_node (m, src->op, src->name, src->keras_class, src->inputs,
+                                       src->n_inputs, error);
+      char *nm, *cls;
+      guint *in;
+      if (dst == NULL)
+        return NULL;
+      nm = dst->name, cls = dst->keras_class, in = dst->inputs;
+      *dst = *src;
+      dst->name = nm, dst->keras_class = cls, dst->inputs = in;
+    }
+  n = xc_model_add_node (m, XC_OP_GAP, "head_pool", NULL, (guint[]) { body }, 1, error);
+  n = xc_model_add_node (m, XC_OP_DROPOUT, "head_dropout", NULL, (guint[]) { body + 1 }, 1,
+                         error);
+  n->rate = 0.5f;
+  n = xc_model_add_node (m, XC_OP_DENSE, "head_predictions", NULL, (guint[]) { body + 2 }, 1,
+                         error);
+  n->filters = classes, n->use_bias = TRUE, n->act = XC_ACT_SOFTMAX;
+  if (!xc_model_finish (m, error))
+    return NULL;
+  xc_model_init_training (m, seed);
+  for (guint i = 0; i <= body; i++)
+    for (guint p = 0; p < xc_model_node (m, i)->n_params; p++)
+      memcpy (xc_model_node (m, i)->params[p].data, xc_model_node (base, i)->params[p].data,
+              xc_model_node (m, i)->params[p].size * sizeof (float));
+  m->preprocess = base->preprocess;
+  return g_steal_pointer (&m);
 }

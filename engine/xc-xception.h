@@ -29,5 +29,15 @@ void      xc_model_init_seeded     (XcModel                 *model,
 float     xc_seeded_uniform        (guint64                  seed,
                                     guint64                  tensor,
                                     guint64                  i);
+void      xc_model_init_training   (XcModel                 *model,
+                                    guint64                  seed);
+XcModel  *xc_mini_xception_new     (int                      size,
+                                    int                      channels,
+                                    int                      classes,
+                                    GError                 **error);
+XcModel  *xc_model_with_new_head   (const XcModel           *base,
+                                    int                      classes,
+                                    guint64                  seed,
+                                    GError                 **error);
 
 G_END_DECLS

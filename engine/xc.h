@@ -10,6 +10,8 @@
 #include "xc-plan.h"
 #include "xc-xception.h"
 #include "xc-explain.h"
+#include "xc-dataset.h"
+#include "xc-train.h"
 #include "xc-spec.h"
 #include "io/xc-image.h"
 #include "io/xc-keras.h"

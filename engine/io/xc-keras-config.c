@@ -527,3 +527,209 @@ bad:
   g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "model_config is not a Keras model config");
   return NULL;
 }
+
+/* Writing ----------------------------------------------------------------- */
+
+static void
+add_pair (JsonBuilder *b, const char *key, int x, int y)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_begin_array (b);
+  json_builder_add_int_value (b, x);
+  json_builder_add_int_value (b, y);
+  json_builder_end_array (b);
+}
+
+static void
+add_str (JsonBuilder *b, const char *key, const char *v)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_string_value (b, v);
+}
+
+static void
+add_layer_config (JsonBuilder *b, const XcModel *model, const XcNode *node)
+{
+  json_builder_set_member_name (b, "config");
+  json_builder_begin_object (b);
+  add_str (b, "name", node->name);
+  json_builder_set_member_name (b, "trainable");
+  json_builder_add_boolean_value (b, TRUE);
+  switch (node->op)
+    {
+    case XC_OP_INPUT:
+      json_builder_set_member_name (b, "batch_input_shape");
+      json_builder_begin_array (b);
+      json_builder_add_null_value (b);
+      json_builder_add_int_value (b, node->h);
+      json_builder_add_int_value (b, node->w);
+      json_builder_add_int_value (b, node->c);
+      json_builder_end_array (b);
+      add_str (b, "dtype", "float32");
+      json_builder_set_member_name (b, "sparse");
+      json_builder_add_boolean_value (b, FALSE);
+      break;
+    case XC_OP_CONV2D:
+    case XC_OP_SEPCONV2D:
+    case XC_OP_DWCONV2D:
+      if (node->op != XC_OP_DWCONV2D)
+        {
+          json_builder_set_member_name (b, "filters");
+          json_builder_add_int_value (b, node->filters);
+        }
+      add_pair (b, "kernel_size", node->kh, node->kw);
+      add_pair (b, "strides", node->sh, node->sw);
+      add_str (b, "padding", node->padding == XC_PAD_SAME ? "same" : "valid");
+      add_str (b, "data_format", "channels_last");
+      add_pair (b, "dilation_rate", 1, 1);
+      if (node->op != XC_OP_CONV2D)
+        {
+          json_builder_set_member_name (b, "depth_multiplier");
+          json_builder_add_int_value (b, node->depth_multiplier);
+        }
+      add_str (b, "activation", xc_act_name (node->act));
+      json_builder_set_member_name (b, "use_bias");
+      json_builder_add_boolean_value (b, node->use_bias);
+      break;
+    case XC_OP_BATCHNORM:
+      json_builder_set_member_name (b, "axis");
+      json_builder_add_int_value (b, -1);
+      json_builder_set_member_name (b, "momentum");
+      json_builder_add_double_value (b, node->momentum);
+      json_builder_set_member_name (b, "epsilon");
+      json_builder_add_double_value (b, node->epsilon);
+      json_builder_set_member_name (b, "center");
+      json_builder_add_boolean_value (b, node->bn_center);
+      json_builder_set_member_name (b, "scale");
+      json_builder_add_boolean_value (b, node->bn_scale);
+      break;
+    case XC_OP_ACTIVATION:
+      if (g_str_equal (node->keras_class, "ReLU"))
+        {
+          json_builder_set_member_name (b, "max_value");
+          if (node->act == XC_ACT_RELU6)
+            json_builder_add_double_value (b, 6.0);
+          else if (node->relu_max > 0)
+            json_builder_add_double_value (b, node->relu_max);
+          else
+            json_builder_add_null_value (b);
+          json_builder_set_member_name (b, "negative_slope");
+          json_builder_add_double_value (b, node->relu_slope);
+          json_builder_set_member_name (b, "threshold");
+          json_builder_add_double_value (b, 0.0);
+        }
+      else
+        add_str (b, "activation", xc_act_name (node->act));
+      break;
+    case XC_OP_MAXPOOL:
+    case XC_OP_AVGPOOL:
+      add_pair (b, "pool_size", node->kh, node->kw);
+      add_pair (b, "strides", node->sh, node->sw);
+      add_str (b, "padding", node->padding == XC_PAD_SAME ? "same" : "valid");
+      add_str (b, "data_format", "channels_last");
+      break;
+    case XC_OP_GAP:
+    case XC_OP_GMP:
+    case XC_OP_FLATTEN:
+      add_str (b, "data_format", "channels_last");
+      break;
+    case XC_OP_DENSE:
+      json_builder_set_member_name (b, "units");
+      json_builder_add_int_value (b, node->filters);
+      add_str (b, "activation", xc_act_name (node->act));
+      json_builder_set_member_name (b, "use_bias");
+      json_builder_add_boolean_value (b, node->use_bias);
+      break;
+    case XC_OP_DROPOUT:
+      json_builder_set_member_name (b, "rate");
+      json_builder_add_double_value (b, node->rate);
+      break;
+    case XC_OP_RESCALING:
+      json_builder_set_member_name (b, "scale");
+      json_builder_add_double_value (b, node->scale);
+      json_builder_set_member_name (b, "offset");
+      json_builder_add_double_value (b, node->offset);
+      break;
+    default:
+      break;
+    }
+  json_builder_end_object (b);
+}
+
+/**
+ * xc_keras_model_to_json:
+ *
+ * Returns: (transfer full): the model as a Keras 2 functional model_config
+ */
+char *
+xc_keras_model_to_json (const XcModel *model)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  add_str (b, "class_name", "Model");
+  json_builder_set_member_name (b, "config");
+  json_builder_begin_object (b);
+  add_str (b, "name", "model_1");
+  json_builder_set_member_name (b, "layers");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    {
+      const XcNode *node = xc_model_node (model, i);
+      const char *cls = node->keras_class;
+      /* only the classes our reader maps back to the same op */
+      if (g_str_equal (cls, "Convolution2D"))
+        cls = "Conv2D";
+      json_builder_begin_object (b);
+      add_str (b, "name", node->name);
+      add_str (b, "class_name", node->op == XC_OP_ACTIVATION && !g_str_equal (cls, "ReLU")
+                                ? "Activation" : node->op == XC_OP_ACTIVATION ? "ReLU"
+                                : xc_op_name (node->op));
+      add_layer_config (b, model, node);
+      json_builder_set_member_name (b, "inbound_nodes");
+      json_builder_begin_array (b);
+      if (node->n_inputs)
+        {
+          json_builder_begin_array (b);
+          for (guint k = 0; k < node->n_inputs; k++)
+            {
+              json_builder_begin_array (b);
+              json_builder_add_string_value (b, xc_model_node (model, node->inputs[k])->name);
+              json_builder_add_int_value (b, 0);
+              json_builder_add_int_value (b, 0);
+              json_builder_begin_object (b);
+              json_builder_end_object (b);
+              json_builder_end_array (b);
+            }
+          json_builder_end_array (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "input_layers");
+  json_builder_begin_array (b);
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, xc_model_node (model, 0)->name);
+  json_builder_add_int_value (b, 0);
+  json_builder_add_int_value (b, 0);
+  json_builder_end_array (b);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "output_layers");
+  json_builder_begin_array (b);
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, xc_model_node (model, model->output)->name);
+  json_builder_add_int_value (b, 0);
+  json_builder_add_int_value (b, 0);
+  json_builder_end_array (b);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  add_str (b, "keras_version", "2.2.4");
+  add_str (b, "backend", "tensorflow");
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}

@@ -12,6 +12,7 @@
 
 #include <string.h>
 #include <hdf5.h>
+#include <json-glib/json-glib.h>
 
 #include "xc-error.h"
 #include "xc-keras.h"
@@ -353,6 +354,30 @@ load_weights_group (XcModel *model, hid_t group, GError **error)
   return TRUE;
 }
 
+/* ["name", ...] as our saver writes it; anything else is ignored */
+static void
+set_labels_from_json (XcModel *model, const char *json)
+{
+  g_autoptr(JsonParser) p = json_parser_new ();
+  const XcNode *out = xc_model_node (model, model->output);
+  JsonArray *arr;
+
+  if (!json_parser_load_from_data (p, json, -1, NULL) ||
+      !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (p)))
+    return;
+  arr = json_node_get_array (json_parser_get_root (p));
+  if (!out->flat || json_array_get_length (arr) != (guint) out->c)
+    return;
+  g_clear_pointer (&model->labels, g_ptr_array_unref);
+  model->labels = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      const char *s = json_node_get_value_type (json_array_get_element (arr, i)) == G_TYPE_STRING
+                      ? json_array_get_string_element (arr, i) : "";
+      g_ptr_array_add (model->labels, g_strdup (s));
+    }
+}
+
 static hid_t
 open_file (const char *path, unsigned flags, GError **error)
 {
@@ -389,22 +414,16 @@ open_file (const char *path, unsigned flags, GError **error)
  * Returns: (transfer full): the model with its weights, or %NULL with @error
  *   naming the file, the layer and the rule
  */
-XcModel *
-xc_keras_load (const char *path, GError **error)
+/* Reads a full model from an open file; the caller holds h5_lock */
+static XcModel *
+load_open_file (hid_t file, const char *path, GError **error)
 {
   g_autoptr(XcModel) model = NULL;
   g_autofree char *config = NULL;
   g_autofree char *pre = NULL;
-  hid_t file, wg;
+  hid_t wg;
   gboolean ok;
 
-  g_mutex_lock (&h5_lock);
-  file = open_file (path, H5F_ACC_RDONLY, error);
-  if (file < 0)
-    {
-      g_mutex_unlock (&h5_lock);
-      return NULL;
-    }
   if (H5Aexists (file, "model_config") <= 0)
     {
       if (H5Aexists (file, "layer_names") > 0)
@@ -414,14 +433,14 @@ xc_keras_load (const char *path, GError **error)
       else
         g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: not a Keras model file "
                      "(no model_config attribute)", path);
-      goto fail;
+      return NULL;
     }
   config = read_string_attr (file, "model_config", error);
   if (config == NULL)
-    goto fail_prefix;
+    goto fail;
   model = xc_keras_model_from_json (config, path, error);
   if (model == NULL)
-    goto fail_prefix;
+    goto fail;
 
   if (H5Aexists (file, "xception_studio_preprocess") > 0)
     {
@@ -429,28 +448,87 @@ xc_keras_load (const char *path, GError **error)
       if (pre)
         xc_preprocess_from_string (pre, &model->preprocess);
     }
+  if (H5Aexists (file, "xception_studio_labels") > 0)
+    {
+      g_autofree char *labels = read_string_attr (file, "xception_studio_labels", NULL);
+      if (labels)
+        set_labels_from_json (model, labels);
+    }
 
   wg = H5Lexists (file, "model_weights", H5P_DEFAULT) > 0
        ? H5Gopen2 (file, "model_weights", H5P_DEFAULT) : H5Gopen2 (file, "/", H5P_DEFAULT);
   if (wg < 0)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "cannot open model_weights");
-      goto fail_prefix;
+      goto fail;
     }
   ok = load_weights_group (model, wg, error);
   H5Gclose (wg);
   if (!ok)
-    goto fail_prefix;
-  H5Fclose (file);
-  g_mutex_unlock (&h5_lock);
+    goto fail;
   return g_steal_pointer (&model);
 
-fail_prefix:
-  g_prefix_error (error, "%s: ", path);
 fail:
+  g_prefix_error (error, "%s: ", path);
+  return NULL;
+}
+
+/**
+ * xc_keras_load:
+ * @path: a full-model Keras HDF5 file
+ *
+ * Returns: (transfer full): the model with its weights, or %NULL with @error
+ *   naming the file, the layer and the rule
+ */
+XcModel *
+xc_keras_load (const char *path, GError **error)
+{
+  XcModel *model;
+  hid_t file;
+
+  g_mutex_lock (&h5_lock);
+  file = open_file (path, H5F_ACC_RDONLY, error);
+  if (file < 0)
+    {
+      g_mutex_unlock (&h5_lock);
+      return NULL;
+    }
+  model = load_open_file (file, path, error);
   H5Fclose (file);
   g_mutex_unlock (&h5_lock);
-  return NULL;
+  return model;
+}
+
+/**
+ * xc_keras_load_memory:
+ * @data: (array length=size): a whole HDF5 file in memory (an embedded model)
+ * @name: what to call it in the model and in errors
+ *
+ * Opens the bytes with HDF5's core driver; nothing touches the disk.
+ */
+XcModel *
+xc_keras_load_memory (gconstpointer data, gsize size, const char *name, GError **error)
+{
+  XcModel *model;
+  hid_t fapl, file;
+
+  g_mutex_lock (&h5_lock);
+  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+  fapl = H5Pcreate (H5P_FILE_ACCESS);
+  H5Pset_fapl_core (fapl, 1 << 20, 0);
+  H5Pset_file_image (fapl, (void *) data, size);
+  file = H5Fopen (name, H5F_ACC_RDONLY, fapl);
+  H5Pclose (fapl);
+  if (file < 0)
+    {
+      g_mutex_unlock (&h5_lock);
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: not a readable HDF5 image", name);
+      return NULL;
+    }
+  model = load_open_file (file, name, error);
+  H5Fclose (file);
+  g_mutex_unlock (&h5_lock);
+  return model;
 }
 
 /**
@@ -533,40 +611,27 @@ write_strings_attr (hid_t obj, const char *name, const char *const *strs, guint 
  * keras_version; per layer a group with weight_names and datasets
  * LAYER/LAYER/NAME:0.
  */
-gboolean
-xc_keras_save_weights (const XcModel *model, const char *path, GError **error)
+static herr_t
+write_weights_group (hid_t group, const XcModel *model)
 {
-  hid_t file;
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   herr_t rc = 0;
 
-  g_mutex_lock (&h5_lock);
-  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
-  file = H5Fcreate (path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (file < 0)
-    {
-      g_mutex_unlock (&h5_lock);
-      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot create the file", path);
-      return FALSE;
-    }
   for (guint i = 0; i < xc_model_n_nodes (model); i++)
     g_ptr_array_add (names, xc_model_node (model, i)->name);
-  rc |= write_strings_attr (file, "layer_names", (const char *const *) names->pdata, names->len);
-  rc |= write_strings_attr (file, "backend", (const char *[]) { "tensorflow" }, 1);
-  rc |= write_strings_attr (file, "keras_version", (const char *[]) { "2.1.2" }, 1);
+  rc |= write_strings_attr (group, "layer_names", (const char *const *) names->pdata, names->len);
+  rc |= write_strings_attr (group, "backend", (const char *[]) { "tensorflow" }, 1);
+  rc |= write_strings_attr (group, "keras_version", (const char *[]) { "2.2.4" }, 1);
 
   for (guint i = 0; i < xc_model_n_nodes (model) && rc >= 0; i++)
     {
       const XcNode *node = xc_model_node (model, i);
       g_autoptr(GPtrArray) wn = g_ptr_array_new_with_free_func (g_free);
-      hid_t lg = H5Gcreate2 (file, node->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      hid_t lg = H5Gcreate2 (group, node->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
       hid_t inner = -1;
 
       if (lg < 0)
-        {
-          rc = -1;
-          break;
-        }
+        return -1;
       if (node->n_params > 0)
         inner = H5Gcreate2 (lg, node->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
       for (guint p = 0; p < node->n_params && rc >= 0; p++)
@@ -593,12 +658,88 @@ xc_keras_save_weights (const XcModel *model, const char *path, GError **error)
         H5Gclose (inner);
       H5Gclose (lg);
     }
+  return rc;
+}
+
+/**
+ * xc_keras_save_weights:
+ *
+ * Writes a weights-only file in the layout of Keras' save_weights (and of the
+ * official Xception weights): root attributes layer_names, backend and
+ * keras_version; per layer a group with weight_names and datasets
+ * LAYER/LAYER/NAME:0.
+ */
+gboolean
+xc_keras_save_weights (const XcModel *model, const char *path, GError **error)
+{
+  hid_t file;
+  herr_t rc;
+
+  g_mutex_lock (&h5_lock);
+  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+  file = H5Fcreate (path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file < 0)
+    {
+      g_mutex_unlock (&h5_lock);
+      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot create the file", path);
+      return FALSE;
+    }
+  rc = write_weights_group (file, model);
   if (H5Fclose (file) < 0)
     rc = -1;
   g_mutex_unlock (&h5_lock);
   if (rc < 0)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: writing the weights failed", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * xc_keras_save_model:
+ * @attrs: (nullable) (array zero-terminated=1): extra root attributes,
+ *   key/value pairs ("xception_studio_labels", "[...]", ...)
+ *
+ * Writes a full-model file as Keras 2 does: root attributes model_config
+ * (functional JSON), keras_version and backend, and the group model_weights
+ * in save_weights' layout. Keras, h5py-based tools and our reader open it.
+ */
+gboolean
+xc_keras_save_model (const XcModel *model, const char *path, const char *const *attrs,
+                     GError **error)
+{
+  g_autofree char *config = xc_keras_model_to_json (model);
+  hid_t file, wg;
+  herr_t rc = 0;
+
+  g_mutex_lock (&h5_lock);
+  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+  file = H5Fcreate (path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file < 0)
+    {
+      g_mutex_unlock (&h5_lock);
+      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot create the file", path);
+      return FALSE;
+    }
+  rc |= write_strings_attr (file, "model_config", (const char *[]) { config }, 1);
+  rc |= write_strings_attr (file, "keras_version", (const char *[]) { "2.2.4" }, 1);
+  rc |= write_strings_attr (file, "backend", (const char *[]) { "tensorflow" }, 1);
+  rc |= write_strings_attr (file, "xception_studio_preprocess",
+                            (const char *[]) { xc_preprocess_name (model->preprocess) }, 1);
+  for (guint i = 0; attrs && attrs[i] && attrs[i + 1] && rc >= 0; i += 2)
+    rc |= write_strings_attr (file, attrs[i], (const char *[]) { attrs[i + 1] }, 1);
+  wg = H5Gcreate2 (file, "model_weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (wg < 0 || rc < 0 || write_weights_group (wg, model) < 0)
+    rc = -1;
+  if (wg >= 0)
+    H5Gclose (wg);
+  if (H5Fclose (file) < 0)
+    rc = -1;
+  g_mutex_unlock (&h5_lock);
+  if (rc < 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: writing the model failed", path);
       return FALSE;
     }
   return TRUE;

@@ -21,5 +21,14 @@ gboolean  xc_keras_load_weights  (XcModel       *model,
 gboolean  xc_keras_save_weights  (const XcModel *model,
                                   const char    *path,
                                   GError       **error);
+gboolean  xc_keras_save_model    (const XcModel *model,
+                                  const char    *path,
+                                  const char *const *attrs,
+                                  GError       **error);
+char     *xc_keras_model_to_json (const XcModel *model);
+XcModel  *xc_keras_load_memory   (gconstpointer  data,
+                                  gsize          size,
+                                  const char    *name,
+                                  GError       **error);
 
 G_END_DECLS

@@ -54,6 +54,20 @@ xc_f32_im2col_nhwc (const float *x, int h, int w, int c,
       }
 }
 
+/* im2col for the whole batch into col (N*OH*OW, KH*KW*C), images in parallel */
+static void
+im2col_batch (const XcNode *node, const XcTensor *x, int oh, int ow, float *col)
+{
+  int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
+  int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
+  size_t per = (size_t) oh * ow * node->kh * node->kw * x->c;
+
+#pragma omp parallel for schedule(static) if (x->n > 1)
+  for (int n = 0; n < x->n; n++)
+    xc_f32_im2col_nhwc (x->data + (size_t) n * x->h * x->w * x->c, x->h, x->w, x->c, node->kh,
+                        node->kw, node->sh, node->sw, pt, pl, col + n * per, oh, ow);
+}
+
 void
 xc_conv2d_forward (const XcOpArgs *args)
 {
@@ -61,25 +75,19 @@ xc_conv2d_forward (const XcOpArgs *args)
   const XcTensor *x = &args->in[0];   /* (N, H, W, C) */
   XcTensor *y = args->out;            /* (N, OH, OW, OC) */
   const float *kernel = node->params[0].data;   /* (KH, KW, C, OC) */
-  int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
-  int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
-  size_t rows = (size_t) y->h * y->w;
+  size_t rows = (size_t) y->n * y->h * y->w;
 
   if (is_pointwise (node))
-    xc_f32_gemm (x->data, kernel, y->data, (int) (y->n * rows), y->c, x->c, 0.0f);
+    xc_f32_gemm (x->data, kernel, y->data, (int) rows, y->c, x->c, 0.0f);
   else
-    for (int n = 0; n < x->n; n++)
-      {
-        const float *xn = x->data + (size_t) n * x->h * x->w * x->c;
-        float *yn = y->data + (size_t) n * rows * y->c;
-        xc_f32_im2col_nhwc (xn, x->h, x->w, x->c, node->kh, node->kw, node->sh, node->sw,
-                            pt, pl, args->scratch, y->h, y->w);
-        xc_f32_gemm (args->scratch, kernel, yn, (int) rows, y->c,
-                     node->kh * node->kw * x->c, 0.0f);
-      }
+    {
+      im2col_batch (node, x, y->h, y->w, args->scratch);
+      xc_f32_gemm (args->scratch, kernel, y->data, (int) rows, y->c,
+                   node->kh * node->kw * x->c, 0.0f);
+    }
   if (node->use_bias)
-    xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, y->n * rows, y->c);
-  xc_f32_act_inplace (node->act, y->data, y->n * rows, y->c);
+    xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, rows, y->c);
+  xc_f32_act_inplace (node->act, y->data, rows, y->c);
 }
 
 /* x (H, W, C) += col (OH*OW, KH*KW*C) scattered back: the adjoint of im2col */
@@ -114,9 +122,9 @@ xc_f32_col2im_nhwc (const float *col, int h, int w, int c,
       }
 }
 
-/* y = act(conv(x, W) + b): dz = dy * act'(z); dx += col2im(dz . W^T), with
- * W^T the (OC, KH*KW*C) transpose of the row-major kernel; dW += im2col(x)^T . dz;
- * db += sum of dz over positions */
+/* y = act(conv(x, W) + b): dz = dy * act'(z); dW += im2col(x)^T . dz;
+ * db += sum of dz over positions; dx += col2im(dz . W^T), with W^T the
+ * (OC, KH*KW*C) transpose of the row-major kernel. Whole batch per GEMM. */
 void
 xc_conv2d_backward (const XcOpBackArgs *args)
 {
@@ -125,42 +133,36 @@ xc_conv2d_backward (const XcOpBackArgs *args)
   const XcTensor *y = args->out;       /* (N, OH, OW, OC) */
   XcTensor *dx = &args->din[0];
   const float *kernel = node->params[0].data;   /* (KH, KW, C, OC) */
-  size_t rows = (size_t) y->h * y->w;
-  size_t fwd = is_pointwise (node) ? 0 : rows * node->kh * node->kw * x->c;
+  size_t rows = (size_t) y->n * y->h * y->w;
+  int kdim = node->kh * node->kw * x->c;
+  size_t fwd = is_pointwise (node) ? 0 : rows * kdim;
   const float *dz = xc_op_fused_act_backward (args, args->scratch + fwd);
   int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
   int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
-  int kdim = node->kh * node->kw * x->c;
+  size_t per = (size_t) y->h * y->w * kdim;
 
   if (args->dparams)
     {
       if (is_pointwise (node))
-        xc_f32_gemm_tn (x->data, dz, args->dparams[0], x->c, y->c, (int) (y->n * rows), 1.0f);
+        xc_f32_gemm_tn (x->data, dz, args->dparams[0], x->c, y->c, (int) rows, 1.0f);
       else
-        for (int n = 0; n < x->n; n++)
-          {
-            xc_f32_im2col_nhwc (x->data + (size_t) n * x->h * x->w * x->c, x->h, x->w, x->c,
-                                node->kh, node->kw, node->sh, node->sw, pt, pl, args->scratch,
-                                y->h, y->w);
-            xc_f32_gemm_tn (args->scratch, dz + (size_t) n * rows * y->c, args->dparams[0], kdim,
-                            y->c, (int) rows, 1.0f);
-          }
+        {
+          im2col_batch (node, x, y->h, y->w, args->scratch);
+          xc_f32_gemm_tn (args->scratch, dz, args->dparams[0], kdim, y->c, (int) rows, 1.0f);
+        }
       if (node->use_bias)
-        xc_f32_bias_grad (dz, args->dparams[node->n_params - 1], y->n * rows, y->c);
+        xc_f32_bias_grad (dz, args->dparams[node->n_params - 1], rows, y->c);
     }
   if (dx->data == NULL)
     return;
   if (is_pointwise (node))
     {
-      xc_f32_gemm_nt (dz, kernel, dx->data, (int) (y->n * rows), x->c, y->c, 1.0f);
+      xc_f32_gemm_nt (dz, kernel, dx->data, (int) rows, x->c, y->c, 1.0f);
       return;
     }
+  xc_f32_gemm_nt (dz, kernel, args->scratch, (int) rows, kdim, y->c, 0.0f);
+#pragma omp parallel for schedule(static) if (x->n > 1)
   for (int n = 0; n < x->n; n++)
-    {
-      const float *dzn = dz + (size_t) n * rows * y->c;
-      float *dxn = dx->data + (size_t) n * x->h * x->w * x->c;
-      xc_f32_gemm_nt (dzn, kernel, args->scratch, (int) rows, kdim, y->c, 0.0f);
-      xc_f32_col2im_nhwc (args->scratch, x->h, x->w, x->c, node->kh, node->kw, node->sh,
-                          node->sw, pt, pl, dxn, y->h, y->w);
-    }
+    xc_f32_col2im_nhwc (args->scratch + n * per, x->h, x->w, x->c, node->kh, node->kw, node->sh,
+                        node->sw, pt, pl, dx->data + (size_t) n * x->h * x->w * x->c, y->h, y->w);
 }

@@ -17,9 +17,9 @@ xc_op_scratch (const XcNode *node, const XcNode *in, int batch)
   switch (node->op)
     {
     case XC_OP_CONV2D:
-      return xc_conv2d_scratch (node, in);
+      return xc_conv2d_scratch (node, in) * batch;
     case XC_OP_SEPCONV2D:
-      return xc_sepconv2d_scratch (node, in);
+      return xc_sepconv2d_scratch (node, in) * batch;
     case XC_OP_BATCHNORM:
       /* a, b (or mu, s) as floats, then up to four double accumulators */
       return 10 * (size_t) node->c;

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Labelled image sets for training and evaluation: Fashion-MNIST's IDX
+ * files and folders of images (one subfolder per class), stored as 8-bit
+ * images and turned into model inputs batch by batch, with augmentation.
+ */
+#pragma once
+
+#include "xc-model.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char      *name;
+  int        n, h, w, c;     /* stored images: (n, h, w, c) bytes */
+  guint8    *pixels;
+  guint16   *labels;         /* (n) */
+  int        n_classes;
+  GPtrArray *class_names;    /* char* */
+  GPtrArray *skipped;        /* "path: why" for every unreadable file */
+} XcDataset;
+
+typedef struct {
+  int      crop_pad;         /* random crop after zero padding by this many pixels; 0: off */
+  gboolean flip;             /* random horizontal flips */
+  guint64  seed;
+} XcAugment;
+
+XcDataset *xc_dataset_load        (const char      *spec,
+                                   const char      *split,
+                                   int              h,
+                                   int              w,
+                                   int              c,
+                                   guint64          seed,
+                                   GError         **error);
+void       xc_dataset_free        (XcDataset       *ds);
+XcDataset *xc_dataset_subset      (const XcDataset *ds,
+                                   int              n,
+                                   guint64          seed);
+void       xc_dataset_fill        (const XcDataset *ds,
+                                   const int       *indices,
+                                   int              count,
+                                   const XcModel   *model,
+                                   const XcAugment *augment,
+                                   guint64          step,
+                                   float           *dst);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XcDataset, xc_dataset_free)
+
+G_END_DECLS
