@@ -250,11 +250,14 @@ xc_plan_new_backward (const XcModel  *model,
  *
  * Returns: (transfer full): the plan, or %NULL with @error
  */
-XcPlan *
-xc_plan_new_training (const XcModel *model, int batch, GError **error)
+static XcPlan *
+plan_new_training (const XcModel *model, int batch, gboolean want_input, GError **error)
 {
   g_autofree gboolean *want = g_new0 (gboolean, model->nodes->len);
-  g_autoptr(XcPlan) plan = xc_plan_new_backward (model, batch, want, error);
+  g_autoptr(XcPlan) plan = NULL;
+
+  want[0] = want_input;
+  plan = xc_plan_new_backward (model, batch, want, error);
   size_t total = 0;
 
   if (plan == NULL)
@@ -273,6 +276,20 @@ xc_plan_new_training (const XcModel *model, int batch, GError **error)
       return NULL;
     }
   return g_steal_pointer (&plan);
+}
+
+XcPlan *
+xc_plan_new_training (const XcModel *model, int batch, GError **error)
+{
+  return plan_new_training (model, batch, FALSE, error);
+}
+
+/* The same, keeping the input's gradient (for tests and input attributions
+ * through training-mode layers) */
+XcPlan *
+xc_plan_new_training_wanting_input (const XcModel *model, int batch, GError **error)
+{
+  return plan_new_training (model, batch, TRUE, error);
 }
 
 /**

@@ -34,6 +34,9 @@ XcPlan          *xc_plan_new_backward (const XcModel  *model,
 XcPlan          *xc_plan_new_training (const XcModel  *model,
                                        int             batch,
                                        GError        **error);
+XcPlan          *xc_plan_new_training_wanting_input (const XcModel *model,
+                                       int             batch,
+                                       GError        **error);
 void             xc_plan_set_param_grads (XcPlan      *plan,
                                        float          *grads);
 void             xc_plan_set_step     (XcPlan         *plan,

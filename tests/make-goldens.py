@@ -12,7 +12,9 @@ import math
 import os
 import sys
 
+import h5py
 import numpy as np
+import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -407,7 +409,70 @@ def make_xception():
           (n_params, logits.min(), logits.max(), y.argmax(), y.max()))
 
 
+# ---------------------------------------------------------------- training
+
+def make_train():
+    """BatchNormalization in training mode: forward on batch statistics,
+    backward through them, and Keras' moving-average update (momentum 0.99,
+    i.e. PyTorch momentum 0.01, variance Bessel-corrected), by autograd."""
+    d = os.path.join(DATA, "train")
+    os.makedirs(d, exist_ok=True)
+    rng = np.random.RandomState(7)
+    layers = [L("InputLayer", "input_1", None, batch_input_shape=[None, 5, 4, 3]),
+              L("BatchNormalization", "bn", ["input_1"], axis=-1, epsilon=0.001,
+                momentum=0.99, center=True, scale=True)]
+    config = functional(layers, "bn")
+    gamma = rng.uniform(0.5, 1.5, 3).astype(np.float32)
+    beta = rng.uniform(-0.5, 0.5, 3).astype(np.float32)
+    mean = rng.uniform(-0.2, 0.2, 3).astype(np.float32)
+    var = rng.uniform(0.8, 1.2, 3).astype(np.float32)
+    kt.write_keras(os.path.join(d, "bn.h5"), config,
+                   {"bn": [("gamma", gamma), ("beta", beta), ("moving_mean", mean),
+                           ("moving_variance", var)]})
+    x = rng.uniform(-2, 3, (4, 5, 4, 3)).astype(np.float32)
+    dy = rng.uniform(-1, 1, (4, 5, 4, 3)).astype(np.float32)
+    xt = torch.from_numpy(x.astype(np.float64)).permute(0, 3, 1, 2).requires_grad_(True)
+    g = torch.from_numpy(gamma.astype(np.float64)).requires_grad_(True)
+    b = torch.from_numpy(beta.astype(np.float64)).requires_grad_(True)
+    rm = torch.from_numpy(mean.astype(np.float64)).clone()
+    rv = torch.from_numpy(var.astype(np.float64)).clone()
+    y = torch.nn.functional.batch_norm(xt, rm, rv, g, b, training=True, momentum=0.01, eps=0.001)
+    y.backward(torch.from_numpy(dy.astype(np.float64)).permute(0, 3, 1, 2))
+    save(os.path.join(d, "bn.x.npy"), x)
+    save(os.path.join(d, "bn.dy.npy"), dy)
+    save(os.path.join(d, "bn.y.npy"), y.detach().permute(0, 2, 3, 1).numpy())
+    save(os.path.join(d, "bn.dx.npy"), xt.grad.permute(0, 2, 3, 1).numpy())
+    save(os.path.join(d, "bn.dgamma_dbeta.npy"), np.stack([g.grad.numpy(), b.grad.numpy()]))
+    save(os.path.join(d, "bn.moving.npy"), np.stack([rm.numpy(), rv.numpy()]))
+    print("train/bn")
+
+    # a model our engine trained and saved, read by h5py + PyTorch
+    import subprocess
+    cli = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "app",
+                       "xception-cli")
+    path = os.path.join(d, "engine-saved.h5")
+    subprocess.run([cli, "train", "--arch", "mini-xception", "--input-size", "32",
+                    "--dataset", "fashion-mnist:/usr/share/datasets/fashion-mnist",
+                    "--subset", "256", "--epochs", "1", "--batch", "32", "--seed", "3",
+                    "--threads", "1", "--out", path], check=True, capture_output=True)
+    ll, w = kt.load_keras(path)
+    xs = np.random.RandomState(11).uniform(-1, 1, (3, 32, 32, 1)).astype(np.float32)
+    probs = np.concatenate([kt.run_model(ll, w, xs[i:i + 1])[0] for i in range(3)])
+    save(os.path.join(d, "engine-saved.in.npy"), xs)
+    save(os.path.join(d, "engine-saved.probs.npy"), probs)
+    with h5py.File(path, "r") as f:
+        labels = json.loads(f.attrs["xception_studio_labels"])
+    assert labels[9] == "Ankle boot", labels
+    print("train/engine-saved: probabilities", probs.shape)
+
+
 if __name__ == "__main__":
-    make_ops()
-    make_fer()
-    make_xception()
+    parts = sys.argv[1:] or ["ops", "fer", "xception", "train"]
+    if "ops" in parts:
+        make_ops()
+    if "fer" in parts:
+        make_fer()
+    if "xception" in parts:
+        make_xception()
+    if "train" in parts:
+        make_train()

@@ -611,6 +611,25 @@ write_strings_attr (hid_t obj, const char *name, const char *const *strs, guint 
  * keras_version; per layer a group with weight_names and datasets
  * LAYER/LAYER/NAME:0.
  */
+/* One string as Keras writes it: a scalar fixed-length string attribute */
+static herr_t
+write_string_attr (hid_t obj, const char *name, const char *value)
+{
+  size_t len = MAX (strlen (value), 1);
+  hid_t type = H5Tcopy (H5T_C_S1), space = H5Screate (H5S_SCALAR), attr;
+  herr_t rc;
+
+  H5Tset_size (type, len);
+  H5Tset_strpad (type, H5T_STR_NULLPAD);
+  attr = H5Acreate2 (obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  rc = attr < 0 ? -1 : H5Awrite (attr, type, value);
+  if (attr >= 0)
+    H5Aclose (attr);
+  H5Sclose (space);
+  H5Tclose (type);
+  return rc;
+}
+
 static herr_t
 write_weights_group (hid_t group, const XcModel *model)
 {
@@ -620,8 +639,8 @@ write_weights_group (hid_t group, const XcModel *model)
   for (guint i = 0; i < xc_model_n_nodes (model); i++)
     g_ptr_array_add (names, xc_model_node (model, i)->name);
   rc |= write_strings_attr (group, "layer_names", (const char *const *) names->pdata, names->len);
-  rc |= write_strings_attr (group, "backend", (const char *[]) { "tensorflow" }, 1);
-  rc |= write_strings_attr (group, "keras_version", (const char *[]) { "2.2.4" }, 1);
+  rc |= write_string_attr (group, "backend", "tensorflow");
+  rc |= write_string_attr (group, "keras_version", "2.2.4");
 
   for (guint i = 0; i < xc_model_n_nodes (model) && rc >= 0; i++)
     {
@@ -722,13 +741,13 @@ xc_keras_save_model (const XcModel *model, const char *path, const char *const *
       g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot create the file", path);
       return FALSE;
     }
-  rc |= write_strings_attr (file, "model_config", (const char *[]) { config }, 1);
-  rc |= write_strings_attr (file, "keras_version", (const char *[]) { "2.2.4" }, 1);
-  rc |= write_strings_attr (file, "backend", (const char *[]) { "tensorflow" }, 1);
-  rc |= write_strings_attr (file, "xception_studio_preprocess",
-                            (const char *[]) { xc_preprocess_name (model->preprocess) }, 1);
+  rc |= write_string_attr (file, "model_config", config);
+  rc |= write_string_attr (file, "keras_version", "2.2.4");
+  rc |= write_string_attr (file, "backend", "tensorflow");
+  rc |= write_string_attr (file, "xception_studio_preprocess",
+                           xc_preprocess_name (model->preprocess));
   for (guint i = 0; attrs && attrs[i] && attrs[i + 1] && rc >= 0; i += 2)
-    rc |= write_strings_attr (file, attrs[i], (const char *[]) { attrs[i + 1] }, 1);
+    rc |= write_string_attr (file, attrs[i], attrs[i + 1]);
   wg = H5Gcreate2 (file, "model_weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (wg < 0 || rc < 0 || write_weights_group (wg, model) < 0)
     rc = -1;
