@@ -41,7 +41,9 @@ model_entries (ModelArgs *a)
   static GOptionEntry e[5];
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model,
-      "Keras .h5 file or builtin:xception[:size=S,channels=C,classes=K,width=W,variant=standard]",
+      "Keras .h5 file, embedded:NAME, imagenet:xception or "
+      "builtin:xception[:size=S,channels=C,classes=K,width=W,variant=standard] "
+      "(default: embedded:xception-tiny-fmnist)",
       "MODEL" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &a->weights,
       "Keras weights-only file to load into the model", "FILE" },
@@ -58,7 +60,8 @@ model_entries (ModelArgs *a)
 static XcModel *
 load_model (ModelArgs *a, GError **error)
 {
-  g_autoptr(XcModel) model = xc_model_load_spec (a->model ? a->model : "builtin:xception", error);
+  g_autoptr(XcModel) model = xc_model_load_spec (a->model ? a->model : xc_model_default_spec (),
+                                                 error);
 
   if (model == NULL)
     return NULL;

@@ -6,6 +6,8 @@
  */
 #define G_LOG_DOMAIN "xs-application"
 
+#include <string.h>
+
 #include "xs-application.h"
 #include "xc.h"
 #include "xs-window.h"
@@ -29,12 +31,22 @@ static const char *views[] = { "predictions", "features", "explain", "costs", NU
 static char *
 default_model (void)
 {
-  g_autofree char *weights = g_build_filename (g_get_user_data_dir (), "xception-studio",
-                                               "xception_weights_tf_dim_ordering_tf_kernels.h5",
-                                               NULL);
-  if (g_file_test (weights, G_FILE_TEST_IS_REGULAR))
-    return g_strdup ("imagenet:xception");
-  return g_strdup ("builtin:xception");
+  return g_strdup (xc_model_default_spec ());
+}
+
+static void
+add_embedded_models (XsWindow *win)
+{
+  g_auto(GStrv) names = g_resources_enumerate_children (XC_RESOURCE_PREFIX "models/",
+                                                        G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+
+  for (guint i = 0; names && names[i]; i++)
+    if (g_str_has_suffix (names[i], ".h5"))
+      {
+        g_autofree char *spec = g_strdup_printf ("embedded:%.*s",
+                                                 (int) (strlen (names[i]) - 3), names[i]);
+        xs_window_add_model (win, spec, FALSE);
+      }
 }
 
 static XsWindow *
@@ -47,6 +59,7 @@ new_window (XsApplication *self)
                                                "xception_weights_tf_dim_ordering_tf_kernels.h5",
                                                NULL);
 
+  add_embedded_models (win);
   xs_window_add_model (win, "builtin:xception", FALSE);
   if (g_file_test (weights, G_FILE_TEST_IS_REGULAR))
     xs_window_add_model (win, "imagenet:xception", FALSE);
@@ -61,6 +74,9 @@ static void
 xs_application_activate (GApplication *app)
 {
   XsWindow *win = new_window (XS_APPLICATION (app));
+
+  /* no image given: one of the embedded Fashion-MNIST samples */
+  xs_window_open_image (win, XC_DEFAULT_SAMPLE);
   gtk_window_present (GTK_WINDOW (win));
 }
 

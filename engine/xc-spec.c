@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "xc-spec"
 
 #include <string.h>
+#include <gio/gio.h>
 
 #include "xc-error.h"
 #include "xc-spec.h"
@@ -158,6 +159,22 @@ xc_model_find_labels (XcModel *model, const char *path)
 }
 
 /**
+ * xc_model_default_spec:
+ *
+ * Returns: the model to open when the user names none: the embedded
+ *   Xception trained on Fashion-MNIST when this program carries it, else the
+ *   built-in (untrained) Xception
+ */
+const char *
+xc_model_default_spec (void)
+{
+  if (g_resources_get_info (XC_RESOURCE_PREFIX "models/xception-tiny-fmnist.h5",
+                            G_RESOURCE_LOOKUP_FLAGS_NONE, NULL, NULL, NULL))
+    return "embedded:xception-tiny-fmnist";
+  return "builtin:xception";
+}
+
+/**
  * xc_model_load_spec:
  * @spec: a file path or builtin:xception[:options]
  *
@@ -211,9 +228,28 @@ xc_model_load_spec (const char *spec, GError **error)
     }
   if (g_str_has_prefix (spec, "embedded:"))
     {
-      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
-                   "%s: no embedded model of that name (none are built into this version)", spec);
-      return NULL;
+      const char *name = spec + strlen ("embedded:");
+      g_autofree char *path = g_strdup_printf (XC_RESOURCE_PREFIX "models/%s.h5", name);
+      g_autoptr(GBytes) bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+      gsize size;
+      gconstpointer data;
+      if (bytes == NULL)
+        {
+          g_auto(GStrv) names = g_resources_enumerate_children (XC_RESOURCE_PREFIX "models/",
+                                                                G_RESOURCE_LOOKUP_FLAGS_NONE,
+                                                                NULL);
+          g_autoptr(GString) list = g_string_new (NULL);
+          for (guint i = 0; names && names[i]; i++)
+            if (g_str_has_suffix (names[i], ".h5"))
+              g_string_append_printf (list, "%sembedded:%.*s", list->len ? ", " : "",
+                                      (int) (strlen (names[i]) - 3), names[i]);
+          g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "%s: no embedded model of that name "
+                       "(%s%s)", spec, list->len ? "available: " : "none in this build",
+                       list->str);
+          return NULL;
+        }
+      data = g_bytes_get_data (bytes, &size);
+      return xc_keras_load_memory (data, size, spec, error);
     }
   model = xc_keras_load (spec, error);
   if (model)

@@ -9,8 +9,13 @@
 
 G_BEGIN_DECLS
 
-XcModel *xc_model_load_spec (const char *spec,
-                             GError    **error);
+/* Where the programs' GResources keep embedded models and sample images */
+#define XC_RESOURCE_PREFIX "/org/xceptionstudio/XceptionStudio/"
+#define XC_DEFAULT_SAMPLE "resource://" XC_RESOURCE_PREFIX "samples/fmnist-test-0000-ankle-boot.png"
+
+XcModel    *xc_model_load_spec    (const char *spec,
+                                   GError    **error);
+const char *xc_model_default_spec (void);
 gboolean xc_model_find_labels (XcModel  *model,
                                const char *path);
 

@@ -56,12 +56,23 @@ xc_image_load (const char *path, GError **error)
   gboolean gray = TRUE;
   XcImage *image;
 
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+  if (g_str_has_prefix (path, "resource://"))
+    {
+      /* an embedded sample image */
+      raw = gdk_pixbuf_new_from_resource (path + strlen ("resource://"), &local);
+      if (raw == NULL)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: %s", path, local->message);
+          return NULL;
+        }
+      w = gdk_pixbuf_get_width (raw), h = gdk_pixbuf_get_height (raw);
+    }
+  else if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: no such file", path);
       return NULL;
     }
-  if (gdk_pixbuf_get_file_info (path, &w, &h) == NULL)
+  else if (gdk_pixbuf_get_file_info (path, &w, &h) == NULL)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
                    "%s: not an image in a format gdk-pixbuf can read", path);
@@ -73,7 +84,8 @@ xc_image_load (const char *path, GError **error)
                    "%s: %d x %d pixels is over the 100-megapixel limit", path, w, h);
       return NULL;
     }
-  raw = gdk_pixbuf_new_from_file (path, &local);
+  if (raw == NULL)
+    raw = gdk_pixbuf_new_from_file (path, &local);
   if (raw == NULL)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: cannot decode the image: %s", path,
