@@ -12,11 +12,14 @@
 #include "xc-explain.h"
 #include "xc-dataset.h"
 #include "xc-train.h"
+#include "xc-costs.h"
+#include "xc-compare.h"
 #include "xc-spec.h"
 #include "io/xc-image.h"
 #include "io/xc-keras.h"
 #include "io/xc-npy.h"
 #include "io/xc-render.h"
+#include "io/xc-report.h"
 
 G_BEGIN_DECLS
 

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Comparison helpers. Classes of two models are matched by label when both
+ * have labels (case-insensitive), else by index when both have as many
+ * classes. Two maps are compared by the Pearson correlation of their
+ * normalised, upsampled (to the larger grid) versions.
+ */
+#define G_LOG_DOMAIN "xc-compare"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "xc-compare.h"
+#include "xc-error.h"
+#include "xc-plan.h"
+#include "xc-xception.h"
+#include "io/xc-render.h"
+
+gboolean
+xc_compare_match_class (const XcModel *a, int class_a, const XcModel *b, int *class_b)
+{
+  const XcNode *ob = xc_model_node (b, b->output);
+  const char *la = xc_model_label (a, class_a);
+
+  if (la && b->labels)
+    {
+      for (int c = 0; c < ob->c; c++)
+        if (g_ascii_strcasecmp (la, xc_model_label (b, c)) == 0)
+          {
+            *class_b = c;
+            return TRUE;
+          }
+      return FALSE;
+    }
+  if (class_a < ob->c && xc_model_node (a, a->output)->c == ob->c)
+    {
+      *class_b = class_a;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+xc_compare_same_class (const XcModel *a, int class_a, const XcModel *b, int class_b)
+{
+  int m;
+  return xc_compare_match_class (a, class_a, b, &m) && m == class_b;
+}
+
+double
+xc_map_correlation (const float *a, int ha, int wa, const float *b, int hb, int wb)
+{
+  int h = MAX (ha, hb), w = MAX (wa, wb);
+  g_autofree float *ua = xc_map_upsample_normalised (a, ha, wa, h, w);
+  g_autofree float *ub = xc_map_upsample_normalised (b, hb, wb, h, w);
+  double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+  size_t n = (size_t) h * w;
+
+  for (size_t i = 0; i < n; i++)
+    ma += ua[i], mb += ub[i];
+  ma /= n, mb /= n;
+  for (size_t i = 0; i < n; i++)
+    {
+      double x = ua[i] - ma, y = ub[i] - mb;
+      sab += x * y, saa += x * x, sbb += y * y;
+    }
+  return saa > 0 && sbb > 0 ? sab / sqrt (saa * sbb) : 0.0;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/**
+ * xc_model_measure_cost:
+ *
+ * Median forward latency at batch 1 over @runs runs (after a warm-up), and
+ * the memory the model needs: its weights and the planned activation arena.
+ */
+gboolean
+xc_model_measure_cost (const XcModel *model, int runs, XcModelCost *out, GError **error)
+{
+  g_autoptr(XcPlan) plan = xc_plan_new (model, 1, NULL, error);
+  g_autofree double *t = NULL;
+  XcTensor in;
+
+  if (plan == NULL)
+    return FALSE;
+  runs = CLAMP (runs, 1, 1000);
+  t = g_new (double, runs);
+  in = xc_plan_input (plan);
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    in.data[i] = 2.0f * xc_seeded_uniform (5, 0, i) - 1.0f;
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  for (int r = 0; r < runs; r++)
+    {
+      xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+      t[r] = xc_plan_total_us (plan) / 1000.0;
+    }
+  qsort (t, runs, sizeof (double), cmp_double);
+  out->latency_ms = t[runs / 2];
+  out->memory_bytes = model->slab_size * sizeof (float) + xc_plan_arena_bytes (plan);
+  return TRUE;
+}
