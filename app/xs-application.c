@@ -22,11 +22,13 @@ struct _XsApplication {
   char *method;
   int   class_index;
   char *screenshot;
+  char *compare_model;
 };
 
 G_DEFINE_FINAL_TYPE (XsApplication, xs_application, GTK_TYPE_APPLICATION)
 
-static const char *views[] = { "predictions", "features", "explain", "costs", NULL };
+static const char *views[] = { "predictions", "features", "explain", "costs", "architecture",
+                               "separable", "compare", NULL };
 
 static char *
 default_model (void)
@@ -53,7 +55,8 @@ static XsWindow *
 new_window (XsApplication *self)
 {
   XsWindow *win = xs_window_new (GTK_APPLICATION (self));
-  XsWindowRequest req = { self->view, self->layer, self->method, self->class_index };
+  XsWindowRequest req = { self->view, self->layer, self->method, self->class_index,
+                          self->compare_model };
   g_autofree char *def = default_model ();
   g_autofree char *weights = g_build_filename (g_get_user_data_dir (), "xception-studio",
                                                "xception_weights_tf_dim_ordering_tf_kernels.h5",
@@ -104,7 +107,7 @@ xs_application_handle_local_options (GApplication *app, GVariantDict *options)
       if (!g_strv_contains (views, s))
         {
           g_printerr ("xception-studio: --view %s: not one of predictions, features, explain, "
-                      "costs\n", s);
+                      "costs, architecture, separable, compare\n", s);
           return 2;
         }
       self->view = g_strdup (s);
@@ -129,6 +132,8 @@ xs_application_handle_local_options (GApplication *app, GVariantDict *options)
       g_printerr ("xception-studio: --class must be 0 or more\n");
       return 2;
     }
+  if (g_variant_dict_lookup (options, "compare-model", "&s", &s))
+    self->compare_model = g_strdup (s);
   if (g_variant_dict_lookup (options, "screenshot", "^&ay", &s))
     self->screenshot = g_strdup (s);
   return -1;
@@ -172,6 +177,9 @@ xs_application_startup (GApplication *app)
     { "win.view::features", { "<Primary>2", NULL } },
     { "win.view::explain", { "<Primary>3", NULL } },
     { "win.view::costs", { "<Primary>4", NULL } },
+    { "win.view::architecture", { "<Primary>5", NULL } },
+    { "win.view::separable", { "<Primary>6", NULL } },
+    { "win.view::compare", { "<Primary>7", NULL } },
     { "win.export::overlay", { "<Primary>e", NULL } },
     { "win.show-help-overlay", { "<Primary>question", NULL } },
     { "app.quit", { "<Primary>q", NULL } },
@@ -201,6 +209,7 @@ xs_application_finalize (GObject *object)
   g_free (self->layer);
   g_free (self->method);
   g_free (self->screenshot);
+  g_free (self->compare_model);
   G_OBJECT_CLASS (xs_application_parent_class)->finalize (object);
 }
 
@@ -222,8 +231,10 @@ xs_application_init (XsApplication *self)
   static const GOptionEntry options[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, NULL,
       "Keras .h5 file, builtin:xception[:options], imagenet:xception or embedded:NAME", "MODEL" },
-    { "view", 0, 0, G_OPTION_ARG_STRING, NULL, "predictions, features, explain or costs",
-      "VIEW" },
+    { "view", 0, 0, G_OPTION_ARG_STRING, NULL,
+      "predictions, features, explain, costs, architecture, separable or compare", "VIEW" },
+    { "compare-model", 0, 0, G_OPTION_ARG_STRING, NULL, "The second model of the Compare view",
+      "MODEL" },
     { "layer", 0, 0, G_OPTION_ARG_STRING, NULL, "Layer to explain and show", "NAME" },
     { "method", 0, 0, G_OPTION_ARG_STRING, NULL, "Explanation method (gradcam ...)", "NAME" },
     { "class", 0, 0, G_OPTION_ARG_INT, NULL, "Class to explain (default: the top-1)", "IDX" },

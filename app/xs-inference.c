@@ -310,3 +310,199 @@ xs_inference_explain_finish (XsInference *self, GAsyncResult *result, GError **e
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+/* compare ---------------------------------------------------------------- */
+
+void
+xs_compare_result_free (XsCompareResult *r)
+{
+  if (r == NULL)
+    return;
+  for (int k = 0; k < 2; k++)
+    {
+      g_clear_pointer (&r->model[k], xs_model_unref);
+      xc_image_free (r->image[k]);
+      g_free (r->image_name[k]);
+      g_free (r->probs[k]);
+      xc_explanation_free (r->explanation[k]);
+      xc_faithfulness_free (r->faithfulness[k]);
+    }
+  g_free (r);
+}
+
+typedef struct {
+  XsModel  *model_a;
+  char     *spec_b;
+  char     *image[2];
+  XcMethod  method;
+  int       class_a;
+} CompareData;
+
+static void
+compare_data_free (gpointer p)
+{
+  CompareData *d = p;
+  xs_model_unref (d->model_a);
+  g_free (d->spec_b);
+  g_free (d->image[0]);
+  g_free (d->image[1]);
+  g_free (d);
+}
+
+static void
+compare_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  XsInference *self = source;
+  CompareData *d = data;
+  g_autoptr(XsCompareResult) r = g_new0 (XsCompareResult, 1);
+  g_autoptr(GError) error = NULL;
+
+  r->model[0] = xs_model_ref (d->model_a);
+  if (d->spec_b)
+    {
+      XcModel *mb;
+      g_mutex_lock (&self->engine_lock);
+      mb = xc_model_load_spec (d->spec_b, &error);
+      g_mutex_unlock (&self->engine_lock);
+      if (mb == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      r->model[1] = g_atomic_rc_box_new0 (XsModel);
+      r->model[1]->model = mb;
+      r->model[1]->display_name = g_str_has_prefix (d->spec_b, "builtin:") ||
+                                  g_str_has_prefix (d->spec_b, "embedded:")
+                                  ? g_strdup (d->spec_b) : g_path_get_basename (d->spec_b);
+    }
+  else
+    r->model[1] = xs_model_ref (d->model_a);
+
+  g_mutex_lock (&self->engine_lock);
+  for (int k = 0; k < 2; k++)
+    {
+      const XcModel *m = r->model[k]->model;
+      const XcNode *in = xc_model_input (m);
+      const char *path = d->image[k] ? d->image[k] : d->image[0];
+      g_autofree float *input = g_new (float, (size_t) in->h * in->w * in->c);
+      g_autoptr(XcExplainer) ex = NULL;
+      XcExplainOptions o;
+      int cls;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (&error, XC_ERROR, XC_ERROR_CANCELLED, "cancelled");
+          break;
+        }
+      r->image[k] = xc_image_load (path, &error);
+      r->image_name[k] = g_path_get_basename (path);
+      if (r->image[k] == NULL || !xc_image_to_input (r->image[k], m, input, &error) ||
+          !(ex = xc_explainer_new (m, &error)) || !xc_explainer_set_input (ex, input, &error) ||
+          !xc_model_measure_cost (m, 3, &r->cost[k], &error))
+        break;
+      r->classes[k] = xc_model_node (m, m->output)->c;
+      r->probs[k] = g_memdup2 (xc_explainer_probabilities (ex), r->classes[k] * sizeof (float));
+      xc_explain_options_init (&o);
+      o.method = d->method;
+      if (k == 0)
+        o.target_class = d->class_a;
+      else if (r->explanation[0] &&
+               xc_compare_match_class (r->model[0]->model, r->explanation[0]->target_class, m,
+                                       &cls))
+        o.target_class = cls;
+      r->explanation[k] = xc_explainer_run (ex, &o, progress_cb, cancellable, &error);
+      if (r->explanation[k] == NULL)
+        break;
+      r->faithfulness[k] = xc_explainer_faithfulness (ex, r->explanation[k], 20, progress_cb,
+                                                      cancellable, &error);
+      if (r->faithfulness[k] == NULL)
+        break;
+    }
+  g_mutex_unlock (&self->engine_lock);
+  if (error)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  r->correlation = xc_map_correlation (r->explanation[0]->map, r->explanation[0]->map_h,
+                                       r->explanation[0]->map_w, r->explanation[1]->map,
+                                       r->explanation[1]->map_h, r->explanation[1]->map_w);
+  g_task_return_pointer (task, g_steal_pointer (&r), (GDestroyNotify) xs_compare_result_free);
+}
+
+/**
+ * xs_inference_compare_async:
+ * @spec_b: (nullable): the second model, or %NULL to use @model_a on @image_b
+ * @image_b: (nullable): a second image, or %NULL for @image_a through both models
+ * @class_a: the class to explain in A (-1: its top-1); B's is matched by label
+ */
+void
+xs_inference_compare_async (XsInference         *self,
+                            XsModel             *model_a,
+                            const char          *spec_b,
+                            const char          *image_a,
+                            const char          *image_b,
+                            XcMethod             method,
+                            int                  class_a,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  CompareData *d = g_new0 (CompareData, 1);
+
+  d->model_a = xs_model_ref (model_a);
+  d->spec_b = g_strdup (spec_b);
+  d->image[0] = g_strdup (image_a);
+  d->image[1] = g_strdup (image_b);
+  d->method = method;
+  d->class_a = class_a;
+  g_task_set_source_tag (task, xs_inference_compare_async);
+  g_task_set_task_data (task, d, compare_data_free);
+  g_task_run_in_thread (task, compare_worker);
+}
+
+XsCompareResult *
+xs_inference_compare_finish (XsInference *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* measure ----------------------------------------------------------------- */
+
+static void
+measure_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  XsInference *self = source;
+  XcConvShape *shape = data;
+  g_autofree XcConvTimes *t = g_new0 (XcConvTimes, 1);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  g_mutex_lock (&self->engine_lock);
+  ok = xc_conv_measure (shape, 9, t, &error);
+  g_mutex_unlock (&self->engine_lock);
+  if (!ok)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, g_steal_pointer (&t), g_free);
+}
+
+void
+xs_inference_measure_async (XsInference         *self,
+                            const XcConvShape   *shape,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_task_data (task, g_memdup2 (shape, sizeof *shape), g_free);
+  g_task_run_in_thread (task, measure_worker);
+}
+
+XcConvTimes *
+xs_inference_measure_finish (XsInference *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -46,6 +46,22 @@ typedef struct {
 void xs_explain_result_free (XsExplainResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsExplainResult, xs_explain_result_free)
 
+/* Two models on one image, or one model on two images */
+typedef struct {
+  XsModel        *model[2];
+  XcImage        *image[2];
+  char           *image_name[2];
+  float          *probs[2];
+  int             classes[2];
+  XcExplanation  *explanation[2];
+  XcFaithfulness *faithfulness[2];
+  XcModelCost     cost[2];
+  double          correlation;
+} XsCompareResult;
+
+void xs_compare_result_free (XsCompareResult *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsCompareResult, xs_compare_result_free)
+
 #define XS_TYPE_INFERENCE (xs_inference_get_type ())
 G_DECLARE_FINAL_TYPE (XsInference, xs_inference, XS, INFERENCE, GObject)
 
@@ -75,6 +91,28 @@ void             xs_inference_explain_async    (XsInference         *self,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);
 XsExplainResult *xs_inference_explain_finish   (XsInference         *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+
+void             xs_inference_compare_async    (XsInference         *self,
+                                                XsModel             *model_a,
+                                                const char          *spec_b,
+                                                const char          *image_a,
+                                                const char          *image_b,
+                                                XcMethod             method,
+                                                int                  class_a,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+XsCompareResult *xs_inference_compare_finish   (XsInference         *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+void             xs_inference_measure_async    (XsInference         *self,
+                                                const XcConvShape   *shape,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+XcConvTimes     *xs_inference_measure_finish   (XsInference         *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
 

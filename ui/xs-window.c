@@ -12,6 +12,7 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
+#include "xs-arch-view.h"
 #include "xs-bars.h"
 #include "xs-cost-chart.h"
 #include "xs-feature-grid.h"
@@ -62,6 +63,45 @@ struct _XsWindow {
   XsCostChart          *cost_chart;
   GtkLabel             *formula_label;
   GMenu                *recent_submenu;
+  XsArchView           *arch_view;
+  GtkLabel             *arch_label;
+  GtkButton            *zoom_in_button;
+  GtkButton            *zoom_out_button;
+  GtkButton            *zoom_reset_button;
+  GtkDropDown          *sep_layer_dropdown;
+  GtkLabel             *sep_counts_label;
+  GtkLabel             *sep_input_title;
+  GtkLabel             *sep_dw_title;
+  GtkLabel             *sep_pw_title;
+  XsFeatureGrid        *sep_input_grid;
+  XsFeatureGrid        *sep_dw_grid;
+  XsFeatureGrid        *sep_pw_grid;
+  GtkSpinButton        *step_y_spin;
+  GtkSpinButton        *step_x_spin;
+  GtkSpinButton        *step_c_spin;
+  GtkLabel             *step_label;
+  GtkSpinButton        *calc_cin;
+  GtkSpinButton        *calc_cout;
+  GtkSpinButton        *calc_k;
+  GtkSpinButton        *calc_h;
+  GtkSpinButton        *calc_w;
+  GtkSpinButton        *calc_stride;
+  GtkSpinButton        *calc_dm;
+  GtkButton            *calc_measure_button;
+  GtkLabel             *calc_result_label;
+  XsCostChart          *calc_chart;
+  GtkLabel             *calc_measure_label;
+  GtkDropDown          *compare_model_dropdown;
+  GtkButton            *compare_image_button;
+  GtkButton            *compare_clear_button;
+  GtkLabel             *compare_summary_label;
+  GtkLabel             *compare_title_a;
+  GtkLabel             *compare_title_b;
+  XsBars               *compare_bars_a;
+  XsBars               *compare_bars_b;
+  GtkPicture           *compare_overlay_a;
+  GtkPicture           *compare_overlay_b;
+  GtkLabel             *compare_table_label;
 
   /* owned */
   XsInference          *inference;
@@ -85,6 +125,12 @@ struct _XsWindow {
   guint8               *overlay_rgb;
   int                   overlay_w, overlay_h;
   guint                 feature_node;   /* the layer the feature view shows */
+  GArray               *sep_ids;        /* node per sep_layer_dropdown row */
+  float                *dw_out;         /* the selected separable layer's depthwise output */
+  XsCompareResult      *compared;
+  char                 *compare_image;  /* set: one model on two images */
+  GCancellable         *compare_cancel;
+  GCancellable         *measure_cancel;
   guint                 busy;
   gboolean              updating;
 };
@@ -98,6 +144,10 @@ static const char *method_titles[XC_N_METHODS] = {
 };
 
 static void request_analysis (XsWindow *self);
+static void request_compare (XsWindow *self);
+static void update_separable (XsWindow *self);
+static void fill_separable_choices (XsWindow *self);
+static void on_arch_node_cb (XsArchView *view, guint node, XsWindow *self);
 static void show_formula (XsWindow *self);
 static void request_explanation (XsWindow *self);
 static void render_overlay (XsWindow *self);
@@ -371,6 +421,10 @@ fill_explain_choices (XsWindow *self)
 static void
 clear_results (XsWindow *self)
 {
+  if (self->model)
+    xs_arch_view_set_model (self->arch_view, self->model->model, NULL);
+  g_clear_pointer (&self->compared, xs_compare_result_free);
+  g_clear_pointer (&self->dw_out, g_free);
   g_clear_pointer (&self->analysis, xs_analysis_unref);
   g_clear_pointer (&self->explained, xs_explain_result_free);
   g_clear_pointer (&self->overlay_rgb, g_free);
@@ -440,6 +494,18 @@ on_model_loaded_cb (GObject *source, GAsyncResult *result, gpointer data)
   fill_rows (self);
   update_costs (self);
   select_first_separable (self);
+  fill_separable_choices (self);
+  update_separable (self);
+  xs_arch_view_set_model (self->arch_view, self->model->model, NULL);
+  {
+    g_autofree char *t = g_strdup_printf ("%u layers. Colour: kind (blue Conv2D, purple "
+                                          "SeparableConv2D, grey BatchNormalization, green "
+                                          "activation, teal pooling, orange Add and residual "
+                                          "links, red Dense); the light bar: MACs (log scale). "
+                                          "Hover for details, click for feature maps, Ctrl+scroll "
+                                          "to zoom.", xc_model_n_nodes (self->model->model));
+    gtk_label_set_text (self->arch_label, t);
+  }
   xs_window_apply_request (self, NULL);
   if (self->image_path)
     request_analysis (self);
@@ -585,7 +651,11 @@ on_analyzed_cb (GObject *source, GAsyncResult *result, gpointer data)
   fill_rows (self);
   select_feature_node (self);
   select_first_separable (self);
+  xs_arch_view_set_model (self->arch_view, self->model->model, self->analysis->plan);
+  update_separable (self);
+  g_clear_pointer (&self->compared, xs_compare_result_free);
   xs_window_apply_request (self, NULL);
+  request_compare (self);
   maybe_screenshot (self);
 }
 
@@ -871,6 +941,505 @@ show_formula (XsWindow *self)
   gtk_label_set_markup (self->formula_label, txt);
 }
 
+
+/* architecture -------------------------------------------------------------- */
+
+static void
+on_arch_node_cb (XsArchView *view, guint node, XsWindow *self)
+{
+  self->feature_node = node;
+  select_feature_node (self);
+  gtk_stack_set_visible_child_name (self->stack, "features");
+}
+
+static void
+on_zoom_cb (GtkButton *button, XsWindow *self)
+{
+  double z = xs_arch_view_get_zoom (self->arch_view);
+
+  if (button == self->zoom_in_button)
+    z *= 1.25;
+  else if (button == self->zoom_out_button)
+    z /= 1.25;
+  else
+    z = 1.0;
+  xs_arch_view_set_zoom (self->arch_view, z);
+}
+
+/* the separable convolution, explained ---------------------------------------- */
+
+static void
+fill_separable_choices (XsWindow *self)
+{
+  const XcModel *m = self->model->model;
+  g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
+
+  self->updating = TRUE;
+  g_array_set_size (self->sep_ids, 0);
+  for (guint i = 0; i < xc_model_n_nodes (m); i++)
+    if (xc_model_node (m, i)->op == XC_OP_SEPCONV2D)
+      {
+        gtk_string_list_append (names, xc_model_node (m, i)->name);
+        g_array_append_val (self->sep_ids, i);
+      }
+  gtk_drop_down_set_model (self->sep_layer_dropdown, G_LIST_MODEL (names));
+  gtk_drop_down_set_selected (self->sep_layer_dropdown, 0);
+  self->updating = FALSE;
+}
+
+static const XcNode *
+selected_sep (XsWindow *self, guint *index)
+{
+  guint row = gtk_drop_down_get_selected (self->sep_layer_dropdown);
+
+  if (self->model == NULL || row >= self->sep_ids->len)
+    return NULL;
+  *index = g_array_index (self->sep_ids, guint, row);
+  return xc_model_node (self->model->model, *index);
+}
+
+static void
+update_step (XsWindow *self)
+{
+  guint idx;
+  const XcNode *node = selected_sep (self, &idx), *in;
+  g_autoptr(GString) t = g_string_new (NULL);
+  XcTensor x, y;
+  int oy, ox, o, mid, shown;
+  double dot = 0;
+  const float *pw;
+
+  if (node == NULL || self->analysis == NULL || self->dw_out == NULL || self->updating)
+    return;
+  in = xc_model_node (self->model->model, node->inputs[0]);
+  xc_plan_output (self->analysis->plan, node->inputs[0], &x);
+  xc_plan_output (self->analysis->plan, idx, &y);
+  oy = MIN (gtk_spin_button_get_value_as_int (self->step_y_spin), node->h - 1);
+  ox = MIN (gtk_spin_button_get_value_as_int (self->step_x_spin), node->w - 1);
+  o = MIN (gtk_spin_button_get_value_as_int (self->step_c_spin), node->c - 1);
+  mid = in->c * node->depth_multiplier;
+  shown = MIN (mid, 3);
+  g_string_append_printf (t, "Output position (y %d, x %d), channel %d.\n\n"
+                          "Step 1, depthwise: each input channel c gets its own %d×%d filter.\n",
+                          oy, ox, o, node->kh, node->kw);
+  for (int c = 0; c < shown; c++)
+    {
+      int ci = c / node->depth_multiplier;
+      int pt = xc_pad_before (in->h, node->kh, node->sh, node->padding);
+      int pl = xc_pad_before (in->w, node->kw, node->sw, node->padding);
+      double sum = 0;
+      g_string_append_printf (t, "  d[%d] = ", c);
+      for (int ky = 0; ky < node->kh; ky++)
+        for (int kx = 0; kx < node->kw; kx++)
+          {
+            int iy = oy * node->sh - pt + ky, ix = ox * node->sw - pl + kx;
+            float xv = (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) ? 0.0f
+                       : x.data[((size_t) iy * in->w + ix) * in->c + ci];
+            float kv = node->params[0].data[((size_t) ky * node->kw + kx) * mid + c];
+            sum += (double) xv * kv;
+            if (ky * node->kw + kx < 3)
+              g_string_append_printf (t, "%s%.3f·%.3f", ky + kx ? " + " : "", xv, kv);
+          }
+      g_string_append_printf (t, " + … (%d products) = %.5f\n", node->kh * node->kw, sum);
+    }
+  g_string_append_printf (t, "  … and so on for all %d channels (%d multiply-adds).\n\n"
+                          "Step 2, pointwise: a 1×1 convolution mixes the %d depthwise outputs "
+                          "into output channel %d.\n  y[%d] = ", mid, node->kh * node->kw * mid,
+                          mid, o, o);
+  pw = node->params[1].data;
+  for (int c = 0; c < mid; c++)
+    {
+      float d = self->dw_out[((size_t) oy * node->w + ox) * mid + c];
+      dot += (double) d * pw[(size_t) c * node->c + o];
+      if (c < shown)
+        g_string_append_printf (t, "%s%.4f·%.4f", c ? " + " : "", d, pw[(size_t) c * node->c + o]);
+    }
+  if (node->use_bias)
+    dot += node->params[node->n_params - 1].data[o];
+  g_string_append_printf (t, " + … (%d products) = %.5f\n  The engine's output there: %.5f "
+                          "(%s).\n\nThis position cost %d + %d = %d multiply-adds; a standard "
+                          "%d×%d convolution would spend %d.", mid, dot,
+                          y.data[((size_t) oy * node->w + ox) * node->c + o],
+                          fabs (dot - y.data[((size_t) oy * node->w + ox) * node->c + o]) <
+                          1e-3 * MAX (1.0, fabs (dot)) ? "the same" : "differs",
+                          node->kh * node->kw * mid, mid, node->kh * node->kw * mid + mid,
+                          node->kh, node->kw, node->kh * node->kw * in->c);
+  gtk_label_set_text (self->step_label, t->str);
+}
+
+static void
+update_separable (XsWindow *self)
+{
+  guint idx;
+  const XcNode *node = selected_sep (self, &idx), *in;
+  g_autofree char *np = NULL, *nm = NULL, *sp = NULL, *sm = NULL, *txt = NULL;
+  g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL;
+  int mid;
+
+  if (node == NULL)
+    {
+      gtk_label_set_text (self->sep_counts_label, "This model has no separable convolutions.");
+      return;
+    }
+  in = xc_model_node (self->model->model, node->inputs[0]);
+  mid = in->c * node->depth_multiplier;
+  np = xs_format_count (node->n_weights), nm = xs_format_count (node->macs);
+  sp = xs_format_count (node->std_params), sm = xs_format_count (node->std_macs);
+  txt = g_strdup_printf ("<b>%s</b>: %d×%d×%d in, %d×%d×%d out.  Depthwise: k²·C<sub>in</sub> = "
+                         "%d params; pointwise: C<sub>in</sub>·C<sub>out</sub> = %d params; "
+                         "together %s params and %s MACs, against %s params and %s MACs for a "
+                         "standard %d×%d convolution: 1/C<sub>out</sub> + 1/k² = 1/%d + 1/%d = "
+                         "<b>%.4f</b>.", node->name, in->h, in->w, in->c, node->h, node->w,
+                         node->c, node->kh * node->kw * mid, mid * node->c, np, nm, sp, sm,
+                         node->kh, node->kw, node->c, node->kh * node->kw,
+                         1.0 * node->depth_multiplier / node->c +
+                         1.0 * node->depth_multiplier / (node->kh * node->kw));
+  gtk_label_set_markup (self->sep_counts_label, txt);
+  t1 = g_strdup_printf ("Input (%d, %d, %d)", in->h, in->w, in->c);
+  t2 = g_strdup_printf ("Depthwise %d×%d: one filter per channel (%d, %d, %d)", node->kh,
+                        node->kw, node->h, node->w, mid);
+  t3 = g_strdup_printf ("Pointwise 1×1: channels mixed (%d, %d, %d)", node->h, node->w,
+                        node->c);
+  gtk_label_set_text (self->sep_input_title, t1);
+  gtk_label_set_text (self->sep_dw_title, t2);
+  gtk_label_set_text (self->sep_pw_title, t3);
+  gtk_adjustment_set_upper (gtk_spin_button_get_adjustment (self->step_y_spin), node->h - 1);
+  gtk_adjustment_set_upper (gtk_spin_button_get_adjustment (self->step_x_spin), node->w - 1);
+  gtk_adjustment_set_upper (gtk_spin_button_get_adjustment (self->step_c_spin), node->c - 1);
+  /* start in the middle: no padding in the way */
+  self->updating = TRUE;
+  gtk_spin_button_set_value (self->step_y_spin, node->h / 2);
+  gtk_spin_button_set_value (self->step_x_spin, node->w / 2);
+  self->updating = FALSE;
+  g_clear_pointer (&self->dw_out, g_free);
+  if (self->analysis)
+    {
+      XcTensor x, y;
+      self->dw_out = g_new (float, (size_t) node->h * node->w * mid);
+      xc_sepconv_depthwise_output (self->model->model, self->analysis->plan, idx, self->dw_out);
+      xc_plan_output (self->analysis->plan, node->inputs[0], &x);
+      xc_plan_output (self->analysis->plan, idx, &y);
+      xs_feature_grid_set_tensor (self->sep_input_grid, x.data, x.h, x.w, x.c);
+      xs_feature_grid_set_tensor (self->sep_dw_grid, self->dw_out, node->h, node->w, mid);
+      xs_feature_grid_set_tensor (self->sep_pw_grid, y.data, y.h, y.w, y.c);
+      update_step (self);
+    }
+}
+
+static void
+on_sep_layer_cb (XsWindow *self)
+{
+  if (!self->updating)
+    update_separable (self);
+}
+
+static void
+update_calculator (XsWindow *self)
+{
+  XcConvShape sh = {
+    gtk_spin_button_get_value_as_int (self->calc_cin),
+    gtk_spin_button_get_value_as_int (self->calc_cout),
+    gtk_spin_button_get_value_as_int (self->calc_k),
+    gtk_spin_button_get_value_as_int (self->calc_h),
+    gtk_spin_button_get_value_as_int (self->calc_w),
+    gtk_spin_button_get_value_as_int (self->calc_stride),
+    gtk_spin_button_get_value_as_int (self->calc_dm),
+  };
+  XcConvCosts c;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *txt = NULL;
+  g_autofree char *a = NULL, *b = NULL, *d = NULL, *e = NULL, *f = NULL, *g = NULL, *h = NULL;
+  g_autofree char *i = NULL;
+  const char *names[2] = { "params", "MACs" };
+  double act[2], std[2];
+
+  if (!xc_conv_costs (&sh, &c, &error))
+    {
+      gtk_label_set_text (self->calc_result_label, error->message);
+      return;
+    }
+  a = xs_format_count (c.standard_params), b = xs_format_count (c.standard_macs);
+  d = xs_format_count (c.depthwise_params), e = xs_format_count (c.depthwise_macs);
+  f = xs_format_count (c.pointwise_params), g = xs_format_count (c.pointwise_macs);
+  h = xs_format_count (c.separable_params), i = xs_format_count (c.separable_macs);
+  txt = g_strdup_printf ("Output %d×%d (same padding).\n"
+                         "Standard convolution: %s params, %s MACs\n"
+                         "Depthwise step: %s params, %s MACs\n"
+                         "Pointwise step: %s params, %s MACs\n"
+                         "Separable (sum): %s params, %s MACs\n"
+                         "Ratio %.4f = DM/C<sub>out</sub> + DM/k² = %.4f (%.1f× fewer MACs)",
+                         c.out_h, c.out_w, a, b, d, e, f, g, h, i, c.ratio, c.formula,
+                         1.0 / c.ratio);
+  gtk_label_set_markup (self->calc_result_label, txt);
+  act[0] = c.separable_params, std[0] = c.standard_params;
+  act[1] = c.separable_macs, std[1] = c.standard_macs;
+  xs_cost_chart_set_data (self->calc_chart, names + 1, act + 1, std + 1, 1);
+}
+
+static void
+on_measured_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(XsWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree XcConvTimes *t = xs_inference_measure_finish (XS_INFERENCE (source), result,
+                                                           &error);
+  g_autofree char *txt = NULL;
+  XcConvShape sh = {
+    gtk_spin_button_get_value_as_int (self->calc_cin),
+    gtk_spin_button_get_value_as_int (self->calc_cout),
+    gtk_spin_button_get_value_as_int (self->calc_k),
+    gtk_spin_button_get_value_as_int (self->calc_h),
+    gtk_spin_button_get_value_as_int (self->calc_w),
+    gtk_spin_button_get_value_as_int (self->calc_stride),
+    gtk_spin_button_get_value_as_int (self->calc_dm),
+  };
+  XcConvCosts c;
+
+  set_busy (self, -1, NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->calc_measure_button), TRUE);
+  if (t == NULL)
+    {
+      gtk_label_set_text (self->calc_measure_label, error->message);
+      return;
+    }
+  xc_conv_costs (&sh, &c, NULL);
+  txt = g_strdup_printf ("<b>Measured on this CPU</b> (median of 9): standard %.3f ms, separable "
+                         "%.3f ms (depthwise %.3f ms, pointwise %.3f ms). Time ratio <b>%.3f</b> "
+                         "against the MAC ratio %.3f.\nThey differ because the depthwise step "
+                         "does only k² = %d multiply-adds for each value it reads: it is bound "
+                         "by memory bandwidth, not arithmetic, while the standard and pointwise "
+                         "convolutions are matrix products that reuse every value they load "
+                         "C<sub>out</sub> times and run near the CPU's peak.",
+                         t->standard_ms, t->separable_ms, t->depthwise_ms, t->pointwise_ms,
+                         t->separable_ms / MAX (t->standard_ms, 1e-9), c.ratio, sh.k * sh.k);
+  gtk_label_set_markup (self->calc_measure_label, txt);
+}
+
+static void
+on_measure_cb (XsWindow *self)
+{
+  XcConvShape sh = {
+    gtk_spin_button_get_value_as_int (self->calc_cin),
+    gtk_spin_button_get_value_as_int (self->calc_cout),
+    gtk_spin_button_get_value_as_int (self->calc_k),
+    gtk_spin_button_get_value_as_int (self->calc_h),
+    gtk_spin_button_get_value_as_int (self->calc_w),
+    gtk_spin_button_get_value_as_int (self->calc_stride),
+    gtk_spin_button_get_value_as_int (self->calc_dm),
+  };
+
+  g_cancellable_cancel (self->measure_cancel);
+  g_clear_object (&self->measure_cancel);
+  self->measure_cancel = g_cancellable_new ();
+  gtk_widget_set_sensitive (GTK_WIDGET (self->calc_measure_button), FALSE);
+  gtk_label_set_text (self->calc_measure_label, "Measuring…");
+  set_busy (self, +1, "Measuring…");
+  xs_inference_measure_async (self->inference, &sh, self->measure_cancel, on_measured_cb,
+                              g_object_ref (self));
+}
+
+/* side by side --------------------------------------------------------------- */
+
+static void
+fill_compare_bars (XsBars *bars, const XcModel *m, const float *probs, int classes)
+{
+  guint n = MIN (classes, 5);
+  g_autofree guint *order = g_new (guint, classes);
+  g_autofree float *v = g_new (float, n);
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+
+  for (int i = 0; i < classes; i++)
+    order[i] = i;
+  for (guint i = 0; i < n; i++)
+    for (int j = i + 1; j < classes; j++)
+      if (probs[order[j]] > probs[order[i]])
+        {
+          guint t = order[i];
+          order[i] = order[j];
+          order[j] = t;
+        }
+  for (guint i = 0; i < n; i++)
+    {
+      const char *l = xc_model_label (m, order[i]);
+      g_ptr_array_add (labels, l ? g_strdup (l) : g_strdup_printf ("class %u", order[i]));
+      v[i] = probs[order[i]];
+    }
+  xs_bars_set_data (bars, (const char *const *) labels->pdata, v, order, n);
+}
+
+static int
+top_of (const float *p, int n)
+{
+  int a = 0;
+  for (int i = 1; i < n; i++)
+    if (p[i] > p[a])
+      a = i;
+  return a;
+}
+
+static void
+show_compare (XsWindow *self)
+{
+  XsCompareResult *r = self->compared;
+  g_autoptr(GString) table = g_string_new (NULL);
+  g_autofree char *summary = NULL;
+  int top[2];
+  gboolean same;
+
+  for (int k = 0; k < 2; k++)
+    {
+      const XcModel *m = r->model[k]->model;
+      const XcExplanation *e = r->explanation[k];
+      g_autofree guint8 *rgb = xc_render_heatmap (e->map, e->map_h, e->map_w, r->image[k],
+                                                  r->image[k]->h, r->image[k]->w,
+                                                  XC_COLORMAP_JET, 0.5f);
+      g_autoptr(GdkTexture) tex = texture_from_rgb (rgb, r->image[k]->w, r->image[k]->h);
+      g_autofree char *title = g_strdup_printf ("%c: %s on %s — %s of class %d%s%s%s",
+                                                'A' + k, r->model[k]->display_name,
+                                                r->image_name[k], method_titles[e->method],
+                                                e->target_class,
+                                                xc_model_label (m, e->target_class) ? " (" : "",
+                                                xc_model_label (m, e->target_class) ?: "",
+                                                xc_model_label (m, e->target_class) ? ")" : "");
+      fill_compare_bars (k ? self->compare_bars_b : self->compare_bars_a, m, r->probs[k],
+                         r->classes[k]);
+      gtk_picture_set_paintable (k ? self->compare_overlay_b : self->compare_overlay_a,
+                                 GDK_PAINTABLE (tex));
+      gtk_label_set_text (k ? self->compare_title_b : self->compare_title_a, title);
+      top[k] = top_of (r->probs[k], r->classes[k]);
+    }
+  same = xc_compare_same_class (r->model[0]->model, top[0], r->model[1]->model, top[1]);
+  {
+    const char *la = xc_model_label (r->model[0]->model, top[0]);
+    const char *lb = xc_model_label (r->model[1]->model, top[1]);
+    g_autofree char *fa = g_strdup_printf ("class %d", top[0]);
+    g_autofree char *fb = g_strdup_printf ("class %d", top[1]);
+    summary = same ? g_strdup_printf ("They agree: %s (%.1f%% and %.1f%%). Their maps for the "
+                                      "same class correlate %.2f.", la ? la : fa,
+                                      100 * r->probs[0][top[0]], 100 * r->probs[1][top[1]],
+                                      r->correlation)
+                   : g_strdup_printf ("They disagree: A says %s (%.1f%%), B says %s (%.1f%%). "
+                                      "Their maps for A's class correlate %.2f.", la ? la : fa,
+                                      100 * r->probs[0][top[0]], lb ? lb : fb,
+                                      100 * r->probs[1][top[1]], r->correlation);
+  }
+  gtk_label_set_text (self->compare_summary_label, summary);
+  g_string_append_printf (table, "%-4s %14s %16s %12s %10s %14s %14s\n", "", "params", "MACs",
+                          "latency ms", "memory MB", "deletion AUC", "insertion AUC");
+  for (int k = 0; k < 2; k++)
+    {
+      guint64 p, macs;
+      g_autofree char *ps = NULL, *ms = NULL;
+      xc_model_totals (r->model[k]->model, &p, NULL, &macs, NULL, NULL);
+      ps = xs_format_count (p), ms = xs_format_count (macs);
+      g_string_append_printf (table, "%-4c %14s %16s %12.2f %10.1f %14.3f %14.3f\n", 'A' + k, ps,
+                              ms, r->cost[k].latency_ms, r->cost[k].memory_bytes / 1048576.0,
+                              r->faithfulness[k]->deletion_auc,
+                              r->faithfulness[k]->insertion_auc);
+    }
+  gtk_label_set_text (self->compare_table_label, table->str);
+}
+
+static void
+on_compared_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(XsWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  XsCompareResult *r = xs_inference_compare_finish (XS_INFERENCE (source), result, &error);
+
+  set_busy (self, -1, NULL);
+  if (r == NULL)
+    {
+      if (!g_error_matches (error, XC_ERROR, XC_ERROR_CANCELLED) &&
+          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, error->message);
+      maybe_screenshot (self);
+      return;
+    }
+  g_clear_pointer (&self->compared, xs_compare_result_free);
+  self->compared = r;
+  show_compare (self);
+  maybe_screenshot (self);
+}
+
+static void
+request_compare (XsWindow *self)
+{
+  guint row = gtk_drop_down_get_selected (self->compare_model_dropdown);
+  const char *spec_b = NULL;
+  guint cls;
+  XcMethod method;
+
+  if (self->analysis == NULL || self->updating ||
+      g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "compare") != 0)
+    return;
+  if (self->compare_image == NULL)
+    {
+      if (row >= self->specs->len)
+        return;
+      spec_b = self->specs->pdata[row];
+    }
+  method = gtk_drop_down_get_selected (self->method_dropdown);
+  if (method >= XC_N_METHODS)
+    method = XC_METHOD_GRADCAM;
+  cls = gtk_drop_down_get_selected (self->class_dropdown);
+  g_cancellable_cancel (self->compare_cancel);
+  g_clear_object (&self->compare_cancel);
+  self->compare_cancel = g_cancellable_new ();
+  set_busy (self, +1, "Comparing…");
+  xs_inference_compare_async (self->inference, self->model, spec_b, self->analysis->path,
+                              self->compare_image, method,
+                              cls == 0 || cls == GTK_INVALID_LIST_POSITION ? -1 : (int) cls - 1,
+                              self->compare_cancel, on_compared_cb, g_object_ref (self));
+}
+
+static void
+on_compare_setting_cb (XsWindow *self)
+{
+  request_compare (self);
+}
+
+static void
+on_compare_image_response_cb (GtkNativeDialog *dialog, int response, XsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_free (self->compare_image);
+      self->compare_image = g_file_get_path (file);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->compare_clear_button), TRUE);
+      request_compare (self);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+on_compare_image_cb (XsWindow *self)
+{
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Second Image", GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                              "_Open", "_Cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_compare_image_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+on_compare_clear_cb (XsWindow *self)
+{
+  g_clear_pointer (&self->compare_image, g_free);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->compare_clear_button), FALSE);
+  request_compare (self);
+}
+
+static void
+on_page_changed_cb (XsWindow *self)
+{
+  const char *name = gtk_stack_get_visible_child_name (self->stack);
+
+  if (g_strcmp0 (name, "compare") == 0 && self->compared == NULL)
+    request_compare (self);
+}
+
 /* column views ------------------------------------------------------------ */
 
 static void
@@ -1082,7 +1651,7 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
                                                               GTK_FILE_CHOOSER_ACTION_SAVE,
                                                               "_Save", "_Cancel");
   const char *ext = g_str_has_suffix (kind, "csv") ? "csv" : g_str_has_suffix (kind, "json")
-                    ? "json" : "png";
+                    ? "json" : g_str_equal (kind, "report") ? "pdf" : "png";
   g_autofree char *suggest = g_strdup_printf ("%s.%s", kind, ext);
 
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggest);
@@ -1128,6 +1697,33 @@ xs_window_export (XsWindow *self, const char *kind, const char *path, GError **e
     }
   if (g_str_equal (kind, "grid"))
     return xs_feature_grid_save_png (self->feature_grid, path, error);
+  if (g_str_equal (kind, "report"))
+    {
+      XcReport r = { 0 };
+      if (self->analysis == NULL || self->explained == NULL)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "nothing to report yet: open an image");
+          return FALSE;
+        }
+      r.image = self->analysis->image;
+      r.image_name = self->analysis->path;
+      r.a.model = self->model->model;
+      r.a.probs = self->analysis->probs;
+      r.a.explanation = self->explained->explanation;
+      r.a.faithfulness = self->explained->faithfulness;
+      r.a.cost.latency_ms = self->analysis->time_ms;
+      r.a.cost.memory_bytes = self->model->model->slab_size * sizeof (float) +
+                              xc_plan_arena_bytes (self->analysis->plan);
+      if (self->compared && self->compare_image == NULL)
+        {
+          r.b.model = self->compared->model[1]->model;
+          r.b.probs = self->compared->probs[1];
+          r.b.explanation = self->compared->explanation[1];
+          r.b.faithfulness = self->compared->faithfulness[1];
+          r.b.cost = self->compared->cost[1];
+        }
+      return xc_report_write_pdf (&r, path, error);
+    }
   if (m == NULL)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "no model loaded");
@@ -1352,6 +1948,24 @@ xs_window_apply_request (XsWindow *self, const XsWindowRequest *request)
       p->layer = g_strdup (request->layer);
       p->method = g_strdup (request->method);
       p->class_index = request->class_index;
+      if (request->compare_model)
+        {
+          g_free (p->compare_model);
+          p->compare_model = g_strdup (request->compare_model);
+        }
+    }
+  if (p->compare_model)
+    {
+      /* into the model list, selected as B, without loading it as A */
+      g_autofree char *spec = g_steal_pointer (&p->compare_model);
+      guint at = G_MAXUINT;
+      xs_window_add_model (self, spec, FALSE);
+      for (guint i = 0; i < self->specs->len; i++)
+        if (g_str_equal (self->specs->pdata[i], spec))
+          at = i;
+      self->updating = TRUE;
+      gtk_drop_down_set_selected (self->compare_model_dropdown, at);
+      self->updating = FALSE;
     }
   if (p->view)
     gtk_stack_set_visible_child_name (self->stack, p->view);
@@ -1461,6 +2075,11 @@ xs_window_dispose (GObject *object)
   g_clear_object (&self->load_cancel);
   g_clear_object (&self->analyze_cancel);
   g_clear_object (&self->explain_cancel);
+  g_cancellable_cancel (self->compare_cancel);
+  g_cancellable_cancel (self->measure_cancel);
+  g_clear_object (&self->compare_cancel);
+  g_clear_object (&self->measure_cancel);
+  g_clear_pointer (&self->compared, xs_compare_result_free);
   g_clear_object (&self->features_selection);
   g_clear_object (&self->costs_selection);
   g_clear_object (&self->rows);
@@ -1479,6 +2098,10 @@ xs_window_finalize (GObject *object)
   g_ptr_array_unref (self->specs);
   g_ptr_array_unref (self->recent);
   g_array_unref (self->layer_ids);
+  g_array_unref (self->sep_ids);
+  g_free (self->dw_out);
+  g_free (self->compare_image);
+  g_free (self->pending.compare_model);
   g_free (self->image_path);
   g_free (self->last_error);
   g_free (self->screenshot_path);
@@ -1502,6 +2125,7 @@ xs_window_class_init (XsWindowClass *klass)
   g_type_ensure (XS_TYPE_BARS);
   g_type_ensure (XS_TYPE_FEATURE_GRID);
   g_type_ensure (XS_TYPE_COST_CHART);
+  g_type_ensure (XS_TYPE_ARCH_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/xceptionstudio/XceptionStudio/ui/xs-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, XsWindow, name)
@@ -1543,6 +2167,45 @@ xs_window_class_init (XsWindowClass *klass)
   BIND (cost_chart);
   BIND (formula_label);
   BIND (recent_submenu);
+  BIND (arch_view);
+  BIND (arch_label);
+  BIND (zoom_in_button);
+  BIND (zoom_out_button);
+  BIND (zoom_reset_button);
+  BIND (sep_layer_dropdown);
+  BIND (sep_counts_label);
+  BIND (sep_input_title);
+  BIND (sep_dw_title);
+  BIND (sep_pw_title);
+  BIND (sep_input_grid);
+  BIND (sep_dw_grid);
+  BIND (sep_pw_grid);
+  BIND (step_y_spin);
+  BIND (step_x_spin);
+  BIND (step_c_spin);
+  BIND (step_label);
+  BIND (calc_cin);
+  BIND (calc_cout);
+  BIND (calc_k);
+  BIND (calc_h);
+  BIND (calc_w);
+  BIND (calc_stride);
+  BIND (calc_dm);
+  BIND (calc_measure_button);
+  BIND (calc_result_label);
+  BIND (calc_chart);
+  BIND (calc_measure_label);
+  BIND (compare_model_dropdown);
+  BIND (compare_image_button);
+  BIND (compare_clear_button);
+  BIND (compare_summary_label);
+  BIND (compare_title_a);
+  BIND (compare_title_b);
+  BIND (compare_bars_a);
+  BIND (compare_bars_b);
+  BIND (compare_overlay_a);
+  BIND (compare_overlay_b);
+  BIND (compare_table_label);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.open-image", NULL, open_image_action);
@@ -1607,11 +2270,16 @@ xs_window_init (XsWindow *self)
   self->specs = g_ptr_array_new_with_free_func (g_free);
   self->recent = g_ptr_array_new_with_free_func (g_free);
   self->layer_ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->sep_ids = g_array_new (FALSE, FALSE, sizeof (guint));
   self->model_names = gtk_string_list_new (NULL);
   self->rows = g_list_store_new (XS_TYPE_NODE_ROW);
   self->pending.class_index = -1;
 
   gtk_drop_down_set_model (self->model_dropdown, G_LIST_MODEL (self->model_names));
+  gtk_drop_down_set_model (self->compare_model_dropdown, G_LIST_MODEL (self->model_names));
+  gtk_drop_down_set_expression (self->sep_layer_dropdown,
+                                gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL,
+                                                             "string"));
   gtk_drop_down_set_model (self->method_dropdown, G_LIST_MODEL (methods));
   gtk_drop_down_set_model (self->cmap_dropdown, G_LIST_MODEL (c1));
   gtk_drop_down_set_model (self->feature_cmap_dropdown, G_LIST_MODEL (c2));
@@ -1679,6 +2347,37 @@ xs_window_init (XsWindow *self)
   g_signal_connect_object (self->grid_back_button, "clicked", G_CALLBACK (on_grid_back_cb), self,
                            G_CONNECT_SWAPPED);
   on_feature_options_cb (self);
+  g_signal_connect_object (self->arch_view, "node-activated", G_CALLBACK (on_arch_node_cb), self,
+                           0);
+  g_signal_connect_object (self->zoom_in_button, "clicked", G_CALLBACK (on_zoom_cb), self, 0);
+  g_signal_connect_object (self->zoom_out_button, "clicked", G_CALLBACK (on_zoom_cb), self, 0);
+  g_signal_connect_object (self->zoom_reset_button, "clicked", G_CALLBACK (on_zoom_cb), self, 0);
+  g_signal_connect_object (self->sep_layer_dropdown, "notify::selected",
+                           G_CALLBACK (on_sep_layer_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->step_y_spin, "value-changed", G_CALLBACK (update_step), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->step_x_spin, "value-changed", G_CALLBACK (update_step), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->step_c_spin, "value-changed", G_CALLBACK (update_step), self,
+                           G_CONNECT_SWAPPED);
+  {
+    GtkSpinButton *spins[] = { self->calc_cin, self->calc_cout, self->calc_k, self->calc_h,
+                               self->calc_w, self->calc_stride, self->calc_dm };
+    for (guint i = 0; i < G_N_ELEMENTS (spins); i++)
+      g_signal_connect_object (spins[i], "value-changed", G_CALLBACK (update_calculator), self,
+                               G_CONNECT_SWAPPED);
+  }
+  g_signal_connect_object (self->calc_measure_button, "clicked", G_CALLBACK (on_measure_cb),
+                           self, G_CONNECT_SWAPPED);
+  update_calculator (self);
+  g_signal_connect_object (self->compare_model_dropdown, "notify::selected",
+                           G_CALLBACK (on_compare_setting_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->compare_image_button, "clicked",
+                           G_CALLBACK (on_compare_image_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->compare_clear_button, "clicked",
+                           G_CALLBACK (on_compare_clear_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->stack, "notify::visible-child",
+                           G_CALLBACK (on_page_changed_cb), self, G_CONNECT_SWAPPED);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop_cb), self);
@@ -1709,6 +2408,18 @@ const XcExplanation *
 xs_window_get_explanation (XsWindow *self)
 {
   return self->explained ? self->explained->explanation : NULL;
+}
+
+guint
+xs_window_get_n_arch_nodes (XsWindow *self)
+{
+  return xs_arch_view_get_n_nodes (self->arch_view);
+}
+
+const XsCompareResult *
+xs_window_get_compare (XsWindow *self)
+{
+  return self->compared;
 }
 
 const char *

@@ -15,6 +15,7 @@ typedef struct {
   char *layer;
   char *method;
   int   class_index;   /* -1: top-1 */
+  char *compare_model; /* the Compare view's second model */
 } XsWindowRequest;
 
 XsWindow   *xs_window_new              (GtkApplication       *app);
@@ -35,6 +36,8 @@ gboolean    xs_window_export           (XsWindow             *self,
                                         const char           *kind,
                                         const char           *path,
                                         GError              **error);
+guint       xs_window_get_n_arch_nodes (XsWindow           *self);
+const XsCompareResult *xs_window_get_compare (XsWindow       *self);
 gboolean    xs_window_save_screenshot  (XsWindow             *self,
                                         const char           *path,
                                         GError              **error);

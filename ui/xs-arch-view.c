@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * XsArchView: the loaded network drawn from its graph. Nodes are grouped in
+ * columns by block (Keras' blockN_ prefixes, else the stretches between
+ * residual Adds), stacked in graph order; Xception's entry, middle and exit
+ * flows are labelled above their columns. Each node is coloured by kind and
+ * carries a bar for its share of the multiply-accumulates; edges follow the
+ * graph, residual links in orange. Hover for shape, params, MACs and time;
+ * click to open the node's feature maps; Ctrl+scroll or the zoom setter to
+ * zoom, the surrounding scrolled window to pan.
+ */
+#define G_LOG_DOMAIN "xs-arch-view"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs-arch-view.h"
+
+#define BOX_W   170.0
+#define BOX_H    22.0
+#define GAP_Y     8.0
+#define COL_W   210.0
+#define TOP      60.0
+#define LEFT     20.0
+
+typedef struct {
+  double x, y;     /* top-left, unzoomed */
+} Pos;
+
+struct _XsArchView {
+  GtkWidget      parent_instance;
+
+  /* borrowed; the window keeps the model and plan alive while shown */
+  const XcModel *model;
+  XcPlan        *plan;
+
+  /* owned */
+  Pos           *pos;
+  GPtrArray     *columns;    /* column titles */
+  guint          n;
+  double         width, height, zoom;
+  guint64        max_macs;
+};
+
+G_DEFINE_FINAL_TYPE (XsArchView, xs_arch_view, GTK_TYPE_WIDGET)
+
+enum {
+  NODE_ACTIVATED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static char *
+group_of (const char *name, int segment)
+{
+  if (g_str_has_prefix (name, "block"))
+    {
+      const char *us = strchr (name, '_');
+      return us ? g_strndup (name, us - name) : g_strdup (name);
+    }
+  return g_strdup_printf ("part %d", segment + 1);
+}
+
+static void
+layout (XsArchView *self)
+{
+  int col = -1, row = 0, segment = 0, max_rows = 0;
+  g_autofree char *current = NULL;
+
+  g_clear_pointer (&self->pos, g_free);
+  g_ptr_array_set_size (self->columns, 0);
+  self->n = self->model ? xc_model_n_nodes (self->model) : 0;
+  self->max_macs = 1;
+  if (self->n == 0)
+    return;
+  self->pos = g_new0 (Pos, self->n);
+  for (guint i = 0; i < self->n; i++)
+    {
+      const XcNode *node = xc_model_node (self->model, i);
+      g_autofree char *g = NULL;
+      self->max_macs = MAX (self->max_macs, node->macs);
+      /* the input, the classifier head and loose layers join their neighbours */
+      g = i == 0 ? g_strdup ("input") : group_of (node->name, segment);
+      if (node->op == XC_OP_ADD)
+        segment++;
+      if (current == NULL || (!g_str_equal (g, current) &&
+                              !(g_str_has_prefix (g, "part") && g_str_has_prefix (current, "part")
+                                && row < 12)))
+        {
+          col++;
+          row = 0;
+          g_free (current);
+          current = g_strdup (g);
+          g_ptr_array_add (self->columns, g_strdup (g));
+        }
+      self->pos[i].x = LEFT + col * COL_W;
+      self->pos[i].y = TOP + row * (BOX_H + GAP_Y);
+      row++;
+      max_rows = MAX (max_rows, row);
+    }
+  self->width = LEFT * 2 + (col + 1) * COL_W;
+  self->height = TOP + max_rows * (BOX_H + GAP_Y) + 20;
+}
+
+static void
+kind_colour (XcOp op, double *r, double *g, double *b)
+{
+  switch (op)
+    {
+    case XC_OP_INPUT: *r = 0.3, *g = 0.3, *b = 0.3; break;
+    case XC_OP_CONV2D: *r = 0.20, *g = 0.45, *b = 0.85; break;
+    case XC_OP_SEPCONV2D: *r = 0.55, *g = 0.30, *b = 0.80; break;
+    case XC_OP_DWCONV2D: *r = 0.65, *g = 0.45, *b = 0.85; break;
+    case XC_OP_BATCHNORM: *r = 0.55, *g = 0.55, *b = 0.60; break;
+    case XC_OP_ACTIVATION: *r = 0.25, *g = 0.65, *b = 0.35; break;
+    case XC_OP_MAXPOOL: case XC_OP_AVGPOOL: *r = 0.15, *g = 0.60, *b = 0.65; break;
+    case XC_OP_ADD: *r = 0.90, *g = 0.55, *b = 0.15; break;
+    case XC_OP_DENSE: *r = 0.85, *g = 0.25, *b = 0.25; break;
+    default: *r = 0.45, *g = 0.45, *b = 0.45; break;
+    }
+}
+
+static void
+xs_arch_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  XsArchView *self = XS_ARCH_VIEW (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  cairo_t *cr;
+  GdkRGBA fg;
+
+  if (self->n == 0)
+    return;
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  cairo_scale (cr, self->zoom, self->zoom);
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+
+  /* flows over Xception's columns */
+  for (guint c = 0; c < self->columns->len; c++)
+    {
+      const char *t = self->columns->pdata[c];
+      const char *flow = NULL;
+      int b = g_str_has_prefix (t, "block") ? atoi (t + 5) : 0;
+      if (b >= 1 && b <= 4)
+        flow = "entry flow";
+      else if (b >= 5 && b <= 12)
+        flow = "middle flow";
+      else if (b >= 13)
+        flow = "exit flow";
+      cairo_set_font_size (cr, 13);
+      gdk_cairo_set_source_rgba (cr, &fg);
+      cairo_move_to (cr, LEFT + c * COL_W, TOP - 12);
+      cairo_show_text (cr, t);
+      if (flow)
+        {
+          cairo_set_font_size (cr, 10);
+          cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
+          cairo_move_to (cr, LEFT + c * COL_W, TOP - 30);
+          cairo_show_text (cr, flow);
+        }
+    }
+
+  /* edges first */
+  cairo_set_line_width (cr, 1.2);
+  for (guint i = 0; i < self->n; i++)
+    {
+      const XcNode *node = xc_model_node (self->model, i);
+      for (guint k = 0; k < node->n_inputs; k++)
+        {
+          Pos a = self->pos[node->inputs[k]], b = self->pos[i];
+          gboolean residual = node->op == XC_OP_ADD && node->n_inputs > 1 && k > 0;
+          double x0 = a.x + BOX_W / 2, y0 = a.y + BOX_H, x1 = b.x + BOX_W / 2, y1 = b.y;
+          if (residual)
+            cairo_set_source_rgba (cr, 0.90, 0.55, 0.15, 0.9);
+          else
+            cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.35);
+          if (fabs (a.x - b.x) < 1 && node->inputs[k] + 1 == i)
+            {
+              cairo_move_to (cr, x0, y0);
+              cairo_line_to (cr, x1, y1);
+            }
+          else if (fabs (a.x - b.x) < 1)
+            {
+              /* a skip inside the column: bow out to the right */
+              cairo_move_to (cr, a.x + BOX_W, a.y + BOX_H / 2);
+              cairo_curve_to (cr, a.x + BOX_W + 25, a.y + BOX_H / 2, b.x + BOX_W + 25,
+                              b.y + BOX_H / 2, b.x + BOX_W, b.y + BOX_H / 2);
+            }
+          else
+            {
+              cairo_move_to (cr, a.x + BOX_W, a.y + BOX_H / 2);
+              cairo_curve_to (cr, a.x + BOX_W + 30, a.y + BOX_H / 2, b.x - 30, b.y + BOX_H / 2,
+                              b.x, b.y + BOX_H / 2);
+            }
+          cairo_stroke (cr);
+        }
+    }
+
+  /* nodes */
+  for (guint i = 0; i < self->n; i++)
+    {
+      const XcNode *node = xc_model_node (self->model, i);
+      Pos p = self->pos[i];
+      double r, g, b, share = node->macs ? log1p ((double) node->macs) /
+                                           log1p ((double) self->max_macs) : 0;
+      kind_colour (node->op, &r, &g, &b);
+      cairo_set_source_rgb (cr, r, g, b);
+      cairo_rectangle (cr, p.x, p.y, BOX_W, BOX_H);
+      cairo_fill (cr);
+      if (share > 0)
+        {
+          /* the cost bar: log-scaled share of the costliest layer's MACs */
+          cairo_set_source_rgba (cr, 1, 1, 1, 0.35);
+          cairo_rectangle (cr, p.x, p.y + BOX_H - 4, BOX_W * share, 4);
+          cairo_fill (cr);
+        }
+      cairo_set_source_rgb (cr, 1, 1, 1);
+      cairo_set_font_size (cr, 10);
+      cairo_save (cr);
+      cairo_rectangle (cr, p.x, p.y, BOX_W - 2, BOX_H);
+      cairo_clip (cr);
+      cairo_move_to (cr, p.x + 4, p.y + 14);
+      cairo_show_text (cr, node->name);
+      cairo_restore (cr);
+    }
+  cairo_destroy (cr);
+}
+
+static void
+xs_arch_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
+                      int *natural, int *minimum_baseline, int *natural_baseline)
+{
+  XsArchView *self = XS_ARCH_VIEW (widget);
+  double size = orientation == GTK_ORIENTATION_HORIZONTAL ? self->width : self->height;
+
+  *minimum = *natural = (int) ceil (MAX (size, 100) * self->zoom);
+}
+
+int
+xs_arch_view_node_at (XsArchView *self, double x, double y)
+{
+  x /= self->zoom, y /= self->zoom;
+  for (guint i = 0; i < self->n; i++)
+    if (x >= self->pos[i].x && x < self->pos[i].x + BOX_W && y >= self->pos[i].y &&
+        y < self->pos[i].y + BOX_H)
+      return i;
+  return -1;
+}
+
+static gboolean
+xs_arch_view_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard,
+                            GtkTooltip *tooltip)
+{
+  XsArchView *self = XS_ARCH_VIEW (widget);
+  int i = xs_arch_view_node_at (self, x, y);
+  const XcNode *node;
+  g_autofree char *txt = NULL, *time = NULL;
+
+  if (i < 0)
+    return FALSE;
+  node = xc_model_node (self->model, i);
+  if (self->plan)
+    time = g_strdup_printf ("\n%.3f ms", xc_plan_node_run (self->plan, i)->time_us / 1000.0);
+  {
+    g_autofree char *shape = node->flat ? g_strdup_printf ("(%d)", node->c)
+                             : g_strdup_printf ("(%d, %d, %d)", node->h, node->w, node->c);
+    txt = g_strdup_printf ("<b>%s</b> (%s)\noutput %s\n%" G_GUINT64_FORMAT " params, %"
+                           G_GUINT64_FORMAT " MACs%s", node->name, node->keras_class, shape,
+                           node->n_weights, node->macs, time ? time : "");
+  }
+  gtk_tooltip_set_markup (tooltip, txt);
+  return TRUE;
+}
+
+static void
+on_pressed_cb (GtkGestureClick *gesture, int n_press, double x, double y, XsArchView *self)
+{
+  int i = xs_arch_view_node_at (self, x, y);
+
+  if (i >= 0)
+    g_signal_emit (self, signals[NODE_ACTIVATED], 0, (guint) i);
+}
+
+static gboolean
+on_scroll_cb (GtkEventControllerScroll *ctrl, double dx, double dy, XsArchView *self)
+{
+  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (ctrl));
+
+  if (!(mods & GDK_CONTROL_MASK))
+    return FALSE;
+  xs_arch_view_set_zoom (self, self->zoom * (dy < 0 ? 1.15 : 1 / 1.15));
+  return TRUE;
+}
+
+static void
+xs_arch_view_finalize (GObject *object)
+{
+  XsArchView *self = XS_ARCH_VIEW (object);
+
+  g_free (self->pos);
+  g_ptr_array_unref (self->columns);
+  G_OBJECT_CLASS (xs_arch_view_parent_class)->finalize (object);
+}
+
+static void
+xs_arch_view_class_init (XsArchViewClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = xs_arch_view_finalize;
+  widget_class->snapshot = xs_arch_view_snapshot;
+  widget_class->measure = xs_arch_view_measure;
+  widget_class->query_tooltip = xs_arch_view_query_tooltip;
+
+  /**
+   * XsArchView::node-activated:
+   * @node: the node clicked
+   */
+  signals[NODE_ACTIVATED] = g_signal_new ("node-activated", G_TYPE_FROM_CLASS (klass),
+                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                          1, G_TYPE_UINT);
+  gtk_widget_class_set_css_name (widget_class, "xs-arch-view");
+}
+
+static void
+xs_arch_view_init (XsArchView *self)
+{
+  GtkGesture *click = gtk_gesture_click_new ();
+  GtkEventController *scroll = gtk_event_controller_scroll_new (
+      GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+
+  self->zoom = 1.0;
+  self->columns = g_ptr_array_new_with_free_func (g_free);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  g_signal_connect (click, "pressed", G_CALLBACK (on_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+  g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+}
+
+GtkWidget *
+xs_arch_view_new (void)
+{
+  return g_object_new (XS_TYPE_ARCH_VIEW, NULL);
+}
+
+/**
+ * xs_arch_view_set_model:
+ * @model: (nullable): borrowed; must stay alive while shown
+ * @plan: (nullable): an analysis' plan, for per-node times
+ */
+void
+xs_arch_view_set_model (XsArchView *self, const XcModel *model, XcPlan *plan)
+{
+  self->model = model;
+  self->plan = plan;
+  layout (self);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+void
+xs_arch_view_set_zoom (XsArchView *self, double zoom)
+{
+  self->zoom = CLAMP (zoom, 0.2, 4.0);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+double
+xs_arch_view_get_zoom (XsArchView *self)
+{
+  return self->zoom;
+}
+
+guint
+xs_arch_view_get_n_nodes (XsArchView *self)
+{
+  return self->n;
+}
