@@ -417,6 +417,100 @@ test_explain (void)
 }
 
 static void
+test_compare (void)
+{
+  g_autofree char *big = NULL;
+  char *faces[6];
+  static const char *names[] = { "face_cap", "face_left", "face_mid", "face_selfie",
+                                 "face_stripes", "face_woman" };
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root;
+  JsonArray *models, *results;
+  int agree = 0;
+
+  if (!have_shared ())
+    return;
+  big = shared_path ("models", "fer2013_big_XCEPTION.54-0.66.hdf5", NULL);
+  for (int i = 0; i < 6; i++)
+    {
+      g_autofree char *f = g_strdup_printf ("%s.png", names[i]);
+      faces[i] = shared_path ("images", "faces", f, NULL);
+    }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "compare", "--model", fer_model, "--model", big, "--method", "gradcam",
+             "--runs", "2", "--json", faces[0], faces[1], faces[2], faces[3], faces[4], faces[5],
+             NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (json_parser_load_from_data (p, r.out, -1, &error));
+  }
+  root = json_node_get_object (json_parser_get_root (p));
+  models = json_object_get_array_member (root, "models");
+  g_assert_cmpuint (json_array_get_length (models), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (models, 0),
+                                               "params"), ==, 58423);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (models, 1),
+                                               "params"), ==, 208871);
+  g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (models, 0),
+                                                    "latency_ms"), >, 0);
+  results = json_object_get_array_member (root, "results");
+  g_assert_cmpuint (json_array_get_length (results), ==, 6);
+  for (guint i = 0; i < 6; i++)
+    {
+      JsonObject *res = json_array_get_object_element (results, i);
+      JsonArray *preds = json_object_get_array_member (res, "predictions");
+      const char *la = json_object_get_string_member (json_array_get_object_element (preds, 0),
+                                                      "label");
+      const char *lb = json_object_get_string_member (json_array_get_object_element (preds, 1),
+                                                      "label");
+      gboolean same = json_object_get_boolean_member (res, "agree");
+      double corr = json_object_get_double_member (res, "explanation_correlation");
+      g_assert_cmpint (same, ==, g_str_equal (la, lb));   /* labels match the verdict */
+      g_assert_true (corr >= -1.0 && corr <= 1.0);
+      agree += same;
+    }
+  /* the first face: the golden's class for the mini model */
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (
+      json_object_get_array_member (json_array_get_object_element (results, 0), "predictions"),
+      0), "label"), ==, "happy");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (root, "agreement"), agree / 6.0,
+                                  1e-9);
+  for (int i = 0; i < 6; i++)
+    g_free (faces[i]);
+}
+
+static void
+test_report (void)
+{
+  g_autofree char *dir = NULL, *pdf = NULL, *out = NULL, *err = NULL, *big = NULL;
+  g_auto(Run) r = { 0 };
+  int status;
+
+  if (!have_shared ())
+    return;
+  dir = g_dir_make_tmp ("xc-report-XXXXXX", NULL);
+  pdf = g_build_filename (dir, "report.pdf", NULL);
+  big = shared_path ("models", "fer2013_big_XCEPTION.54-0.66.hdf5", NULL);
+  run_cli (&r, "report", "--model", fer_model, "--compare-model", big, face, "--out", pdf, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_file_test (pdf, G_FILE_TEST_IS_REGULAR));
+  if (g_find_program_in_path ("pdfinfo"))
+    {
+      const char *argv[] = { "pdfinfo", pdf, NULL };
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                                   &out, &err, &status, NULL));
+      g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+      g_assert_nonnull (g_regex_match_simple ("^Pages: +3$", out, G_REGEX_MULTILINE, 0) ? out : NULL);
+      g_assert_nonnull (strstr (out, "Xception Studio report"));
+    }
+  else
+    g_test_message ("pdfinfo is not installed: only the file's existence was checked");
+  g_unlink (pdf);
+  g_rmdir (dir);
+}
+
+static void
 test_bench_json (void)
 {
   g_auto(Run) r = { 0 };
@@ -454,6 +548,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/summary/stats", test_summary_stats);
   g_test_add_func ("/cli/dump", test_dump);
   g_test_add_func ("/cli/explain", test_explain);
+  g_test_add_func ("/cli/compare", test_compare);
+  g_test_add_func ("/cli/report", test_report);
   g_test_add_func ("/cli/bench/json", test_bench_json);
   g_test_add_func ("/cli/errors", test_user_errors);
   rc = g_test_run ();

@@ -506,6 +506,89 @@ test_image_resize (void)
                                   0.25 * 0.25 * 200, 1e-3);
 }
 
+/* The calculator against hand-computed cases */
+static void
+test_conv_costs (void)
+{
+  g_autoptr(GError) error = NULL;
+  XcConvShape a = { 728, 728, 3, 19, 19, 1, 1 };   /* Xception's middle flow */
+  XcConvShape b = { 3, 4, 5, 10, 10, 2, 2 };       /* stride 2, 5x5, depth multiplier 2 */
+  XcConvShape bad = { 0, 4, 3, 10, 10, 1, 1 };
+  XcConvCosts c;
+  XcConvTimes t;
+
+  g_assert_true (xc_conv_costs (&a, &c, &error));
+  g_assert_cmpint (c.out_h, ==, 19);
+  g_assert_cmpuint (c.standard_params, ==, 4769856);
+  g_assert_cmpuint (c.standard_macs, ==, 1721918016);
+  g_assert_cmpuint (c.depthwise_params, ==, 6552);
+  g_assert_cmpuint (c.depthwise_macs, ==, 2365272);
+  g_assert_cmpuint (c.pointwise_params, ==, 529984);
+  g_assert_cmpuint (c.pointwise_macs, ==, 191324224);
+  g_assert_cmpuint (c.separable_params, ==, 536536);
+  g_assert_cmpfloat_with_epsilon (c.formula, 1.0 / 728 + 1.0 / 9, 1e-12);
+  g_assert_cmpfloat_with_epsilon (c.ratio, c.formula, 1e-12);
+
+  g_assert_true (xc_conv_costs (&b, &c, &error));
+  g_assert_cmpint (c.out_h, ==, 5);
+  g_assert_cmpuint (c.standard_params, ==, 300);
+  g_assert_cmpuint (c.standard_macs, ==, 7500);
+  g_assert_cmpuint (c.depthwise_params, ==, 150);
+  g_assert_cmpuint (c.depthwise_macs, ==, 3750);
+  g_assert_cmpuint (c.pointwise_params, ==, 24);
+  g_assert_cmpuint (c.pointwise_macs, ==, 600);
+  g_assert_cmpfloat_with_epsilon (c.ratio, 4350.0 / 7500.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (c.formula, 2.0 / 4 + 2.0 / 25, 1e-12);
+
+  g_assert_false (xc_conv_costs (&bad, &c, &error));
+  g_assert_error (error, XC_ERROR, XC_ERROR_ARGUMENT);
+  g_clear_error (&error);
+
+  /* measured: a separable convolution of a small middle-flow-like shape */
+  a.c_in = a.c_out = 64;
+  g_assert_true (xc_conv_measure (&a, 3, &t, &error));
+  g_assert_cmpfloat (t.standard_ms, >, 0);
+  g_assert_cmpfloat (t.separable_ms, >, 0);
+  g_assert_cmpfloat (t.depthwise_ms, >=, 0);
+}
+
+/* The depthwise step the teaching view shows equals the engine's own: the
+ * pointwise GEMM of it gives the layer's output */
+static void
+test_depthwise_output (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = xc_model_load_spec ("builtin:xception:size=71,width=1/16,classes=3",
+                                             &error);
+  g_autofree gboolean *keep = g_new (gboolean, xc_model_n_nodes (m));
+  g_autoptr(XcPlan) plan = NULL;
+  g_autofree float *d = NULL, *y = NULL;
+  const XcNode *node;
+  XcTensor out, in;
+  guint idx;
+  int mid;
+
+  for (guint i = 0; i < xc_model_n_nodes (m); i++)
+    keep[i] = TRUE;
+  plan = xc_plan_new (m, 1, keep, &error);
+  in = xc_plan_input (plan);
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    in.data[i] = xc_seeded_uniform (9, 0, i);
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  g_assert_true (xc_model_lookup (m, "block4_sepconv1", &idx, NULL));
+  node = xc_model_node (m, idx);
+  mid = xc_model_node (m, node->inputs[0])->c;
+  d = g_new (float, (size_t) node->h * node->w * mid);
+  g_assert_true (xc_sepconv_depthwise_output (m, plan, idx, d));
+  y = g_new0 (float, (size_t) node->h * node->w * node->c);
+  for (int p = 0; p < node->h * node->w; p++)
+    for (int o = 0; o < node->c; o++)
+      for (int c = 0; c < mid; c++)
+        y[p * node->c + o] += d[p * mid + c] * node->params[1].data[c * node->c + o];
+  xc_plan_output (plan, idx, &out);
+  assert_close ("depthwise then pointwise", y, out.data, xc_tensor_size (&out), 1e-5);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -526,5 +609,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/errors/config", test_errors_config);
   g_test_add_func ("/engine/labels", test_labels);
   g_test_add_func ("/engine/image/resize", test_image_resize);
+  g_test_add_func ("/engine/costs/calculator", test_conv_costs);
+  g_test_add_func ("/engine/costs/depthwise-output", test_depthwise_output);
   return g_test_run ();
 }

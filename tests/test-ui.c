@@ -88,7 +88,8 @@ test_window_fer (void)
   GtkDropDown *method, *layer;
   const XcExplanation *e;
   g_autofree char *dir = NULL;
-  static const char *views[] = { "predictions", "features", "explain", "costs" };
+  static const char *views[] = { "predictions", "features", "explain", "costs", "architecture",
+                                 "separable", "compare" };
 
   if (!g_file_test (fer_model, G_FILE_TEST_EXISTS))
     {
@@ -97,6 +98,9 @@ test_window_fer (void)
     }
   win = open_window (fer_model, face);
   g_assert_null (xs_window_get_last_error (win));
+
+  /* the architecture view draws every node of the graph */
+  g_assert_cmpuint (xs_window_get_n_arch_nodes (win), ==, 46);
 
   /* predictions: the golden's order, happy first */
   bars = child (win, "bars");
@@ -122,11 +126,24 @@ test_window_fer (void)
       g_autoptr(GError) error = NULL;
       gtk_stack_set_visible_child_name (stack, views[i]);
       wait_idle (win);
-      g_assert_true (xs_window_save_screenshot (win, path, &error));
+      /* a view just shown may need a frame or two before it has drawn anything */
+      for (int tries = 0; tries < 40; tries++)
+        {
+          g_clear_error (&error);
+          if (xs_window_save_screenshot (win, path, &error))
+            break;
+          g_usleep (50000);
+          while (g_main_context_iteration (NULL, FALSE))
+            ;
+        }
       g_assert_no_error (error);
       assert_png_not_blank (path);
       g_unlink (path);
     }
+
+  /* the compare view ran the model against itself (the only other model) */
+  g_assert_nonnull (xs_window_get_compare (win));
+  g_assert_cmpint (xs_window_get_compare (win)->classes[0], ==, 7);
 
   /* the feature grid has a tile per channel of the selected layer */
   g_assert_cmpint (xs_feature_grid_get_n_tiles (child (win, "feature_grid")), ==, 1);
@@ -157,7 +174,7 @@ test_window_fer (void)
   /* exports */
   {
     static const char *kinds[] = { "overlay", "grid", "predictions-csv", "predictions-json",
-                                   "costs-csv", "costs-json" };
+                                   "costs-csv", "costs-json", "report" };
     for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
       {
         g_autofree char *path = g_strdup_printf ("%s/%s", dir, kinds[i]);
@@ -168,6 +185,8 @@ test_window_fer (void)
         g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
         if (g_str_equal (kinds[i], "predictions-csv"))
           g_assert_nonnull (strstr (text, "3,happy,"));
+        if (g_str_equal (kinds[i], "report"))
+          g_assert_true (g_str_has_prefix (text, "%PDF"));
         if (g_str_equal (kinds[i], "costs-csv"))
           g_assert_nonnull (strstr (text, "separable_conv2d_1,SeparableConv2D,\"(60, 60, 16)\",200,"
                                           "720000,1152,4147200"));
