@@ -269,11 +269,11 @@ xc_train (XcModel              *model,
         }
 
       /* epoch end: validation, checkpoint */
-      if (epoch == o->epochs)
-        calibrate_batchnorm (model, plan, train, B, order);
       {
         XcTrainProgress pr = { 0 };
-        double secs = (g_get_monotonic_time () - t_start) / 1e6;
+        double secs = (g_get_monotonic_time () - t_start) / 1e6;   /* training steps only */
+        if (epoch == o->epochs)
+          calibrate_batchnorm (model, plan, train, B, order);
         pr.epoch = epoch, pr.epochs = o->epochs, pr.step = step, pr.steps = steps;
         pr.loss = loss_sum / MAX (seen, 1);
         pr.accuracy = (double) correct / MAX (seen, 1);

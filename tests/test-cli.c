@@ -484,6 +484,7 @@ static void
 test_report (void)
 {
   g_autofree char *dir = NULL, *pdf = NULL, *out = NULL, *err = NULL, *big = NULL;
+  g_autofree char *pdfinfo = g_find_program_in_path ("pdfinfo");
   g_auto(Run) r = { 0 };
   int status;
 
@@ -495,7 +496,7 @@ test_report (void)
   run_cli (&r, "report", "--model", fer_model, "--compare-model", big, face, "--out", pdf, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_true (g_file_test (pdf, G_FILE_TEST_IS_REGULAR));
-  if (g_find_program_in_path ("pdfinfo"))
+  if (pdfinfo)
     {
       const char *argv[] = { "pdfinfo", pdf, NULL };
       g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
