@@ -506,3 +506,140 @@ xs_inference_measure_finish (XsInference *self, GAsyncResult *result, GError **e
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+/* compare over a folder -------------------------------------------------- */
+
+void
+xs_folder_result_free (XsFolderResult *r)
+{
+  if (r == NULL)
+    return;
+  for (int k = 0; k < 2; k++)
+    {
+      g_clear_pointer (&r->model[k], xs_model_unref);
+      g_free (r->top[k]);
+      g_free (r->prob[k]);
+    }
+  xc_dataset_free (r->dataset);
+  g_free (r);
+}
+
+/* The dataset's class c as the model's class: by label, or by index when
+ * the model has no labels but as many classes */
+static int
+truth_for (const XcModel *m, const XcDataset *ds, int c)
+{
+  const XcNode *out = xc_model_node (m, m->output);
+
+  if (m->labels)
+    {
+      for (int k = 0; k < out->c; k++)
+        if (g_ascii_strcasecmp (xc_model_label (m, k), ds->class_names->pdata[c]) == 0)
+          return k;
+      return -1;
+    }
+  return ds->n_classes == out->c ? c : -1;
+}
+
+static void
+folder_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  XsInference *self = source;
+  CompareData *d = data;
+  g_autoptr(XsFolderResult) r = g_new0 (XsFolderResult, 1);
+  g_autoptr(GError) error = NULL;
+  const XcNode *in = xc_model_input (d->model_a->model);
+  int agree = 0;
+
+  r->model[0] = xs_model_ref (d->model_a);
+  g_mutex_lock (&self->engine_lock);
+  if (d->spec_b)
+    {
+      XcModel *mb = xc_model_load_spec (d->spec_b, &error);
+      if (mb)
+        {
+          r->model[1] = g_atomic_rc_box_new0 (XsModel);
+          r->model[1]->model = mb;
+          r->model[1]->display_name = g_path_get_basename (d->spec_b);
+        }
+    }
+  else
+    r->model[1] = xs_model_ref (d->model_a);
+  if (r->model[1])
+    {
+      g_autofree char *spec = g_strdup_printf ("imagefolder:%s", d->image[0]);
+      r->dataset = xc_dataset_load (spec, "all", in->h, in->w, in->c, 1, &error);
+    }
+  if (r->dataset)
+    {
+      for (int k = 0; k < 2 && !error; k++)
+        {
+          const XcModel *m = r->model[k]->model;
+          g_autoptr(XcPlan) plan = xc_plan_new (m, 1, NULL, &error);
+          int correct = 0, known = 0;
+          if (plan == NULL)
+            break;
+          r->top[k] = g_new (int, r->dataset->n);
+          r->prob[k] = g_new (float, r->dataset->n);
+          for (int i = 0; i < r->dataset->n; i++)
+            {
+              XcTensor x = xc_plan_input (plan), y;
+              int t;
+              if (g_cancellable_is_cancelled (cancellable))
+                {
+                  g_set_error (&error, XC_ERROR, XC_ERROR_CANCELLED, "cancelled");
+                  break;
+                }
+              xc_dataset_fill (r->dataset, &i, 1, m, NULL, 0, x.data);
+              xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+              xc_plan_output (plan, m->output, &y);
+              r->top[k][i] = 0;
+              for (int c = 1; c < y.c; c++)
+                if (y.data[c] > y.data[r->top[k][i]])
+                  r->top[k][i] = c;
+              r->prob[k][i] = y.data[r->top[k][i]];
+              t = truth_for (m, r->dataset, r->dataset->labels[i]);
+              known += t >= 0;
+              correct += t >= 0 && t == r->top[k][i];
+            }
+          r->accuracy[k] = known == r->dataset->n ? (double) correct / known : -1;
+        }
+    }
+  g_mutex_unlock (&self->engine_lock);
+  if (error)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (int i = 0; i < r->dataset->n; i++)
+    agree += xc_compare_same_class (r->model[0]->model, r->top[0][i], r->model[1]->model,
+                                    r->top[1][i]);
+  r->agreement = (double) agree / MAX (1, r->dataset->n);
+  r->n_disagree = r->dataset->n - agree;
+  g_task_return_pointer (task, g_steal_pointer (&r), (GDestroyNotify) xs_folder_result_free);
+}
+
+void
+xs_inference_compare_folder_async (XsInference         *self,
+                                   XsModel             *model_a,
+                                   const char          *spec_b,
+                                   const char          *folder,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  CompareData *d = g_new0 (CompareData, 1);
+
+  d->model_a = xs_model_ref (model_a);
+  d->spec_b = g_strdup (spec_b);
+  d->image[0] = g_strdup (folder);
+  g_task_set_task_data (task, d, compare_data_free);
+  g_task_run_in_thread (task, folder_worker);
+}
+
+XsFolderResult *
+xs_inference_compare_folder_finish (XsInference *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -60,6 +60,20 @@ typedef struct {
 } XsCompareResult;
 
 void xs_compare_result_free (XsCompareResult *r);
+
+/* Two models over a labelled folder */
+typedef struct {
+  XsModel   *model[2];
+  XcDataset *dataset;        /* stored at model A's input size */
+  int       *top[2];         /* (n) */
+  float     *prob[2];
+  double     accuracy[2];    /* -1 when the labels do not match the model's */
+  double     agreement;
+  int        n_disagree;
+} XsFolderResult;
+
+void xs_folder_result_free (XsFolderResult *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsFolderResult, xs_folder_result_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsCompareResult, xs_compare_result_free)
 
 #define XS_TYPE_INFERENCE (xs_inference_get_type ())
@@ -105,6 +119,16 @@ void             xs_inference_compare_async    (XsInference         *self,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);
 XsCompareResult *xs_inference_compare_finish   (XsInference         *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+void             xs_inference_compare_folder_async (XsInference     *self,
+                                                XsModel             *model_a,
+                                                const char          *spec_b,
+                                                const char          *folder,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+XsFolderResult  *xs_inference_compare_folder_finish (XsInference    *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
 void             xs_inference_measure_async    (XsInference         *self,

@@ -75,7 +75,7 @@ static const char *fmnist_names[] = { "T-shirt/top", "Trouser", "Pullover", "Dre
 static XcDataset *
 load_fashion_mnist (const char *dir, const char *split, GError **error)
 {
-  gboolean test = g_strcmp0 (split, "test") == 0 || g_strcmp0 (split, "val") == 0;
+  gboolean test = g_strcmp0 (split, "train") != 0;
   const char *prefix = test ? "t10k" : "train";
   g_autofree char *img_path = g_strdup_printf ("%s/%s-images-idx3-ubyte.gz", dir, prefix);
   g_autofree char *lab_path = g_strdup_printf ("%s/%s-labels-idx1-ubyte.gz", dir, prefix);
@@ -158,6 +158,7 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
   g_autofree int *order = NULL;
   int n, n_val, first, count;
   gboolean val = g_strcmp0 (split, "val") == 0 || g_strcmp0 (split, "test") == 0;
+  gboolean all = g_strcmp0 (split, "all") == 0;
 
   if (d == NULL)
     {
@@ -227,8 +228,8 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
     order[i] = i;
   shuffle (order, n, seed, 4242);
   n_val = MAX (1, n / 5);
-  first = val ? 0 : n_val;
-  count = val ? n_val : n - n_val;
+  first = val || all ? 0 : n_val;
+  count = all ? n : val ? n_val : n - n_val;
   ds = dataset_new (val ? "image folder val" : "image folder train");
   ds->n = count, ds->h = h, ds->w = w, ds->c = c;
   ds->pixels = g_new (guint8, (size_t) count * h * w * c);
@@ -250,7 +251,8 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
 /**
  * xc_dataset_load:
  * @spec: fashion-mnist:DIR or imagefolder:DIR
- * @split: train, val or test (Fashion-MNIST's test set serves val and test)
+ * @split: train, val, test, or all (an image folder's every image; Fashion-MNIST's test
+ *   set serves val, test and all)
  * @h: (in): image folders are resized to the model input (h, w, c) at load
  * @seed: the image-folder split
  *
@@ -261,9 +263,10 @@ xc_dataset_load (const char *spec, const char *split, int h, int w, int c, guint
                  GError **error)
 {
   if (g_strcmp0 (split, "train") != 0 && g_strcmp0 (split, "val") != 0 &&
-      g_strcmp0 (split, "test") != 0)
+      g_strcmp0 (split, "test") != 0 && g_strcmp0 (split, "all") != 0)
     {
-      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "split '%s': train, val or test", split);
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "split '%s': train, val, test or all",
+                   split);
       return NULL;
     }
   if (g_str_has_prefix (spec, "fashion-mnist:"))

@@ -171,6 +171,37 @@ test_window_fer (void)
   wait_idle (win);
   g_assert_cmpint (xs_window_get_explanation (win)->target_class, ==, 6);
 
+  /* both models over a folder: FER's labels as class folders, the golden's answers */
+  {
+    g_autofree char *fdir = g_dir_make_tmp ("xs-ui-folder-XXXXXX", NULL);
+    static const struct { const char *face, *cls; } files[] = {
+      { "face_cap", "happy" }, { "face_woman", "happy" }, { "face_selfie", "neutral" } };
+    const XsFolderResult *fr;
+    for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+      {
+        g_autofree char *cdir = g_build_filename (fdir, files[i].cls, NULL);
+        g_autofree char *src_name = g_strdup_printf ("%s.png", files[i].face);
+        g_autofree char *src = shared_path ("images", "faces", src_name, NULL);
+        g_autofree char *dst = g_build_filename (cdir, src_name, NULL);
+        g_autofree char *bytes = NULL;
+        gsize len;
+        g_mkdir_with_parents (cdir, 0755);
+        g_assert_true (g_file_get_contents (src, &bytes, &len, NULL));
+        g_assert_true (g_file_set_contents (dst, bytes, len, NULL));
+      }
+    xs_window_compare_folder (win, fdir);
+    wait_idle (win);
+    fr = xs_window_get_folder_result (win);
+    g_assert_nonnull (fr);
+    g_assert_cmpint (fr->dataset->n, ==, 3);
+    g_assert_cmpfloat (fr->accuracy[0], ==, 1.0);
+    g_assert_cmpfloat (fr->agreement, ==, 1.0);
+    {
+      g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", fdir);
+      g_assert_cmpint (system (cmd), ==, 0);
+    }
+  }
+
   /* exports */
   {
     static const char *kinds[] = { "overlay", "grid", "predictions-csv", "predictions-json",

@@ -102,6 +102,10 @@ struct _XsWindow {
   GtkPicture           *compare_overlay_a;
   GtkPicture           *compare_overlay_b;
   GtkLabel             *compare_table_label;
+  GtkButton            *compare_folder_button;
+  GtkDropDown          *compare_sort_dropdown;
+  GtkLabel             *compare_folder_label;
+  GtkListBox           *compare_list;
 
   /* owned */
   XsInference          *inference;
@@ -131,6 +135,8 @@ struct _XsWindow {
   char                 *compare_image;  /* set: one model on two images */
   GCancellable         *compare_cancel;
   GCancellable         *measure_cancel;
+  GCancellable         *folder_cancel;
+  XsFolderResult       *folder;
   guint                 busy;
   gboolean              updating;
 };
@@ -1440,6 +1446,150 @@ on_page_changed_cb (XsWindow *self)
     request_compare (self);
 }
 
+
+/* both models over a folder ------------------------------------------------- */
+
+static GdkTexture *
+texture_from_dataset (const XcDataset *ds, int i)
+{
+  size_t n = (size_t) ds->h * ds->w;
+  g_autofree guint8 *rgb = g_new (guint8, n * 3);
+  const guint8 *src = ds->pixels + (size_t) i * n * ds->c;
+
+  for (size_t p = 0; p < n; p++)
+    for (int k = 0; k < 3; k++)
+      rgb[p * 3 + k] = src[p * ds->c + (ds->c == 3 ? k : 0)];
+  return texture_from_rgb (rgb, ds->w, ds->h);
+}
+
+static const float *sort_probs;
+
+static int
+compare_by_conf (gconstpointer a, gconstpointer b)
+{
+  float x = sort_probs[*(const int *) a], y = sort_probs[*(const int *) b];
+  return x > y ? -1 : x < y ? 1 : *(const int *) a - *(const int *) b;
+}
+
+static void
+show_folder (XsWindow *self)
+{
+  XsFolderResult *r = self->folder;
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autofree char *txt = NULL, *acc0 = NULL, *acc1 = NULL;
+  GtkWidget *child;
+  guint sort = gtk_drop_down_get_selected (self->compare_sort_dropdown);
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->compare_list))))
+    gtk_list_box_remove (self->compare_list, child);
+  if (r == NULL)
+    return;
+  acc0 = r->accuracy[0] >= 0 ? g_strdup_printf ("%.1f%%", 100 * r->accuracy[0])
+                             : g_strdup ("n/a (labels differ)");
+  acc1 = r->accuracy[1] >= 0 ? g_strdup_printf ("%.1f%%", 100 * r->accuracy[1])
+                             : g_strdup ("n/a (labels differ)");
+  txt = g_strdup_printf ("%d images: accuracy A %s, B %s; agreement %.1f%%; %d disagreements "
+                         "listed below.", r->dataset->n, acc0, acc1, 100 * r->agreement,
+                         r->n_disagree);
+  gtk_label_set_text (self->compare_folder_label, txt);
+  for (int i = 0; i < r->dataset->n; i++)
+    if (!xc_compare_same_class (r->model[0]->model, r->top[0][i], r->model[1]->model,
+                                r->top[1][i]))
+      g_array_append_val (rows, i);
+  if (sort < 2)
+    {
+      sort_probs = r->prob[sort];
+      g_array_sort (rows, compare_by_conf);
+    }
+  for (guint j = 0; j < MIN (rows->len, 200u); j++)
+    {
+      int i = g_array_index (rows, int, j);
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+      g_autoptr(GdkTexture) tex = texture_from_dataset (r->dataset, i);
+      GtkWidget *pic = gtk_picture_new_for_paintable (GDK_PAINTABLE (tex));
+      const char *la = xc_model_label (r->model[0]->model, r->top[0][i]);
+      const char *lb = xc_model_label (r->model[1]->model, r->top[1][i]);
+      g_autofree char *fa = g_strdup_printf ("class %d", r->top[0][i]);
+      g_autofree char *fb = g_strdup_printf ("class %d", r->top[1][i]);
+      g_autofree char *line = g_strdup_printf ("#%d   truth: %s   A: %s (%.1f%%)   B: %s (%.1f%%)",
+                                               i,
+                                               (char *) r->dataset->class_names->pdata[
+                                                   r->dataset->labels[i]],
+                                               la ? la : fa, 100 * r->prob[0][i], lb ? lb : fb,
+                                               100 * r->prob[1][i]);
+      gtk_widget_set_size_request (pic, 48, 48);
+      gtk_box_append (GTK_BOX (box), pic);
+      gtk_box_append (GTK_BOX (box), gtk_label_new (line));
+      gtk_list_box_append (self->compare_list, box);
+    }
+}
+
+static void
+on_folder_done_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(XsWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  XsFolderResult *r = xs_inference_compare_folder_finish (XS_INFERENCE (source), result, &error);
+
+  set_busy (self, -1, NULL);
+  if (r == NULL)
+    {
+      if (!g_error_matches (error, XC_ERROR, XC_ERROR_CANCELLED))
+        show_error (self, error->message);
+      return;
+    }
+  g_clear_pointer (&self->folder, xs_folder_result_free);
+  self->folder = r;
+  show_folder (self);
+}
+
+/**
+ * xs_window_compare_folder:
+ *
+ * Runs the current model and the Compare view's model B over a folder of
+ * class subfolders.
+ */
+void
+xs_window_compare_folder (XsWindow *self, const char *folder)
+{
+  guint row = gtk_drop_down_get_selected (self->compare_model_dropdown);
+
+  if (self->model == NULL || row >= self->specs->len)
+    return;
+  g_cancellable_cancel (self->folder_cancel);
+  g_clear_object (&self->folder_cancel);
+  self->folder_cancel = g_cancellable_new ();
+  gtk_label_set_text (self->compare_folder_label, "Running both models over the folder…");
+  set_busy (self, +1, "Comparing on a folder…");
+  xs_inference_compare_folder_async (self->inference, self->model, self->specs->pdata[row], folder,
+                                     self->folder_cancel, on_folder_done_cb,
+                                     g_object_ref (self));
+}
+
+static void
+on_folder_response_cb (GtkNativeDialog *dialog, int response, XsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path)
+        xs_window_compare_folder (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+on_compare_folder_cb (XsWindow *self)
+{
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Folder of Class Subfolders",
+                                                              GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                                              "_Run", "_Cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_folder_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
 /* column views ------------------------------------------------------------ */
 
 static void
@@ -2080,6 +2230,9 @@ xs_window_dispose (GObject *object)
   g_clear_object (&self->compare_cancel);
   g_clear_object (&self->measure_cancel);
   g_clear_pointer (&self->compared, xs_compare_result_free);
+  g_cancellable_cancel (self->folder_cancel);
+  g_clear_object (&self->folder_cancel);
+  g_clear_pointer (&self->folder, xs_folder_result_free);
   g_clear_object (&self->features_selection);
   g_clear_object (&self->costs_selection);
   g_clear_object (&self->rows);
@@ -2206,6 +2359,10 @@ xs_window_class_init (XsWindowClass *klass)
   BIND (compare_overlay_a);
   BIND (compare_overlay_b);
   BIND (compare_table_label);
+  BIND (compare_folder_button);
+  BIND (compare_sort_dropdown);
+  BIND (compare_folder_label);
+  BIND (compare_list);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.open-image", NULL, open_image_action);
@@ -2376,6 +2533,16 @@ xs_window_init (XsWindow *self)
                            G_CALLBACK (on_compare_image_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->compare_clear_button, "clicked",
                            G_CALLBACK (on_compare_clear_cb), self, G_CONNECT_SWAPPED);
+  {
+    static const char *sorts[] = { "Most confident A first", "Most confident B first",
+                                    "In folder order" };
+    g_autoptr(GtkStringList) l = string_list (sorts, G_N_ELEMENTS (sorts));
+    gtk_drop_down_set_model (self->compare_sort_dropdown, G_LIST_MODEL (l));
+  }
+  g_signal_connect_object (self->compare_sort_dropdown, "notify::selected",
+                           G_CALLBACK (show_folder), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->compare_folder_button, "clicked",
+                           G_CALLBACK (on_compare_folder_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->stack, "notify::visible-child",
                            G_CALLBACK (on_page_changed_cb), self, G_CONNECT_SWAPPED);
 
@@ -2408,6 +2575,12 @@ const XcExplanation *
 xs_window_get_explanation (XsWindow *self)
 {
   return self->explained ? self->explained->explanation : NULL;
+}
+
+const XsFolderResult *
+xs_window_get_folder_result (XsWindow *self)
+{
+  return self->folder;
 }
 
 guint

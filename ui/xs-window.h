@@ -36,6 +36,9 @@ gboolean    xs_window_export           (XsWindow             *self,
                                         const char           *kind,
                                         const char           *path,
                                         GError              **error);
+void        xs_window_compare_folder   (XsWindow             *self,
+                                        const char           *folder);
+const XsFolderResult *xs_window_get_folder_result (XsWindow  *self);
 guint       xs_window_get_n_arch_nodes (XsWindow           *self);
 const XsCompareResult *xs_window_get_compare (XsWindow       *self);
 gboolean    xs_window_save_screenshot  (XsWindow             *self,
