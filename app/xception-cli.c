@@ -424,22 +424,6 @@ add_int (JsonBuilder *b, const char *name, gint64 v)
   json_builder_add_int_value (b, v);
 }
 
-static char *
-group_digits (guint64 v)
-{
-  g_autofree char *s = g_strdup_printf ("%" G_GUINT64_FORMAT, v);
-  GString *o = g_string_new (NULL);
-  size_t n = strlen (s);
-
-  for (size_t i = 0; i < n; i++)
-    {
-      if (i > 0 && (n - i) % 3 == 0)
-        g_string_append_c (o, ',');
-      g_string_append_c (o, s[i]);
-    }
-  return g_string_free (o, FALSE);
-}
-
 static int
 cmd_summary (int argc, char **argv)
 {
@@ -552,8 +536,8 @@ cmd_summary (int argc, char **argv)
         {
           g_autofree char *shape = node->flat ? g_strdup_printf ("(%d)", node->c)
                                    : g_strdup_printf ("(%d, %d, %d)", node->h, node->w, node->c);
-          g_autofree char *s1 = group_digits (node->n_weights), *s2 = group_digits (node->macs);
-          g_autofree char *s3 = group_digits (node->std_params), *s4 = group_digits (node->std_macs);
+          g_autofree char *s1 = xc_format_count (node->n_weights), *s2 = xc_format_count (node->macs);
+          g_autofree char *s3 = xc_format_count (node->std_params), *s4 = xc_format_count (node->std_macs);
           g_print ("%-28s %-22s %-20s %12s %15s %14s %16s\n", node->name, node->keras_class, shape,
                    s1, s2, s3, s4);
         }
@@ -590,8 +574,8 @@ cmd_summary (int argc, char **argv)
     }
   else
     {
-      g_autofree char *s1 = group_digits (p), *s2 = group_digits (t), *s3 = group_digits (m);
-      g_autofree char *s4 = group_digits (sp), *s5 = group_digits (sm);
+      g_autofree char *s1 = xc_format_count (p), *s2 = xc_format_count (t), *s3 = xc_format_count (m);
+      g_autofree char *s4 = xc_format_count (sp), *s5 = xc_format_count (sm);
       g_print ("\nTotal params: %s (trainable %s)\nTotal MACs: %s\n"
                "As standard convolutions: %s params, %s MACs (%u separable layers; %.1fx fewer "
                "MACs)\n", s1, s2, s3, s4, s5, n_sep, m ? (double) sm / m : 0.0);
@@ -1653,11 +1637,9 @@ out:
 static int
 argmax (const float *p, int n)
 {
-  int a = 0;
-  for (int i = 1; i < n; i++)
-    if (p[i] > p[a])
-      a = i;
-  return a;
+  int top;
+  xc_top_k (p, n, 1, &top);
+  return top;
 }
 
 /* One image's input for a model, from a file or from a dataset entry */
@@ -1918,7 +1900,7 @@ cmd_compare (int argc, char **argv)
           guint64 p, macs;
           g_autofree char *ps = NULL, *ms = NULL;
           xc_model_totals (m[k], &p, NULL, &macs, NULL, NULL);
-          ps = group_digits (p), ms = group_digits (macs);
+          ps = xc_format_count (p), ms = xc_format_count (macs);
           g_print ("%c: %s — %s params, %s MACs, %.2f ms, %.1f MB%s", 'A' + k, m[k]->name, ps, ms,
                    cost[k].latency_ms, cost[k].memory_bytes / 1048576.0,
                    with_labels ? ", accuracy " : "\n");

@@ -103,6 +103,21 @@ progress_cb (guint node, guint n_nodes, gpointer data)
   return !g_cancellable_is_cancelled (data);
 }
 
+/**
+ * xs_model_display_name:
+ *
+ * Returns: (transfer full): what the app calls a model spec: a file's name,
+ *   or the spec itself for builtin:, embedded: and imagenet: models
+ */
+char *
+xs_model_display_name (const char *spec)
+{
+  if (g_str_has_prefix (spec, "builtin:") || g_str_has_prefix (spec, "embedded:") ||
+      g_str_has_prefix (spec, "imagenet:"))
+    return g_strdup (spec);
+  return g_path_get_basename (spec);
+}
+
 /* load ------------------------------------------------------------------- */
 
 static void
@@ -124,8 +139,7 @@ load_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
     }
   m = g_atomic_rc_box_new0 (XsModel);
   m->model = model;
-  m->display_name = g_str_has_prefix (spec, "builtin:") || g_str_has_prefix (spec, "embedded:")
-                    ? g_strdup (spec) : g_path_get_basename (spec);
+  m->display_name = xs_model_display_name (spec);
   g_task_return_pointer (task, m, (GDestroyNotify) xs_model_unref);
 }
 
@@ -313,6 +327,25 @@ xs_inference_explain_finish (XsInference *self, GAsyncResult *result, GError **e
 
 /* compare ---------------------------------------------------------------- */
 
+/* Model B of a comparison: loaded from its spec, or A again; the caller
+ * holds the engine lock */
+static XsModel *
+load_model_b (XsModel *a, const char *spec_b, GError **error)
+{
+  XsModel *m;
+  XcModel *mb;
+
+  if (spec_b == NULL)
+    return xs_model_ref (a);
+  mb = xc_model_load_spec (spec_b, error);
+  if (mb == NULL)
+    return NULL;
+  m = g_atomic_rc_box_new0 (XsModel);
+  m->model = mb;
+  m->display_name = xs_model_display_name (spec_b);
+  return m;
+}
+
 void
 xs_compare_result_free (XsCompareResult *r)
 {
@@ -358,27 +391,14 @@ compare_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
   g_autoptr(GError) error = NULL;
 
   r->model[0] = xs_model_ref (d->model_a);
-  if (d->spec_b)
-    {
-      XcModel *mb;
-      g_mutex_lock (&self->engine_lock);
-      mb = xc_model_load_spec (d->spec_b, &error);
-      g_mutex_unlock (&self->engine_lock);
-      if (mb == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      r->model[1] = g_atomic_rc_box_new0 (XsModel);
-      r->model[1]->model = mb;
-      r->model[1]->display_name = g_str_has_prefix (d->spec_b, "builtin:") ||
-                                  g_str_has_prefix (d->spec_b, "embedded:")
-                                  ? g_strdup (d->spec_b) : g_path_get_basename (d->spec_b);
-    }
-  else
-    r->model[1] = xs_model_ref (d->model_a);
-
   g_mutex_lock (&self->engine_lock);
+  r->model[1] = load_model_b (d->model_a, d->spec_b, &error);
+  if (r->model[1] == NULL)
+    {
+      g_mutex_unlock (&self->engine_lock);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   for (int k = 0; k < 2; k++)
     {
       const XcModel *m = r->model[k]->model;
@@ -553,18 +573,7 @@ folder_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancel
 
   r->model[0] = xs_model_ref (d->model_a);
   g_mutex_lock (&self->engine_lock);
-  if (d->spec_b)
-    {
-      XcModel *mb = xc_model_load_spec (d->spec_b, &error);
-      if (mb)
-        {
-          r->model[1] = g_atomic_rc_box_new0 (XsModel);
-          r->model[1]->model = mb;
-          r->model[1]->display_name = g_path_get_basename (d->spec_b);
-        }
-    }
-  else
-    r->model[1] = xs_model_ref (d->model_a);
+  r->model[1] = load_model_b (d->model_a, d->spec_b, &error);
   if (r->model[1])
     {
       g_autofree char *spec = g_strdup_printf ("imagefolder:%s", d->image[0]);

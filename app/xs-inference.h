@@ -19,6 +19,7 @@ typedef struct {
 } XsModel;
 
 XsModel *xs_model_ref   (XsModel *m);
+char    *xs_model_display_name (const char *spec);
 void     xs_model_unref (XsModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsModel, xs_model_unref)
 

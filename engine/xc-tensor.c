@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "xc-tensor"
 
 #include <math.h>
+#include <string.h>
 
 #include "xc-tensor.h"
 
@@ -42,4 +43,53 @@ xc_tensor_stats (const XcTensor *t, XcStats *stats)
   stats->mean = sum / n;
   stats->std = sqrt (MAX (0.0, sum2 / n - stats->mean * stats->mean));
   stats->zero_fraction = (double) zeros / n;
+}
+
+/**
+ * xc_top_k:
+ * @out: (out caller-allocates) (array length=k): indices, largest value first
+ *   (ties: the lower index first)
+ *
+ * Returns: how many indices were written, MIN (k, n)
+ */
+int
+xc_top_k (const float *values, int n, int k, int *out)
+{
+  int m = MIN (k, n);
+
+  for (int r = 0; r < m; r++)
+    {
+      int best = -1;
+      for (int i = 0; i < n; i++)
+        {
+          gboolean used = FALSE;
+          for (int j = 0; j < r && !used; j++)
+            used = out[j] == i;
+          if (!used && (best < 0 || values[i] > values[best]))
+            best = i;
+        }
+      out[r] = best;
+    }
+  return m;
+}
+
+/**
+ * xc_format_count:
+ *
+ * Returns: (transfer full): @v with thousands separated by commas
+ */
+char *
+xc_format_count (guint64 v)
+{
+  g_autofree char *s = g_strdup_printf ("%" G_GUINT64_FORMAT, v);
+  GString *o = g_string_new (NULL);
+  size_t n = strlen (s);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      if (i > 0 && (n - i) % 3 == 0)
+        g_string_append_c (o, ',');
+      g_string_append_c (o, s[i]);
+    }
+  return g_string_free (o, FALSE);
 }

@@ -25,6 +25,8 @@ xc_tensor_size (const XcTensor *t)
   return (size_t) t->n * t->h * t->w * t->c;
 }
 
-void xc_tensor_stats (const XcTensor *t, XcStats *stats);
+void  xc_tensor_stats (const XcTensor *t, XcStats *stats);
+int   xc_top_k        (const float *values, int n, int k, int *out);
+char *xc_format_count (guint64 v);
 
 G_END_DECLS

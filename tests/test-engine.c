@@ -589,6 +589,25 @@ test_depthwise_output (void)
   assert_close ("depthwise then pointwise", y, out.data, xc_tensor_size (&out), 1e-5);
 }
 
+static void
+test_top_k_and_format (void)
+{
+  const float v[6] = { 0.1f, 0.5f, 0.2f, 0.5f, -1.0f, 0.3f };
+  int top[6];
+  g_autofree char *a = xc_format_count (22910480), *b = xc_format_count (999), *c = NULL;
+
+  g_assert_cmpint (xc_top_k (v, 6, 4, top), ==, 4);
+  g_assert_cmpint (top[0], ==, 1);   /* ties: the lower index first */
+  g_assert_cmpint (top[1], ==, 3);
+  g_assert_cmpint (top[2], ==, 5);
+  g_assert_cmpint (top[3], ==, 2);
+  g_assert_cmpint (xc_top_k (v, 2, 5, top), ==, 2);
+  g_assert_cmpstr (a, ==, "22,910,480");
+  g_assert_cmpstr (b, ==, "999");
+  c = xc_format_count (1000);
+  g_assert_cmpstr (c, ==, "1,000");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -610,6 +629,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/labels", test_labels);
   g_test_add_func ("/engine/image/resize", test_image_resize);
   g_test_add_func ("/engine/costs/calculator", test_conv_costs);
+  g_test_add_func ("/engine/top-k-and-format", test_top_k_and_format);
   g_test_add_func ("/engine/costs/depthwise-output", test_depthwise_output);
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "xc.h"
 #include "xs-node-row.h"
 
 G_DEFINE_FINAL_TYPE (XsNodeRow, xs_node_row, G_TYPE_OBJECT)
@@ -82,22 +83,6 @@ xs_node_row_new (guint index, const char *name, const char *type, const char *sh
   return row;
 }
 
-char *
-xs_format_count (guint64 v)
-{
-  g_autofree char *s = g_strdup_printf ("%" G_GUINT64_FORMAT, v);
-  GString *o = g_string_new (NULL);
-  size_t n = strlen (s);
-
-  for (size_t i = 0; i < n; i++)
-    {
-      if (i > 0 && (n - i) % 3 == 0)
-        g_string_append_c (o, ',');
-      g_string_append_c (o, s[i]);
-    }
-  return g_string_free (o, FALSE);
-}
-
 double
 xs_node_row_ratio (XsNodeRow *row)
 {
@@ -118,15 +103,15 @@ xs_node_row_format (XsNodeRow *row, XsField field)
     case XS_FIELD_TIME:
       return g_strdup_printf ("%.2f", row->time_ms);
     case XS_FIELD_PARAMS:
-      return xs_format_count (row->params);
+      return xc_format_count (row->params);
     case XS_FIELD_MACS:
-      return xs_format_count (row->macs);
+      return xc_format_count (row->macs);
     case XS_FIELD_ZEROS:
       return row->zeros < 0 ? g_strdup ("") : g_strdup_printf ("%.1f%%", 100 * row->zeros);
     case XS_FIELD_STD_PARAMS:
-      return xs_format_count (row->std_params);
+      return xc_format_count (row->std_params);
     case XS_FIELD_STD_MACS:
-      return xs_format_count (row->std_macs);
+      return xc_format_count (row->std_macs);
     case XS_FIELD_RATIO:
       return row->macs > 0 && row->std_macs != row->macs
              ? g_strdup_printf ("%.2f×", xs_node_row_ratio (row)) : g_strdup ("");

@@ -39,6 +39,5 @@ XsNodeRow *xs_node_row_new        (guint index, const char *name, const char *ty
 char      *xs_node_row_format     (XsNodeRow *row, XsField field);
 int        xs_node_row_compare    (XsNodeRow *a, XsNodeRow *b, XsField field);
 double     xs_node_row_ratio      (XsNodeRow *row);
-char      *xs_format_count        (guint64 v);
 
 G_END_DECLS

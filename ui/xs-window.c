@@ -150,6 +150,8 @@ static const char *method_titles[XC_N_METHODS] = {
 };
 
 static void request_analysis (XsWindow *self);
+static void fill_bars (XsBars *bars, const XcModel *m, const float *probs, int classes, int k);
+static int top_of (const float *p, int n);
 static void request_compare (XsWindow *self);
 static void update_separable (XsWindow *self);
 static void fill_separable_choices (XsWindow *self);
@@ -251,6 +253,20 @@ maybe_screenshot (XsWindow *self)
     g_timeout_add (400, take_screenshot_cb, g_object_ref (self));
 }
 
+/* A worker's result is NULL: say why unless it was cancelled. Returns TRUE
+ * when the caller should stop. */
+static gboolean
+finish_failed (XsWindow *self, gpointer result, const GError *error)
+{
+  if (result != NULL)
+    return FALSE;
+  if (!g_error_matches (error, XC_ERROR, XC_ERROR_CANCELLED) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_error (self, error->message);
+  maybe_screenshot (self);
+  return TRUE;
+}
+
 /* textures --------------------------------------------------------------- */
 
 static GdkTexture *
@@ -338,8 +354,8 @@ update_costs (XsWindow *self)
   int segment = 0;
 
   xc_model_totals (m, &p, &t, &macs, &sp, &sm);
-  p_s = xs_format_count (p), t_s = xs_format_count (t), m_s = xs_format_count (macs);
-  sp_s = xs_format_count (sp), sm_s = xs_format_count (sm);
+  p_s = xc_format_count (p), t_s = xc_format_count (t), m_s = xc_format_count (macs);
+  sp_s = xc_format_count (sp), sm_s = xc_format_count (sm);
   txt = g_strdup_printf ("<b>%s</b> params (%s trainable), <b>%s</b> MACs per image.   "
                          "As standard convolutions: %s params, %s MACs — "
                          "<b>%.1f×</b> the params, <b>%.1f×</b> the MACs.",
@@ -379,7 +395,7 @@ update_model_info (XsWindow *self)
   g_autofree char *p_s = NULL, *m_s = NULL, *txt = NULL;
 
   xc_model_totals (m, &p, NULL, &macs, NULL, NULL);
-  p_s = xs_format_count (p), m_s = xs_format_count (macs);
+  p_s = xc_format_count (p), m_s = xc_format_count (macs);
   txt = g_strdup_printf ("%s\ninput %d×%d×%d, preprocessing %s\n%d classes%s\n%s params, %s MACs\n"
                          "%u layers",
                          self->model->display_name, in->h, in->w, in->c,
@@ -485,13 +501,8 @@ on_model_loaded_cb (GObject *source, GAsyncResult *result, gpointer data)
   XsModel *m = xs_inference_load_model_finish (XS_INFERENCE (source), result, &error);
 
   set_busy (self, -1, NULL);
-  if (m == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, error->message);
-      maybe_screenshot (self);
-      return;
-    }
+  if (finish_failed (self, m, error))
+    return;
   g_clear_pointer (&self->model, xs_model_unref);
   self->model = m;
   clear_results (self);
@@ -555,10 +566,7 @@ xs_window_add_model (XsWindow *self, const char *spec, gboolean select)
       at = i;
   if (at == G_MAXUINT)
     {
-      g_autofree char *name = g_str_has_prefix (spec, "builtin:") ||
-                              g_str_has_prefix (spec, "embedded:") ||
-                              g_str_has_prefix (spec, "imagenet:")
-                              ? g_strdup (spec) : g_path_get_basename (spec);
+      g_autofree char *name = xs_model_display_name (spec);
       self->updating = TRUE;
       g_ptr_array_add (self->specs, g_strdup (spec));
       gtk_string_list_append (self->model_names, name);
@@ -580,37 +588,18 @@ static void
 update_predictions (XsWindow *self)
 {
   XsAnalysis *a = self->analysis;
-  const XcModel *m = a->model->model;
   guint n = MIN ((guint) a->classes, 10);
-  g_autofree guint *order = g_new (guint, a->classes);
-  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  g_autofree float *values = g_new (float, n);
   g_autofree char *heading = NULL, *note = NULL, *top = NULL;
 
-  for (int i = 0; i < a->classes; i++)
-    order[i] = i;
-  for (int i = 0; i < a->classes && i < (int) n; i++)      /* partial selection sort */
-    for (int j = i + 1; j < a->classes; j++)
-      if (a->probs[order[j]] > a->probs[order[i]])
-        {
-          guint t = order[i];
-          order[i] = order[j];
-          order[j] = t;
-        }
-  for (guint i = 0; i < n; i++)
-    {
-      const char *label = xc_model_label (m, order[i]);
-      g_ptr_array_add (labels, label ? g_strdup (label) : g_strdup_printf ("class %u", order[i]));
-      values[i] = a->probs[order[i]];
-    }
-  xs_bars_set_data (self->bars, (const char *const *) labels->pdata, values, order, n);
+  fill_bars (self->bars, a->model->model, a->probs, a->classes, n);
   xs_bars_set_selected (self->bars, -1);
   heading = g_strdup_printf ("Top %u of %d classes", n, a->classes);
   gtk_label_set_text (self->predictions_heading, heading);
   note = g_strdup_printf ("Forward pass %.1f ms on %s. Click a class (or press Enter on it) to "
                           "explain it.", a->time_ms, self->model->display_name);
   gtk_label_set_text (self->predictions_note, note);
-  top = g_strdup_printf ("%s — %.1f%%", (char *) labels->pdata[0], 100.0 * values[0]);
+  top = g_strdup_printf ("%s — %.1f%%", xs_bars_get_label (self->bars, 0),
+                         100.0 * a->probs[top_of (a->probs, a->classes)]);
   gtk_label_set_text (self->top_label, top);
 }
 
@@ -635,14 +624,8 @@ on_analyzed_cb (GObject *source, GAsyncResult *result, gpointer data)
   XsAnalysis *a = xs_inference_analyze_finish (XS_INFERENCE (source), result, &error);
 
   set_busy (self, -1, NULL);
-  if (a == NULL)
-    {
-      if (!g_error_matches (error, XC_ERROR, XC_ERROR_CANCELLED) &&
-          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, error->message);
-      maybe_screenshot (self);
-      return;
-    }
+  if (finish_failed (self, a, error))
+    return;
   if (self->model == NULL || a->model != self->model)
     {
       xs_analysis_unref (a);   /* stale: the model changed meanwhile */
@@ -755,14 +738,8 @@ on_explained_cb (GObject *source, GAsyncResult *result, gpointer data)
   g_autofree char *info = NULL;
 
   set_busy (self, -1, NULL);
-  if (r == NULL)
-    {
-      if (!g_error_matches (error, XC_ERROR, XC_ERROR_CANCELLED) &&
-          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, error->message);
-      maybe_screenshot (self);
-      return;
-    }
+  if (finish_failed (self, r, error))
+    return;
   if (self->analysis == NULL || r->explanation == NULL)
     {
       xs_explain_result_free (r);
@@ -916,9 +893,9 @@ show_formula (XsWindow *self)
   node = xc_model_node (self->model->model, row->index);
   in = node->n_inputs ? xc_model_node (self->model->model, node->inputs[0]) : NULL;
   {
-    g_autofree char *np = xs_format_count (node->n_weights), *nm = xs_format_count (node->macs);
-    g_autofree char *sp = xs_format_count (node->std_params);
-    g_autofree char *sm = xs_format_count (node->std_macs);
+    g_autofree char *np = xc_format_count (node->n_weights), *nm = xc_format_count (node->macs);
+    g_autofree char *sp = xc_format_count (node->std_params);
+    g_autofree char *sm = xc_format_count (node->std_macs);
     if (node->op == XC_OP_SEPCONV2D)
       {
         int k = node->kh, ci = in->c, co = node->c, dm = node->depth_multiplier;
@@ -1089,8 +1066,8 @@ update_separable (XsWindow *self)
     }
   in = xc_model_node (self->model->model, node->inputs[0]);
   mid = in->c * node->depth_multiplier;
-  np = xs_format_count (node->n_weights), nm = xs_format_count (node->macs);
-  sp = xs_format_count (node->std_params), sm = xs_format_count (node->std_macs);
+  np = xc_format_count (node->n_weights), nm = xc_format_count (node->macs);
+  sp = xc_format_count (node->std_params), sm = xc_format_count (node->std_macs);
   txt = g_strdup_printf ("<b>%s</b>: %d×%d×%d in, %d×%d×%d out.  Depthwise: k²·C<sub>in</sub> = "
                          "%d params; pointwise: C<sub>in</sub>·C<sub>out</sub> = %d params; "
                          "together %s params and %s MACs, against %s params and %s MACs for a "
@@ -1164,10 +1141,10 @@ update_calculator (XsWindow *self)
       gtk_label_set_text (self->calc_result_label, error->message);
       return;
     }
-  a = xs_format_count (c.standard_params), b = xs_format_count (c.standard_macs);
-  d = xs_format_count (c.depthwise_params), e = xs_format_count (c.depthwise_macs);
-  f = xs_format_count (c.pointwise_params), g = xs_format_count (c.pointwise_macs);
-  h = xs_format_count (c.separable_params), i = xs_format_count (c.separable_macs);
+  a = xc_format_count (c.standard_params), b = xc_format_count (c.standard_macs);
+  d = xc_format_count (c.depthwise_params), e = xc_format_count (c.depthwise_macs);
+  f = xc_format_count (c.pointwise_params), g = xc_format_count (c.pointwise_macs);
+  h = xc_format_count (c.separable_params), i = xc_format_count (c.separable_macs);
   txt = g_strdup_printf ("Output %d×%d (same padding).\n"
                          "Standard convolution: %s params, %s MACs\n"
                          "Depthwise step: %s params, %s MACs\n"
@@ -1246,41 +1223,30 @@ on_measure_cb (XsWindow *self)
 
 /* side by side --------------------------------------------------------------- */
 
+/* The top-k classes as bars: labels, or "class N" when the model has none */
 static void
-fill_compare_bars (XsBars *bars, const XcModel *m, const float *probs, int classes)
+fill_bars (XsBars *bars, const XcModel *m, const float *probs, int classes, int k)
 {
-  guint n = MIN (classes, 5);
-  g_autofree guint *order = g_new (guint, classes);
+  g_autofree int *order = g_new (int, classes);
+  guint n = xc_top_k (probs, classes, k, order);
   g_autofree float *v = g_new (float, n);
   g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
 
-  for (int i = 0; i < classes; i++)
-    order[i] = i;
-  for (guint i = 0; i < n; i++)
-    for (int j = i + 1; j < classes; j++)
-      if (probs[order[j]] > probs[order[i]])
-        {
-          guint t = order[i];
-          order[i] = order[j];
-          order[j] = t;
-        }
   for (guint i = 0; i < n; i++)
     {
       const char *l = xc_model_label (m, order[i]);
-      g_ptr_array_add (labels, l ? g_strdup (l) : g_strdup_printf ("class %u", order[i]));
+      g_ptr_array_add (labels, l ? g_strdup (l) : g_strdup_printf ("class %d", order[i]));
       v[i] = probs[order[i]];
     }
-  xs_bars_set_data (bars, (const char *const *) labels->pdata, v, order, n);
+  xs_bars_set_data (bars, (const char *const *) labels->pdata, v, (guint *) order, n);
 }
 
 static int
 top_of (const float *p, int n)
 {
-  int a = 0;
-  for (int i = 1; i < n; i++)
-    if (p[i] > p[a])
-      a = i;
-  return a;
+  int top;
+  xc_top_k (p, n, 1, &top);
+  return top;
 }
 
 static void
@@ -1307,8 +1273,8 @@ show_compare (XsWindow *self)
                                                 xc_model_label (m, e->target_class) ? " (" : "",
                                                 xc_model_label (m, e->target_class) ?: "",
                                                 xc_model_label (m, e->target_class) ? ")" : "");
-      fill_compare_bars (k ? self->compare_bars_b : self->compare_bars_a, m, r->probs[k],
-                         r->classes[k]);
+      fill_bars (k ? self->compare_bars_b : self->compare_bars_a, m, r->probs[k],
+                 r->classes[k], 5);
       gtk_picture_set_paintable (k ? self->compare_overlay_b : self->compare_overlay_a,
                                  GDK_PAINTABLE (tex));
       gtk_label_set_text (k ? self->compare_title_b : self->compare_title_a, title);
@@ -1337,7 +1303,7 @@ show_compare (XsWindow *self)
       guint64 p, macs;
       g_autofree char *ps = NULL, *ms = NULL;
       xc_model_totals (r->model[k]->model, &p, NULL, &macs, NULL, NULL);
-      ps = xs_format_count (p), ms = xs_format_count (macs);
+      ps = xc_format_count (p), ms = xc_format_count (macs);
       g_string_append_printf (table, "%-4c %14s %16s %12.2f %10.1f %14.3f %14.3f\n", 'A' + k, ps,
                               ms, r->cost[k].latency_ms, r->cost[k].memory_bytes / 1048576.0,
                               r->faithfulness[k]->deletion_auc,
@@ -1354,14 +1320,8 @@ on_compared_cb (GObject *source, GAsyncResult *result, gpointer data)
   XsCompareResult *r = xs_inference_compare_finish (XS_INFERENCE (source), result, &error);
 
   set_busy (self, -1, NULL);
-  if (r == NULL)
-    {
-      if (!g_error_matches (error, XC_ERROR, XC_ERROR_CANCELLED) &&
-          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, error->message);
-      maybe_screenshot (self);
-      return;
-    }
+  if (finish_failed (self, r, error))
+    return;
   g_clear_pointer (&self->compared, xs_compare_result_free);
   self->compared = r;
   show_compare (self);

@@ -81,38 +81,14 @@ text (cairo_t *cr, double x, double y, double size, gboolean bold, const char *s
   cairo_show_text (cr, s);
 }
 
-static char *
-count (guint64 v)
-{
-  g_autofree char *s = g_strdup_printf ("%" G_GUINT64_FORMAT, v);
-  GString *o = g_string_new (NULL);
-  size_t n = strlen (s);
-
-  for (size_t i = 0; i < n; i++)
-    {
-      if (i > 0 && (n - i) % 3 == 0)
-        g_string_append_c (o, ',');
-      g_string_append_c (o, s[i]);
-    }
-  return g_string_free (o, FALSE);
-}
-
 static int
 top_class (const XcModel *m, const float *probs, int rank)
 {
   int c = xc_model_node (m, m->output)->c;
-  g_autofree gboolean *used = g_new0 (gboolean, c);
-  int best = -1;
+  g_autofree int *top = g_new (int, rank + 1);
 
-  for (int r = 0; r <= rank; r++)
-    {
-      best = -1;
-      for (int i = 0; i < c; i++)
-        if (!used[i] && (best < 0 || probs[i] > probs[best]))
-          best = i;
-      used[best] = TRUE;
-    }
-  return best;
+  xc_top_k (probs, c, rank + 1, top);
+  return top[MIN (rank, c - 1)];
 }
 
 static void
@@ -213,7 +189,7 @@ page_costs (cairo_t *cr, const XcReport *r)
   guint n = 0;
 
   xc_model_totals (m, &p, &t, &macs, &sp, &sm);
-  ps = count (p), ms = count (macs), sps = count (sp), sms = count (sm);
+  ps = xc_format_count (p), ms = xc_format_count (macs), sps = xc_format_count (sp), sms = xc_format_count (sm);
   text (cr, 40, 50, 18, TRUE, "Costs");
   l1 = g_strdup_printf ("%s params, %s multiply-accumulates per image; as standard convolutions "
                         "%s params, %s MACs (%.1f× the MACs).", ps, ms, sps, sms,
@@ -248,8 +224,8 @@ page_costs (cairo_t *cr, const XcReport *r)
     {
       const XcNode *node = xc_model_node (m, order[i]);
       double y = 147 + i * 15;
-      g_autofree char *a1 = count (node->n_weights), *a2 = count (node->macs);
-      g_autofree char *a3 = count (node->std_params), *a4 = count (node->std_macs);
+      g_autofree char *a1 = xc_format_count (node->n_weights), *a2 = xc_format_count (node->macs);
+      g_autofree char *a3 = xc_format_count (node->std_params), *a4 = xc_format_count (node->std_macs);
       g_autofree char *a5 = g_strdup_printf ("%.4f", (double) node->macs / node->std_macs);
       g_autofree char *a6 = g_strdup_printf ("%.4f", 1.0 * node->depth_multiplier / node->c +
                                              1.0 * node->depth_multiplier /
@@ -284,7 +260,7 @@ page_compare (cairo_t *cr, const XcReport *r)
       guint64 p, macs;
       g_autofree char *l = NULL, *ps = NULL, *mc = NULL;
       xc_model_totals (rm->model, &p, NULL, &macs, NULL, NULL);
-      ps = count (p), mc = count (macs);
+      ps = xc_format_count (p), mc = xc_format_count (macs);
       text (cr, x, 100, 12, TRUE, rm->model->name);
       l = g_strdup_printf ("%s params, %s MACs, %.1f ms, %.1f MB", ps, mc, rm->cost.latency_ms,
                            rm->cost.memory_bytes / 1048576.0);
