@@ -511,6 +511,67 @@ test_report (void)
   g_rmdir (dir);
 }
 
+/* The embedded twins: the default model classifies an embedded sample, and
+ * the two agree on Fashion-MNIST test images they both classify well */
+static void
+test_embedded (void)
+{
+  g_auto(Run) r = { 0 }, list = { 0 }, c = { 0 };
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(JsonParser) p2 = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *top, *root;
+  JsonArray *acc;
+
+  run_cli (&list, "summary", "--model", "embedded:xception-tiny-fmnist", "--json", NULL);
+  if (list.status != 0)
+    {
+      g_test_skip ("this build carries no embedded models");
+      return;
+    }
+  run_cli (&r, "predict", "--json",
+           "resource:///org/xceptionstudio/XceptionStudio/samples/fmnist-test-0000-ankle-boot.png",
+           NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, r.out, -1, &error));
+  root = json_node_get_object (json_parser_get_root (p));
+  g_assert_cmpstr (json_object_get_string_member (root, "model"), ==,
+                   "embedded:xception-tiny-fmnist");
+  top = json_array_get_object_element (json_object_get_array_member (
+      json_array_get_object_element (json_object_get_array_member (root, "results"), 0), "top"),
+      0);
+  g_assert_cmpstr (json_object_get_string_member (top, "label"), ==, "Ankle boot");
+
+  if (!g_file_test ("/usr/share/datasets/fashion-mnist", G_FILE_TEST_IS_DIR))
+    return;
+  run_cli (&c, "compare", "--model", "embedded:xception-tiny-fmnist", "--model",
+           "embedded:xception-tiny-fmnist-standard", "--dataset",
+           "fashion-mnist:/usr/share/datasets/fashion-mnist", "--subset", "300", "--runs", "2",
+           "--json", NULL);
+  g_assert_cmpint (c.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p2, c.out, -1, &error));
+  root = json_node_get_object (json_parser_get_root (p2));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "results")), ==,
+                    300);
+  acc = json_object_get_array_member (root, "accuracy");
+  g_test_message ("accuracy %.3f and %.3f, agreement %.3f",
+                  json_array_get_double_element (acc, 0), json_array_get_double_element (acc, 1),
+                  json_object_get_double_member (root, "agreement"));
+  g_assert_cmpfloat (json_array_get_double_element (acc, 0), >=, 0.85);
+  g_assert_cmpfloat (json_array_get_double_element (acc, 1), >=, 0.85);
+  g_assert_cmpfloat (json_object_get_double_member (root, "agreement"), >=, 0.8);
+  /* the twins' costs: the standard one has more of both */
+  {
+    JsonArray *models = json_object_get_array_member (root, "models");
+    JsonObject *a = json_array_get_object_element (models, 0);
+    JsonObject *b = json_array_get_object_element (models, 1);
+    g_assert_cmpint (json_object_get_int_member (a, "params"), <,
+                     json_object_get_int_member (b, "params"));
+    g_assert_cmpint (json_object_get_int_member (a, "macs"), <,
+                     json_object_get_int_member (b, "macs"));
+  }
+}
+
 static void
 test_bench_json (void)
 {
@@ -550,6 +611,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/dump", test_dump);
   g_test_add_func ("/cli/explain", test_explain);
   g_test_add_func ("/cli/compare", test_compare);
+  g_test_add_func ("/cli/embedded", test_embedded);
   g_test_add_func ("/cli/report", test_report);
   g_test_add_func ("/cli/bench/json", test_bench_json);
   g_test_add_func ("/cli/errors", test_user_errors);
