@@ -325,6 +325,74 @@ xs_inference_explain_finish (XsInference *self, GAsyncResult *result, GError **e
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* faithfulness ------------------------------------------------------------ */
+
+typedef struct {
+  XsAnalysis    *analysis;
+  XcExplanation  e;          /* a copy; map owned */
+} FaithData;
+
+static void
+faith_data_free (gpointer p)
+{
+  FaithData *d = p;
+  xs_analysis_unref (d->analysis);
+  g_free (d->e.map);
+  g_free (d);
+}
+
+static void
+faith_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  XsInference *self = source;
+  FaithData *d = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcExplainer) ex = NULL;
+  XcFaithfulness *f = NULL;
+
+  g_mutex_lock (&self->engine_lock);
+  ex = xc_explainer_new (d->analysis->model->model, &error);
+  if (ex && xc_explainer_set_input (ex, xc_plan_input (d->analysis->plan).data, &error))
+    f = xc_explainer_faithfulness (ex, &d->e, 20, progress_cb, cancellable, &error);
+  g_mutex_unlock (&self->engine_lock);
+  if (f == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, f, (GDestroyNotify) xc_faithfulness_free);
+}
+
+/**
+ * xs_inference_faithfulness_async:
+ *
+ * Deletion/insertion curves and average drop of an explanation, apart from
+ * the explanation itself so that the map shows first.
+ */
+void
+xs_inference_faithfulness_async (XsInference         *self,
+                                 XsAnalysis          *analysis,
+                                 const XcExplanation *explanation,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  FaithData *d = g_new0 (FaithData, 1);
+
+  d->analysis = xs_analysis_ref (analysis);
+  d->e = *explanation;
+  d->e.map = g_memdup2 (explanation->map, (size_t) explanation->map_h * explanation->map_w *
+                                          sizeof (float));
+  d->e.grad = NULL;
+  g_task_set_task_data (task, d, faith_data_free);
+  g_task_run_in_thread (task, faith_worker);
+}
+
+XcFaithfulness *
+xs_inference_faithfulness_finish (XsInference *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* compare ---------------------------------------------------------------- */
 
 /* Model B of a comparison: loaded from its spec, or A again; the caller

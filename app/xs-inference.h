@@ -109,6 +109,15 @@ XsExplainResult *xs_inference_explain_finish   (XsInference         *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
 
+void             xs_inference_faithfulness_async (XsInference       *self,
+                                                XsAnalysis          *analysis,
+                                                const XcExplanation *explanation,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+XcFaithfulness  *xs_inference_faithfulness_finish (XsInference      *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
 void             xs_inference_compare_async    (XsInference         *self,
                                                 XsModel             *model_a,
                                                 const char          *spec_b,

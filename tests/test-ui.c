@@ -116,6 +116,9 @@ test_window_fer (void)
   g_assert_cmpint (e->target_class, ==, 3);
   g_assert_cmpint (e->map_h, ==, 4);
   g_assert_nonnull (gtk_picture_get_paintable (child (win, "overlay_picture")));
+  /* and its faithfulness figures after it */
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (child (win, "faithfulness_label")),
+                                   "Faithfulness\ndeletion AUC"));
 
   /* every view, and a screenshot of each */
   stack = child (win, "stack");

@@ -727,6 +727,33 @@ render_overlay (XsWindow *self)
 }
 
 static void
+on_faithfulness_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(XsWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  XcFaithfulness *f = xs_inference_faithfulness_finish (XS_INFERENCE (source), result, &error);
+  g_autofree char *txt = NULL;
+
+  set_busy (self, -1, NULL);
+  if (finish_failed (self, f, error))
+    return;
+  if (self->explained == NULL)
+    {
+      xc_faithfulness_free (f);
+      maybe_screenshot (self);
+      return;
+    }
+  xc_faithfulness_free (self->explained->faithfulness);
+  self->explained->faithfulness = f;
+  txt = g_strdup_printf ("Faithfulness\ndeletion AUC %.3f (lower is better)\ninsertion AUC %.3f "
+                         "(higher is better)\naverage drop %.1f%%\nincrease in confidence: %s",
+                         f->deletion_auc, f->insertion_auc, f->average_drop,
+                         f->increase ? "yes" : "no");
+  gtk_label_set_text (self->faithfulness_label, txt);
+  maybe_screenshot (self);
+}
+
+static void
 on_explained_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr(XsWindow) self = data;
@@ -758,17 +785,12 @@ on_explained_cb (GObject *source, GAsyncResult *result, gpointer data)
                                                            : "the input",
                           e->probability, e->score, e->map_w, e->map_h, e->time_ms);
   gtk_label_set_text (self->explain_info_label, info);
-  if (r->faithfulness)
-    {
-      g_autofree char *f = g_strdup_printf (
-          "Faithfulness\ndeletion AUC %.3f (lower is better)\ninsertion AUC %.3f (higher is "
-          "better)\naverage drop %.1f%%\nincrease in confidence: %s",
-          r->faithfulness->deletion_auc, r->faithfulness->insertion_auc,
-          r->faithfulness->average_drop, r->faithfulness->increase ? "yes" : "no");
-      gtk_label_set_text (self->faithfulness_label, f);
-    }
+  gtk_label_set_text (self->faithfulness_label, "Faithfulness: measuring…");
   render_overlay (self);
-  maybe_screenshot (self);
+  /* the map shows now; its deletion/insertion curves follow */
+  set_busy (self, +1, "Measuring faithfulness…");
+  xs_inference_faithfulness_async (self->inference, self->analysis, e, self->explain_cancel,
+                                   on_faithfulness_cb, g_object_ref (self));
 }
 
 static void
@@ -795,7 +817,7 @@ request_explanation (XsWindow *self)
   g_clear_object (&self->explain_cancel);
   self->explain_cancel = g_cancellable_new ();
   set_busy (self, +1, "Explaining…");
-  xs_inference_explain_async (self->inference, self->analysis, &o, TRUE, self->explain_cancel,
+  xs_inference_explain_async (self->inference, self->analysis, &o, FALSE, self->explain_cancel,
                               on_explained_cb, g_object_ref (self));
 }
 
