@@ -79,6 +79,9 @@ load_model (ModelArgs *a, GError **error)
   return g_steal_pointer (&model);
 }
 
+/* The whole command line as typed, for the record a trained model keeps */
+static char *command_line;
+
 static int
 fail (GError *error)
 {
@@ -1283,7 +1286,6 @@ run_training (XcModel *model, const TrainArgs *t, const XcTrainOptions *o0, char
   gint64 t0;
   double secs;
   const char *attrs[13];
-  g_autoptr(GString) cmdline = g_string_new ("xception-cli");
 
   full = xc_dataset_load (t->dataset, "train", in->h, in->w, in->c, (guint64) t->seed, &error);
   if (full == NULL)
@@ -1303,12 +1305,7 @@ run_training (XcModel *model, const TrainArgs *t, const XcTrainOptions *o0, char
       return EXIT_USER;
     }
   labels = labels_json (train);
-  for (int i = 0; i < argc; i++)
-    {
-      g_autofree char *q = g_shell_quote (argv[i]);
-      g_string_append_printf (cmdline, " %s", i == 0 ? cmd : q);
-    }
-  command = g_strdup (cmdline->str);
+  command = g_strdup (command_line ? command_line : cmd);
   ckpt = g_strdup_printf ("%s.checkpoint.h5", t->out);
   attrs[0] = "xception_studio_labels", attrs[1] = labels;
   attrs[2] = "xception_studio_command", attrs[3] = command;
@@ -2055,6 +2052,16 @@ main (int argc, char **argv)
 {
   xc_runtime_init (argv);
   setlocale (LC_ALL, "");
+  {
+    GString *c = g_string_new ("xception-cli");
+    for (int i = 1; i < argc; i++)
+      {
+        g_autofree char *q = g_shell_quote (argv[i]);
+        /* quote only what needs it */
+        g_string_append_printf (c, " %s", strpbrk (argv[i], " '\"$") ? q : argv[i]);
+      }
+    command_line = g_string_free (c, FALSE);
+  }
   setlocale (LC_NUMERIC, "C");
 
   if (argc < 2)

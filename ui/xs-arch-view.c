@@ -67,6 +67,7 @@ static void
 layout (XsArchView *self)
 {
   int col = -1, row = 0, segment = 0, max_rows = 0;
+  gboolean blocks = FALSE;
   g_autofree char *current = NULL;
 
   g_clear_pointer (&self->pos, g_free);
@@ -77,12 +78,21 @@ layout (XsArchView *self)
     return;
   self->pos = g_new0 (Pos, self->n);
   for (guint i = 0; i < self->n; i++)
+    blocks |= g_str_has_prefix (xc_model_node (self->model, i)->name, "block");
+  for (guint i = 0; i < self->n; i++)
     {
       const XcNode *node = xc_model_node (self->model, i);
       g_autofree char *g = NULL;
       self->max_macs = MAX (self->max_macs, node->macs);
-      /* the input, the classifier head and loose layers join their neighbours */
-      g = i == 0 ? g_strdup ("input") : group_of (node->name, segment);
+      /* in a model with blockN_ names, the automatically named layers (the
+       * residual branches, the head) join the block in progress */
+      if (i == 0)
+        g = g_strdup ("input");
+      else if (blocks && !g_str_has_prefix (node->name, "block") && current &&
+               !g_str_equal (current, "input"))
+        g = g_strdup (current);
+      else
+        g = group_of (node->name, segment);
       if (node->op == XC_OP_ADD)
         segment++;
       if (current == NULL || (!g_str_equal (g, current) &&

@@ -352,8 +352,11 @@ update_costs (XsWindow *self)
   g_autoptr(GArray) std = g_array_new (FALSE, TRUE, sizeof (double));
   g_autofree char *sp_s = NULL, *p_s = NULL, *t_s = NULL, *m_s = NULL, *sm_s = NULL, *txt = NULL;
   int segment = 0;
+  gboolean blocks = FALSE;
 
   xc_model_totals (m, &p, &t, &macs, &sp, &sm);
+  for (guint i = 0; i < xc_model_n_nodes (m); i++)
+    blocks |= g_str_has_prefix (xc_model_node (m, i)->name, "block");
   p_s = xc_format_count (p), t_s = xc_format_count (t), m_s = xc_format_count (macs);
   sp_s = xc_format_count (sp), sm_s = xc_format_count (sm);
   txt = g_strdup_printf ("<b>%s</b> params (%s trainable), <b>%s</b> MACs per image.   "
@@ -371,7 +374,12 @@ update_costs (XsWindow *self)
         segment++;
       if (node->macs == 0)
         continue;
-      block = block_of (node->name, &segment);
+      /* with blockN_ names, automatically named layers (residual branches, the head)
+       * count towards the block in progress */
+      if (blocks && !g_str_has_prefix (node->name, "block") && names->len > 0)
+        block = g_strdup (g_ptr_array_index (names, names->len - 1));
+      else
+        block = block_of (node->name, &segment);
       if (names->len == 0 || !g_str_equal (g_ptr_array_index (names, names->len - 1), block))
         {
           double zero = 0;
