@@ -76,19 +76,20 @@ class Middle(nn.Module):
 
 
 class Xception(nn.Module):
-    def __init__(self, classes=1000, standard=False):
+    def __init__(self, classes=1000, standard=False, width=1.0, in_ch=3):
         super().__init__()
-        self.c1, self.b1 = nn.Conv2d(3, 32, 3, stride=2, bias=False), nn.BatchNorm2d(32, eps=1e-3)
-        self.c2, self.b2 = nn.Conv2d(32, 64, 3, bias=False), nn.BatchNorm2d(64, eps=1e-3)
-        self.entry = nn.Sequential(Block(64, 128, 128, False, standard, 2),
-                                   Block(128, 256, 256, True, standard, 3),
-                                   Block(256, 728, 728, True, standard, 4))
+        f = lambda n: max(1, round(n * width))
+        self.c1, self.b1 = nn.Conv2d(in_ch, f(32), 3, stride=2, bias=False), nn.BatchNorm2d(f(32), eps=1e-3)
+        self.c2, self.b2 = nn.Conv2d(f(32), f(64), 3, bias=False), nn.BatchNorm2d(f(64), eps=1e-3)
+        self.entry = nn.Sequential(Block(f(64), f(128), f(128), False, standard, 2),
+                                   Block(f(128), f(256), f(256), True, standard, 3),
+                                   Block(f(256), f(728), f(728), True, standard, 4))
         self.where = {}
-        self.middle = nn.Sequential(*[Middle(728, standard) for _ in range(8)])
-        self.exit = Block(728, 728, 1024, True, standard)
-        self.s14a, self.b14a = SepConv(1024, 1536, standard), nn.BatchNorm2d(1536, eps=1e-3)
-        self.s14b, self.b14b = SepConv(1536, 2048, standard), nn.BatchNorm2d(2048, eps=1e-3)
-        self.fc = nn.Linear(2048, classes)
+        self.middle = nn.Sequential(*[Middle(f(728), standard) for _ in range(8)])
+        self.exit = Block(f(728), f(728), f(1024), True, standard)
+        self.s14a, self.b14a = SepConv(f(1024), f(1536), standard), nn.BatchNorm2d(f(1536), eps=1e-3)
+        self.s14b, self.b14b = SepConv(f(1536), f(2048), standard), nn.BatchNorm2d(f(2048), eps=1e-3)
+        self.fc = nn.Linear(f(2048), classes)
 
     def forward(self, x):
         x = F.relu(self.b1(self.c1(x)))
