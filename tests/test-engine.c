@@ -10,17 +10,6 @@
 
 #include "test-helpers.h"
 
-static const char *op_cases[] = {
-  "activation_linear", "activation_relu", "activation_relu6", "activation_sigmoid",
-  "activation_softmax", "activation_swish", "activation_tanh", "add3_gap_dense",
-  "avgpool2_valid", "avgpool3_s1_same", "avgpool3_s2_same_odd", "batchnorm_eps",
-  "batchnorm_nocenter", "conv1x1", "conv1x1_s2_same_odd", "conv3x3_s2_same_even",
-  "conv3x3_s2_same_odd", "conv5x5_s2_same", "conv5x5_valid", "depthwise_5x5_valid",
-  "depthwise_dm2_s2_same_odd", "flatten_dense", "gmp_dropout_rescaling", "maxpool2_valid",
-  "maxpool3_s2_same_even", "maxpool3_s2_same_odd", "relu_layer_max_slope",
-  "separable_5x5_valid", "separable_dm2_same", "separable_s2_same_even", "sequential",
-};
-
 /* Loads ops/CASE.h5, runs ops/CASE.in.npy, compares with ops/CASE.out.npy */
 static void
 test_op_case (gconstpointer data)
