@@ -262,7 +262,6 @@ xs_inference_analyze_finish (XsInference *self, GAsyncResult *result, GError **e
 typedef struct {
   XsAnalysis       *analysis;
   XcExplainOptions  options;
-  gboolean          metrics;
 } ExplainData;
 
 static void
@@ -286,10 +285,7 @@ explain_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
   ex = xc_explainer_new (d->analysis->model->model, &error);
   if (ex == NULL ||
       !xc_explainer_set_input (ex, xc_plan_input (d->analysis->plan).data, &error) ||
-      !(r->explanation = xc_explainer_run (ex, &d->options, progress_cb, cancellable, &error)) ||
-      (d->metrics && !(r->faithfulness = xc_explainer_faithfulness (ex, r->explanation, 20,
-                                                                    progress_cb, cancellable,
-                                                                    &error))))
+      !(r->explanation = xc_explainer_run (ex, &d->options, progress_cb, cancellable, &error)))
     {
       g_mutex_unlock (&self->engine_lock);
       g_task_return_error (task, g_steal_pointer (&error));
@@ -303,7 +299,6 @@ void
 xs_inference_explain_async (XsInference            *self,
                             XsAnalysis             *analysis,
                             const XcExplainOptions *options,
-                            gboolean                metrics,
                             GCancellable           *cancellable,
                             GAsyncReadyCallback     callback,
                             gpointer                user_data)
@@ -313,7 +308,6 @@ xs_inference_explain_async (XsInference            *self,
 
   d->analysis = xs_analysis_ref (analysis);
   d->options = *options;
-  d->metrics = metrics;
   g_task_set_source_tag (task, xs_inference_explain_async);
   g_task_set_task_data (task, d, explain_data_free);
   g_task_run_in_thread (task, explain_worker);

@@ -38,7 +38,8 @@ XsAnalysis *xs_analysis_ref   (XsAnalysis *a);
 void        xs_analysis_unref (XsAnalysis *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsAnalysis, xs_analysis_unref)
 
-/* An explanation of an analysis, with its faithfulness figures */
+/* An explanation of an analysis; its faithfulness figures arrive later,
+ * from xs_inference_faithfulness_async() */
 typedef struct {
   XcExplanation  *explanation;
   XcFaithfulness *faithfulness;
@@ -101,7 +102,6 @@ XsAnalysis      *xs_inference_analyze_finish   (XsInference         *self,
 void             xs_inference_explain_async    (XsInference         *self,
                                                 XsAnalysis          *analysis,
                                                 const XcExplainOptions *options,
-                                                gboolean             metrics,
                                                 GCancellable        *cancellable,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);

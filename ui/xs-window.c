@@ -825,7 +825,7 @@ request_explanation (XsWindow *self)
   g_clear_object (&self->explain_cancel);
   self->explain_cancel = g_cancellable_new ();
   set_busy (self, +1, "Explaining…");
-  xs_inference_explain_async (self->inference, self->analysis, &o, FALSE, self->explain_cancel,
+  xs_inference_explain_async (self->inference, self->analysis, &o, self->explain_cancel,
                               on_explained_cb, g_object_ref (self));
 }
 
