@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * xception-cli bench: time the forward pass (and Grad-CAM) over repeated runs.
+ */
+#define G_LOG_DOMAIN "xception-cli"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <locale.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "xc.h"
+#include "cli-common.h"
+
+static int
+compare_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+int
+xs_cli_bench (int argc, char **argv)
+{
+  XsCliModelArgs ma = { 0 };
+  int status = 0, runs = 10, threads = 2, batch = 1;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Timed runs after one warm-up (default 10)", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 2)", "T" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 1)", "B" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr(XcModel) model = NULL;
+  g_autoptr(XcPlan) plan = NULL;
+  g_autofree double *ms = NULL;
+  GError *error = NULL;
+  XcTensor in;
+  struct rusage ru;
+  guint64 macs;
+  gint64 forward_rss;
+  const char *gradcam_layer[2];
+  double gradcam_ms[2];
+  guint n_gradcam = 0;
+
+  g_option_context_set_summary (ctx, "Time the forward pass on seeded random input.");
+  g_option_context_add_main_entries (ctx, xs_cli_model_entries (&ma), NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!xs_cli_parse_args (ctx, &argc, &argv, &status))
+    goto out;
+  if (runs < 1 || runs > 100000 || threads < 1 || threads > 256)
+    {
+      g_printerr ("xception-cli bench: --runs 1 to 100000, --threads 1 to 256\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  xc_set_threads (threads);
+  model = xs_cli_load_model (&ma, &error);
+  if (model == NULL || !(plan = xc_plan_new (model, batch, NULL, &error)))
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+  in = xc_plan_input (plan);
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    in.data[i] = 2.0f * xc_seeded_uniform (1, 0, i) - 1.0f;
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  ms = g_new (double, runs);
+  for (int r = 0; r < runs; r++)
+    {
+      xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+      ms[r] = xc_plan_total_us (plan) / 1000.0;
+    }
+  qsort (ms, runs, sizeof (double), compare_double);
+  xc_model_totals (model, NULL, NULL, &macs, NULL, NULL);
+  getrusage (RUSAGE_SELF, &ru);
+  forward_rss = (gint64) ru.ru_maxrss * 1024;
+
+  /* Grad-CAM from the image: forward, backward to the layer, the map */
+  if (batch == 1 && xc_model_node (model, model->output)->flat)
+    {
+      guint layers[2], n_layers = 0;
+      g_autoptr(XcExplainer) ex = xc_explainer_new (model, NULL);
+      if (xc_model_default_cam_layer (model, &layers[0], NULL))
+        n_layers++;
+      if (xc_model_lookup (model, "block4_sepconv1_act", &layers[n_layers], NULL) &&
+          (n_layers == 0 || layers[n_layers] != layers[0]))
+        n_layers++;
+      for (guint l = 0; l < n_layers && ex; l++)
+        {
+          XcExplainOptions o;
+          g_autofree double *t = g_new (double, runs);
+          xc_explain_options_init (&o);
+          o.layer = layers[l];
+          for (int r = -1; r < runs; r++)
+            {
+              gint64 t0 = g_get_monotonic_time ();
+              XcExplanation *e;
+              xc_explainer_set_input (ex, in.data, NULL);
+              e = xc_explainer_run (ex, &o, NULL, NULL, NULL);
+              if (r >= 0)
+                t[r] = (g_get_monotonic_time () - t0) / 1000.0;
+              xc_explanation_free (e);
+            }
+          qsort (t, runs, sizeof (double), compare_double);
+          gradcam_layer[l] = xc_model_node (model, layers[l])->name;
+          gradcam_ms[l] = t[runs / 2];
+          n_gradcam = l + 1;
+        }
+    }
+  getrusage (RUSAGE_SELF, &ru);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autofree char *s = NULL;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "model");
+      json_builder_add_string_value (b, model->name);
+      xs_cli_add_int (b, "threads", threads);
+      json_builder_set_member_name (b, "blas_core");
+      json_builder_add_string_value (b, xc_blas_core ());
+      xs_cli_add_int (b, "batch", batch);
+      xs_cli_add_int (b, "runs", runs);
+      json_builder_set_member_name (b, "forward_ms");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "median");
+      json_builder_add_double_value (b, ms[runs / 2]);
+      json_builder_set_member_name (b, "min");
+      json_builder_add_double_value (b, ms[0]);
+      json_builder_set_member_name (b, "max");
+      json_builder_add_double_value (b, ms[runs - 1]);
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "gmacs_per_s");
+      json_builder_add_double_value (b, macs * batch / (ms[runs / 2] * 1e6));
+      json_builder_set_member_name (b, "gradcam");
+      json_builder_begin_array (b);
+      for (guint l = 0; l < n_gradcam; l++)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "layer");
+          json_builder_add_string_value (b, gradcam_layer[l]);
+          json_builder_set_member_name (b, "median_ms");
+          json_builder_add_double_value (b, gradcam_ms[l]);
+          json_builder_set_member_name (b, "ratio_to_forward");
+          json_builder_add_double_value (b, gradcam_ms[l] / ms[runs / 2]);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      xs_cli_add_int (b, "arena_bytes", xc_plan_arena_bytes (plan));
+      xs_cli_add_int (b, "weights_bytes", model->slab_size * sizeof (float));
+      xs_cli_add_int (b, "peak_rss_bytes", forward_rss);
+      xs_cli_add_int (b, "peak_rss_with_gradcam_bytes", (gint64) ru.ru_maxrss * 1024);
+      json_builder_end_object (b);
+      s = xs_cli_print_json (b);
+      g_print ("%s\n", s);
+    }
+  else
+    g_print ("%s, batch %d, %d threads (OpenBLAS %s kernels), %d runs\n"
+             "forward: median %.2f ms, min %.2f ms, max %.2f ms (%.1f GMAC/s)\n"
+             "activations arena %.1f MB (%.1f MB without reuse), weights %.1f MB, "
+             "peak RSS %.1f MB (%.1f MB once Grad-CAM ran)\n",
+             model->name, batch, threads, xc_blas_core (), runs, ms[runs / 2], ms[0], ms[runs - 1],
+             macs * batch / (ms[runs / 2] * 1e6), xc_plan_arena_bytes (plan) / 1048576.0,
+             xc_plan_naive_bytes (plan) / 1048576.0,
+             model->slab_size * 4 / 1048576.0, forward_rss / 1048576.0, ru.ru_maxrss / 1024.0);
+  for (guint l = 0; l < n_gradcam && !json; l++)
+    g_print ("Grad-CAM at %s (forward + backward + map): median %.2f ms, %.2fx the forward\n",
+             gradcam_layer[l], gradcam_ms[l], gradcam_ms[l] / ms[runs / 2]);
+
+out:
+  xs_cli_model_args_clear (&ma);
+  return status;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * What every xception-cli command shares: the model arguments and loading,
+ * input from an image or a .npy tensor, error and usage reporting, JSON printing.
+ */
+#define G_LOG_DOMAIN "xception-cli"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <locale.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "xc.h"
+#include "cli-common.h"
+
+void
+xs_cli_model_args_clear (XsCliModelArgs *a)
+{
+  g_free (a->model);
+  g_free (a->weights);
+  g_free (a->labels);
+  g_free (a->preprocess);
+}
+
+GOptionEntry *
+xs_cli_model_entries (XsCliModelArgs *a)
+{
+  static GOptionEntry e[5];
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model,
+      "Keras .h5 file, embedded:NAME, imagenet:xception or "
+      "builtin:xception[:size=S,channels=C,classes=K,width=W,variant=standard] "
+      "(default: embedded:xception-tiny-fmnist)",
+      "MODEL" },
+    { "weights", 0, 0, G_OPTION_ARG_FILENAME, &a->weights,
+      "Keras weights-only file to load into the model", "FILE" },
+    { "labels", 0, 0, G_OPTION_ARG_FILENAME, &a->labels,
+      "Class names, one a line, or imagenet_class_index.json", "FILE" },
+    { "preprocess", 0, 0, G_OPTION_ARG_STRING, &a->preprocess,
+      "Input preprocessing: tf (x/127.5-1), caffe, torch, unit (x/255)", "MODE" },
+    { NULL }
+  };
+  memcpy (e, entries, sizeof e);
+  return e;
+}
+
+XcModel *
+xs_cli_load_model (XsCliModelArgs *a, GError **error)
+{
+  g_autoptr(XcModel) model = xc_model_load_spec (a->model ? a->model : xc_model_default_spec (),
+                                                 error);
+
+  if (model == NULL)
+    return NULL;
+  if (a->weights && !xc_keras_load_weights (model, a->weights, error))
+    return NULL;
+  if (a->labels && !xc_model_set_labels_file (model, a->labels, error))
+    return NULL;
+  if (a->preprocess && !xc_preprocess_from_string (a->preprocess, &model->preprocess))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                   "--preprocess %s: not one of tf, caffe, torch, unit", a->preprocess);
+      return NULL;
+    }
+  return g_steal_pointer (&model);
+}
+
+/* The whole command line as typed, for the record a trained model keeps */
+char *xs_cli_command_line;
+
+int
+xs_cli_fail (GError *error)
+{
+  g_printerr ("xception-cli: %s\n", error->message);
+  g_error_free (error);
+  return EXIT_USER;
+}
+
+gboolean
+xs_cli_parse_args (GOptionContext *ctx, int *argc, char ***argv, int *status)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      g_printerr ("xception-cli: %s\n", error->message);
+      *status = EXIT_USAGE;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Fills the plan's input (batch 1) from an image or a .npy tensor */
+gboolean
+xs_cli_fill_input (XcPlan *plan, const XcModel *model, const char *image_path, const char *npy,
+            GError **error)
+{
+  XcTensor in = xc_plan_input (plan);
+
+  if (npy)
+    {
+      int shape[4], nd;
+      g_autofree float *data = xc_npy_read (npy, shape, &nd, error);
+      int off = nd == 4 ? 1 : 0;
+      if (data == NULL)
+        return FALSE;
+      if (!((nd == 4 && shape[0] == 1) || nd == 3) || shape[off] != in.h ||
+          shape[off + 1] != in.w || shape[off + 2] != in.c)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
+                       "%s: tensor shape does not fit the model's input (1, %d, %d, %d)",
+                       npy, in.h, in.w, in.c);
+          return FALSE;
+        }
+      memcpy (in.data, data, xc_tensor_size (&in) * sizeof (float));
+      return TRUE;
+    }
+  else
+    {
+      g_autoptr(XcImage) image = xc_image_load (image_path, error);
+      return image && xc_image_to_input (image, model, in.data, error);
+    }
+}
+
+char *
+xs_cli_print_json (JsonBuilder *b)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  return json_generator_to_data (gen, NULL);
+}
+
+void
+xs_cli_add_int (JsonBuilder *b, const char *name, gint64 v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, v);
+}
+
+void
+xs_cli_report_skipped (const XcDataset *ds)
+{
+  for (guint i = 0; i < ds->skipped->len; i++)
+    g_printerr ("xception-cli: skipped %s\n", (char *) ds->skipped->pdata[i]);
+}

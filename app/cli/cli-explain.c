@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * xception-cli explain: a heatmap for one image: the Grad-CAM family, gradient attributions, occlusion, faithfulness.
+ */
+#define G_LOG_DOMAIN "xception-cli"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <locale.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "xc.h"
+#include "cli-common.h"
+
+static gboolean
+parse_class (const XcModel *model, const char *s, int *cls, GError **error)
+{
+  const XcNode *out = xc_model_node (model, model->output);
+  char *end;
+  gint64 v;
+
+  if (s == NULL || g_str_equal (s, "top"))
+    {
+      *cls = -1;
+      return TRUE;
+    }
+  v = g_ascii_strtoll (s, &end, 10);
+  if (end != s && *end == '\0')
+    {
+      if (v < 0 || v >= out->c)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+                       "--class %s: out of range, %s has %d classes (0 to %d)", s, model->name,
+                       out->c, out->c - 1);
+          return FALSE;
+        }
+      *cls = (int) v;
+      return TRUE;
+    }
+  for (int i = 0; i < out->c; i++)
+    if (g_strcmp0 (xc_model_label (model, i), s) == 0)
+      {
+        *cls = i;
+        return TRUE;
+      }
+  g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+               "--class %s: not a class index, 'top', or a label of %s%s", s, model->name,
+               model->labels ? "" : " (it has no labels: give --labels FILE)");
+  return FALSE;
+}
+
+int
+xs_cli_explain (int argc, char **argv)
+{
+  XsCliModelArgs ma = { 0 };
+  int status = 0, steps = 0, window = 0, stride = 0, curve_steps = 20;
+  gboolean json = FALSE, counterfactual = FALSE, metrics = FALSE;
+  double alpha = 0.5;
+  g_autofree char *npy = NULL, *method_s = NULL, *layer_s = NULL, *class_s = NULL;
+  g_autofree char *out_png = NULL, *cam_npy = NULL, *grad_npy = NULL, *cmap_s = NULL;
+  g_autofree char *score_s = NULL, *baseline_s = NULL;
+  g_auto(GStrv) images = NULL;
+  GOptionEntry entries[] = {
+    { "method", 0, 0, G_OPTION_ARG_STRING, &method_s,
+      "gradcam (default), gradcam++, xgradcam, hirescam, layercam, scorecam, ablationcam, "
+      "eigencam, saliency, smoothgrad, integrated-gradients, guided-backprop, guided-gradcam, "
+      "occlusion", "NAME" },
+    { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer_s,
+      "Target layer (default: the last spatial layer before the classifier)", "NAME" },
+    { "class", 'c', 0, G_OPTION_ARG_STRING, &class_s, "Class index, label, or top (default)",
+      "CLASS" },
+    { "counterfactual", 0, 0, G_OPTION_ARG_NONE, &counterfactual,
+      "Explain the evidence against the class (negated gradient)", NULL },
+    { "score", 0, 0, G_OPTION_ARG_STRING, &score_s,
+      "logit (default, pre-softmax), probability, log-probability", "SCORE" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &steps,
+      "Integrated Gradients steps (32) or SmoothGrad samples (25)", "N" },
+    { "baseline", 0, 0, G_OPTION_ARG_STRING, &baseline_s,
+      "Integrated Gradients baseline: zero (default), black, blurred", "B" },
+    { "window", 0, 0, G_OPTION_ARG_INT, &window, "Occlusion window, pixels", "W" },
+    { "stride", 0, 0, G_OPTION_ARG_INT, &stride, "Occlusion stride, pixels", "S" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_png, "Overlay PNG at the image's size", "FILE" },
+    { "cam-npy", 0, 0, G_OPTION_ARG_FILENAME, &cam_npy,
+      "The raw map (h, w) before normalisation and upsampling", "FILE" },
+    { "grad-npy", 0, 0, G_OPTION_ARG_FILENAME, &grad_npy,
+      "The gradient (1, h, w, C): w.r.t. the layer for CAMs, the input (or the attribution) "
+      "for input methods", "FILE" },
+    { "colormap", 0, 0, G_OPTION_ARG_STRING, &cmap_s, "jet (default), turbo, viridis, inferno, gray",
+      "NAME" },
+    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Heatmap opacity, 0 to 1 (0.5)", "A" },
+    { "metrics", 0, 0, G_OPTION_ARG_NONE, &metrics,
+      "Faithfulness: deletion and insertion AUC, average drop, increase in confidence", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "input-npy", 0, 0, G_OPTION_ARG_FILENAME, &npy, "A preprocessed (1,H,W,C) float32 tensor",
+      "FILE" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, "IMAGE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("(IMAGE | --input-npy FILE)");
+  g_autoptr(XcModel) model = NULL;
+  g_autoptr(XcExplainer) ex = NULL;
+  g_autoptr(XcExplanation) e = NULL;
+  g_autoptr(XcFaithfulness) f = NULL;
+  g_autoptr(XcImage) image = NULL;
+  g_autofree float *input = NULL;
+  XcExplainOptions opts;
+  XcColormap cmap = XC_COLORMAP_JET;
+  GError *error = NULL;
+  const XcNode *in;
+  gint64 t0;
+  double forward_ms;
+
+  g_option_context_set_summary (ctx, "Explain a prediction: where is the evidence for a class?");
+  g_option_context_add_main_entries (ctx, xs_cli_model_entries (&ma), NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!xs_cli_parse_args (ctx, &argc, &argv, &status))
+    goto out;
+  xc_explain_options_init (&opts);
+  if ((images ? g_strv_length (images) : 0) + (npy ? 1 : 0) != 1)
+    {
+      g_printerr ("xception-cli explain: give one IMAGE or --input-npy FILE\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  if ((method_s && !xc_method_from_string (method_s, &opts.method)) ||
+      (cmap_s && !xc_colormap_from_string (cmap_s, &cmap)) || !(alpha >= 0 && alpha <= 1) ||
+      steps < 0 || window < 0 || stride < 0)
+    {
+      g_printerr ("xception-cli explain: bad --method, --colormap, --alpha, --steps, --window or "
+                  "--stride (see --help)\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  if (score_s)
+    {
+      if (g_str_equal (score_s, "logit"))
+        opts.score = XC_SCORE_LOGIT;
+      else if (g_str_equal (score_s, "probability"))
+        opts.score = XC_SCORE_PROBABILITY;
+      else if (g_str_equal (score_s, "log-probability"))
+        opts.score = XC_SCORE_LOG_PROBABILITY;
+      else
+        {
+          g_printerr ("xception-cli explain: --score %s (logit, probability, log-probability)\n",
+                      score_s);
+          status = EXIT_USAGE;
+          goto out;
+        }
+    }
+  if (baseline_s)
+    {
+      if (g_str_equal (baseline_s, "zero"))
+        opts.baseline = XC_BASELINE_ZERO;
+      else if (g_str_equal (baseline_s, "black"))
+        opts.baseline = XC_BASELINE_BLACK;
+      else if (g_str_equal (baseline_s, "blurred"))
+        opts.baseline = XC_BASELINE_BLURRED;
+      else
+        {
+          g_printerr ("xception-cli explain: --baseline %s (zero, black, blurred)\n", baseline_s);
+          status = EXIT_USAGE;
+          goto out;
+        }
+    }
+  opts.counterfactual = counterfactual;
+  opts.steps = steps;
+  opts.window = window;
+  opts.stride = stride;
+
+  model = xs_cli_load_model (&ma, &error);
+  if (model == NULL || !parse_class (model, class_s, &opts.target_class, &error))
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+  if (layer_s && !xc_model_lookup (model, layer_s, &opts.layer, &error))
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+  in = xc_model_input (model);
+  input = g_new (float, (size_t) in->h * in->w * in->c);
+  if (npy)
+    {
+      int shape[4], nd;
+      g_autofree float *data = xc_npy_read (npy, shape, &nd, &error);
+      int off = nd == 4 ? 1 : 0;
+      if (data == NULL)
+        {
+          status = xs_cli_fail (error);
+          goto out;
+        }
+      if (!((nd == 4 && shape[0] == 1) || nd == 3) || shape[off] != in->h ||
+          shape[off + 1] != in->w || shape[off + 2] != in->c)
+        {
+          g_printerr ("xception-cli: %s: tensor shape does not fit the model's input "
+                      "(1, %d, %d, %d)\n", npy, in->h, in->w, in->c);
+          status = EXIT_USER;
+          goto out;
+        }
+      memcpy (input, data, (size_t) in->h * in->w * in->c * sizeof (float));
+    }
+  else
+    {
+      image = xc_image_load (images[0], &error);
+      if (image == NULL || !xc_image_to_input (image, model, input, &error))
+        {
+          status = xs_cli_fail (error);
+          goto out;
+        }
+    }
+
+  t0 = g_get_monotonic_time ();
+  ex = xc_explainer_new (model, &error);
+  if (ex == NULL || !xc_explainer_set_input (ex, input, &error))
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+  forward_ms = (g_get_monotonic_time () - t0) / 1000.0;
+  e = xc_explainer_run (ex, &opts, NULL, NULL, &error);
+  if (e == NULL)
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+  if (metrics)
+    {
+      f = xc_explainer_faithfulness (ex, e, curve_steps, NULL, NULL, &error);
+      if (f == NULL)
+        {
+          status = xs_cli_fail (error);
+          goto out;
+        }
+    }
+
+  if (cam_npy)
+    {
+      int shape[2] = { e->map_h, e->map_w };
+      if (!xc_npy_write (cam_npy, e->map, shape, 2, &error))
+        {
+          status = xs_cli_fail (error);
+          goto out;
+        }
+    }
+  if (grad_npy)
+    {
+      int shape[4] = { 1, e->grad_h, e->grad_w, e->grad_c };
+      if (e->grad == NULL)
+        {
+          g_printerr ("xception-cli: --grad-npy: %s has no gradient\n",
+                      xc_method_name (e->method));
+          status = EXIT_USER;
+          goto out;
+        }
+      if (!xc_npy_write (grad_npy, e->grad, shape, 4, &error))
+        {
+          status = xs_cli_fail (error);
+          goto out;
+        }
+    }
+  if (out_png)
+    {
+      int oh = image ? image->h : in->h, ow = image ? image->w : in->w;
+      g_autofree guint8 *rgb = xc_render_heatmap (e->map, e->map_h, e->map_w, image, oh, ow,
+                                                  cmap, (float) alpha);
+      if (!xc_write_png_rgb (out_png, rgb, ow, oh, &error))
+        {
+          status = xs_cli_fail (error);
+          goto out;
+        }
+    }
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autofree char *s = NULL;
+      const char *label = xc_model_label (model, e->target_class);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "model");
+      json_builder_add_string_value (b, model->name);
+      json_builder_set_member_name (b, "input");
+      json_builder_add_string_value (b, npy ? npy : images[0]);
+      json_builder_set_member_name (b, "method");
+      json_builder_add_string_value (b, xc_method_name (e->method));
+      json_builder_set_member_name (b, "layer");
+      if (xc_method_uses_layer (e->method))
+        json_builder_add_string_value (b, xc_model_node (model, e->layer)->name);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "target");
+      json_builder_begin_object (b);
+      xs_cli_add_int (b, "index", e->target_class);
+      json_builder_set_member_name (b, "label");
+      if (label)
+        json_builder_add_string_value (b, label);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "counterfactual");
+      json_builder_add_boolean_value (b, counterfactual);
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "score");
+      json_builder_add_double_value (b, e->score);
+      json_builder_set_member_name (b, "probability");
+      json_builder_add_double_value (b, e->probability);
+      json_builder_set_member_name (b, "map_shape");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, e->map_h);
+      json_builder_add_int_value (b, e->map_w);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "time_ms");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "forward");
+      json_builder_add_double_value (b, forward_ms);
+      json_builder_set_member_name (b, "explain");
+      json_builder_add_double_value (b, e->time_ms);
+      json_builder_end_object (b);
+      if (f)
+        {
+          json_builder_set_member_name (b, "metrics");
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "deletion_auc");
+          json_builder_add_double_value (b, f->deletion_auc);
+          json_builder_set_member_name (b, "insertion_auc");
+          json_builder_add_double_value (b, f->insertion_auc);
+          json_builder_set_member_name (b, "average_drop");
+          json_builder_add_double_value (b, f->average_drop);
+          json_builder_set_member_name (b, "increase_in_confidence");
+          json_builder_add_double_value (b, f->increase);
+          json_builder_set_member_name (b, "deletion");
+          json_builder_begin_array (b);
+          for (int k = 0; k <= f->steps; k++)
+            json_builder_add_double_value (b, f->deletion[k]);
+          json_builder_end_array (b);
+          json_builder_set_member_name (b, "insertion");
+          json_builder_begin_array (b);
+          for (int k = 0; k <= f->steps; k++)
+            json_builder_add_double_value (b, f->insertion[k]);
+          json_builder_end_array (b);
+          json_builder_end_object (b);
+        }
+      json_builder_end_object (b);
+      s = xs_cli_print_json (b);
+      g_print ("%s\n", s);
+    }
+  else
+    {
+      const char *label = xc_model_label (model, e->target_class);
+      g_print ("%s%s of class %d%s%s%s (p = %.4f, %s %.4f) at %s: %dx%d map in %.1f ms "
+               "(forward %.1f ms)\n",
+               counterfactual ? "counterfactual " : "", xc_method_name (e->method),
+               e->target_class, label ? " (" : "", label ? label : "", label ? ")" : "",
+               e->probability, score_s ? score_s : "logit", e->score,
+               xc_method_uses_layer (e->method) ? xc_model_node (model, e->layer)->name : "input",
+               e->map_h, e->map_w, e->time_ms, forward_ms);
+      if (f)
+        g_print ("faithfulness: deletion AUC %.4f (lower is better), insertion AUC %.4f (higher "
+                 "is better), average drop %.2f%%, increase in confidence %s\n",
+                 f->deletion_auc, f->insertion_auc, f->average_drop, f->increase ? "yes" : "no");
+      if (out_png)
+        g_print ("wrote %s\n", out_png);
+    }
+
+out:
+  xs_cli_model_args_clear (&ma);
+  return status;
+}

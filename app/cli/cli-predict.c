@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * xception-cli predict: top-k classes for images or a .npy tensor.
+ */
+#define G_LOG_DOMAIN "xception-cli"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <locale.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "xc.h"
+#include "cli-common.h"
+
+typedef struct {
+  guint index;
+  float p;
+} Ranked;
+
+static int
+compare_ranked (gconstpointer a, gconstpointer b)
+{
+  const Ranked *x = a, *y = b;
+  return x->p < y->p ? 1 : x->p > y->p ? -1 : (int) x->index - (int) y->index;
+}
+
+int
+xs_cli_predict (int argc, char **argv)
+{
+  XsCliModelArgs ma = { 0 };
+  int top = 5, status = 0;
+  gboolean json = FALSE;
+  g_autofree char *npy = NULL;
+  g_auto(GStrv) images = NULL;
+  GOptionEntry entries[] = {
+    { "top", 'k', 0, G_OPTION_ARG_INT, &top, "Classes to show (default 5)", "K" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "input-npy", 0, 0, G_OPTION_ARG_FILENAME, &npy, "A preprocessed (1,H,W,C) float32 tensor",
+      "FILE" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, "IMAGE..." },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("(IMAGE... | --input-npy FILE)");
+  g_autoptr(XcModel) model = NULL;
+  g_autoptr(XcPlan) plan = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  GError *error = NULL;
+  guint n_inputs;
+  const XcNode *out_node;
+
+  g_option_context_set_summary (ctx, "Classify images: top-k classes and probabilities.");
+  g_option_context_add_main_entries (ctx, xs_cli_model_entries (&ma), NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!xs_cli_parse_args (ctx, &argc, &argv, &status))
+    goto out;
+  n_inputs = (images ? g_strv_length (images) : 0) + (npy ? 1 : 0);
+  if (n_inputs == 0 || (npy && images))
+    {
+      g_printerr ("xception-cli predict: give images or --input-npy FILE (not both)\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  if (top < 1)
+    {
+      g_printerr ("xception-cli predict: --top must be at least 1\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  model = xs_cli_load_model (&ma, &error);
+  if (model == NULL)
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+  out_node = xc_model_node (model, model->output);
+  if (!out_node->flat)
+    {
+      g_printerr ("xception-cli: %s: the output %s is not a class vector\n", model->name,
+                  out_node->name);
+      status = EXIT_USER;
+      goto out;
+    }
+  plan = xc_plan_new (model, 1, NULL, &error);
+  if (plan == NULL)
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model->name);
+  json_builder_set_member_name (b, "results");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      const char *name = npy ? npy : images[i];
+      XcTensor out;
+      g_autofree Ranked *ranked = NULL;
+      guint k;
+
+      if (!xs_cli_fill_input (plan, model, npy ? NULL : images[i], npy, &error))
+        {
+          status = xs_cli_fail (error);
+          error = NULL;
+          continue;  /* the other images still run */
+        }
+      xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+      xc_plan_output (plan, model->output, &out);
+      ranked = g_new (Ranked, out.c);
+      for (int c = 0; c < out.c; c++)
+        ranked[c] = (Ranked) { c, out.data[c] };
+      qsort (ranked, out.c, sizeof (Ranked), compare_ranked);
+      k = MIN ((guint) top, (guint) out.c);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "input");
+      json_builder_add_string_value (b, name);
+      json_builder_set_member_name (b, "top");
+      json_builder_begin_array (b);
+      for (guint j = 0; j < k; j++)
+        {
+          const char *label = xc_model_label (model, ranked[j].index);
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "index");
+          json_builder_add_int_value (b, ranked[j].index);
+          json_builder_set_member_name (b, "label");
+          if (label)
+            json_builder_add_string_value (b, label);
+          else
+            json_builder_add_null_value (b);
+          json_builder_set_member_name (b, "probability");
+          json_builder_add_double_value (b, ranked[j].p);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "probabilities");
+      json_builder_begin_array (b);
+      for (int c = 0; c < out.c; c++)
+        json_builder_add_double_value (b, out.data[c]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "time_ms");
+      json_builder_add_double_value (b, xc_plan_total_us (plan) / 1000.0);
+      json_builder_end_object (b);
+
+      if (!json)
+        {
+          g_print ("%s  (%.1f ms)\n", name, xc_plan_total_us (plan) / 1000.0);
+          for (guint j = 0; j < k; j++)
+            {
+              const char *label = xc_model_label (model, ranked[j].index);
+              g_autofree char *fallback = g_strdup_printf ("class %u", ranked[j].index);
+              g_print ("  %2u. %-24s %8.4f%%\n", j + 1, label ? label : fallback,
+                       100.0 * ranked[j].p);
+            }
+        }
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  if (json)
+    {
+      g_autofree char *s = xs_cli_print_json (b);
+      g_print ("%s\n", s);
+    }
+
+out:
+  xs_cli_model_args_clear (&ma);
+  return status;
+}
