@@ -10,11 +10,11 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "xc-random.h"
 #include "xc-compare.h"
+#include "xc-explain.h"
 #include "xc-error.h"
 #include "xc-plan.h"
-#include "xc-xception.h"
-#include "io/xc-render.h"
 
 gboolean
 xc_compare_match_class (const XcModel *a, int class_a, const XcModel *b, int *class_b)

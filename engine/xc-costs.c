@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xc-random.h"
 #include "xc-costs.h"
 #include "xc-error.h"
 #include "xc-xception.h"

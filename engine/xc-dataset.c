@@ -12,9 +12,9 @@
 #include <string.h>
 #include <gio/gio.h>
 
+#include "xc-random.h"
 #include "xc-dataset.h"
 #include "xc-error.h"
-#include "xc-xception.h"
 #include "io/xc-image.h"
 
 void

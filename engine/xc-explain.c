@@ -25,9 +25,9 @@
 #include <string.h>
 #include <cblas.h>
 
+#include "xc-random.h"
 #include "xc-error.h"
 #include "xc-explain.h"
-#include "xc-xception.h"
 #include "io/xc-image.h"
 
 #define XC_EXPLAIN_BATCH 4
@@ -48,31 +48,6 @@ struct _XcExplainer {
   gboolean       have_input;
 };
 
-static const char *method_names[XC_N_METHODS] = {
-  "gradcam", "gradcam++", "xgradcam", "hirescam", "layercam", "scorecam", "ablationcam",
-  "eigencam", "saliency", "smoothgrad", "integrated-gradients", "guided-backprop",
-  "guided-gradcam", "occlusion",
-};
-
-const char *
-xc_method_name (XcMethod method)
-{
-  g_return_val_if_fail (method < XC_N_METHODS, "?");
-  return method_names[method];
-}
-
-gboolean
-xc_method_from_string (const char *s, XcMethod *method)
-{
-  for (guint i = 0; i < XC_N_METHODS; i++)
-    if (g_strcmp0 (s, method_names[i]) == 0)
-      {
-        *method = i;
-        return TRUE;
-      }
-  return FALSE;
-}
-
 /* Methods that read a target layer (the input methods ignore it) */
 gboolean
 xc_method_uses_layer (XcMethod method)
@@ -87,39 +62,6 @@ xc_explain_options_init (XcExplainOptions *opts)
     .method = XC_METHOD_GRADCAM, .target_class = -1, .layer = G_MAXUINT,
     .score = XC_SCORE_LOGIT, .noise = 0.15f, .baseline = XC_BASELINE_ZERO, .seed = 1,
   };
-}
-
-/**
- * xc_model_default_cam_layer:
- *
- * The last spatial layer feeding the classifier: the input of the last
- * layer with weights, followed back through vector layers (pooling,
- * flatten). block14_sepconv2_act for Xception, add_4 for the FER
- * mini-Xception (whose classifier is the 3x3 conv2d_7).
- */
-gboolean
-xc_model_default_cam_layer (const XcModel *model, guint *layer, GError **error)
-{
-  gint last = -1;
-  guint x;
-
-  for (guint i = 0; i < xc_model_n_nodes (model); i++)
-    if (xc_model_node (model, i)->n_params > 0 && i <= model->output)
-      last = i;
-  if (last > 0)
-    {
-      x = xc_model_node (model, last)->inputs[0];
-      while (x > 0 && xc_model_node (model, x)->flat)
-        x = xc_model_node (model, x)->inputs[0];
-      if (x > 0)
-        {
-          *layer = x;
-          return TRUE;
-        }
-    }
-  g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
-               "%s: no spatial layer before the classifier to explain", model->name);
-  return FALSE;
 }
 
 XcExplainer *
@@ -1053,4 +995,26 @@ xc_faithfulness_free (XcFaithfulness *f)
   g_free (f->deletion);
   g_free (f->insertion);
   g_free (f);
+}
+
+/**
+ * xc_map_upsample_normalised:
+ *
+ * Returns: (transfer full): the (oh, ow) map, bilinear with half-pixel
+ *   centres, scaled to [0, 1] (all zero when the map is constant)
+ */
+float *
+xc_map_upsample_normalised (const float *map, int h, int w, int oh, int ow)
+{
+  XcImage src = { (float *) map, h, w, 1 };
+  XcImage dst = { g_new (float, (size_t) oh * ow), oh, ow, 1 };
+  size_t n = (size_t) oh * ow;
+  float mn = G_MAXFLOAT, mx = -G_MAXFLOAT;
+
+  xc_image_resize (&src, &dst);
+  for (size_t i = 0; i < n; i++)
+    mn = MIN (mn, dst.data[i]), mx = MAX (mx, dst.data[i]);
+  for (size_t i = 0; i < n; i++)
+    dst.data[i] = mx > mn ? (dst.data[i] - mn) / (mx - mn) : 0.0f;
+  return dst.data;
 }

@@ -12,35 +12,8 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
-  XC_METHOD_GRADCAM,
-  XC_METHOD_GRADCAMPP,
-  XC_METHOD_XGRADCAM,
-  XC_METHOD_HIRESCAM,
-  XC_METHOD_LAYERCAM,
-  XC_METHOD_SCORECAM,
-  XC_METHOD_ABLATIONCAM,
-  XC_METHOD_EIGENCAM,
-  XC_METHOD_SALIENCY,
-  XC_METHOD_SMOOTHGRAD,
-  XC_METHOD_INTEGRATED_GRADIENTS,
-  XC_METHOD_GUIDED_BACKPROP,
-  XC_METHOD_GUIDED_GRADCAM,
-  XC_METHOD_OCCLUSION,
-  XC_N_METHODS
-} XcMethod;
 
-typedef enum {
-  XC_SCORE_LOGIT,            /* the class' pre-softmax score (default) */
-  XC_SCORE_PROBABILITY,
-  XC_SCORE_LOG_PROBABILITY,
-} XcScore;
 
-typedef enum {
-  XC_BASELINE_ZERO,          /* zeros in the preprocessed input */
-  XC_BASELINE_BLACK,         /* a black image, preprocessed */
-  XC_BASELINE_BLURRED,       /* the input, box-blurred */
-} XcBaseline;
 
 typedef struct {
   XcMethod   method;
@@ -82,13 +55,7 @@ typedef struct {
 typedef struct _XcExplainer XcExplainer;
 
 void            xc_explain_options_init   (XcExplainOptions *opts);
-const char     *xc_method_name            (XcMethod          method);
-gboolean        xc_method_from_string     (const char       *s,
-                                           XcMethod         *method);
 gboolean        xc_method_uses_layer      (XcMethod          method);
-gboolean        xc_model_default_cam_layer (const XcModel   *model,
-                                           guint            *layer,
-                                           GError          **error);
 
 XcExplainer    *xc_explainer_new          (const XcModel    *model,
                                            GError          **error);
@@ -114,5 +81,12 @@ void            xc_faithfulness_free      (XcFaithfulness   *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XcExplainer, xc_explainer_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XcExplanation, xc_explanation_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XcFaithfulness, xc_faithfulness_free)
+
+/* The map resized bilinearly with half-pixel centres to (OH, OW), scaled to [0, 1] */
+float          *xc_map_upsample_normalised (const float *map,
+                                     int          h,
+                                     int          w,
+                                     int          oh,
+                                     int          ow);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include "xc-error.h"
 #include "xc-model.h"
+#include "ops/xc-ops.h"
 
 /* A tensor larger than this (elements, per image) is refused as absurd */
 #define XC_MAX_ELEMENTS ((guint64) 1 << 31)
@@ -200,96 +201,14 @@ xc_model_rename_node (XcModel *model, guint index, const char *name, GError **er
   return TRUE;
 }
 
-int
-xc_same_out (int in, int stride)
-{
-  return (in + stride - 1) / stride;
-}
-
-int
-xc_valid_out (int in, int k, int stride)
-{
-  return in < k ? 0 : (in - k) / stride + 1;
-}
-
-/* TensorFlow's "same": pad_total = max((out - 1) * s + k - in, 0), the smaller
- * half before. "valid" pads nothing. */
-int
-xc_pad_before (int in, int k, int stride, XcPadding padding)
-{
-  int out, total;
-
-  if (padding == XC_PAD_VALID)
-    return 0;
-  out = xc_same_out (in, stride);
-  total = MAX ((out - 1) * stride + k - in, 0);
-  return total / 2;
-}
-
-static void
-add_param (XcNode *node, const char *name, gboolean trainable, int ndims, int d0, int d1, int d2,
-           int d3)
-{
-  XcParam *p = &node->params[node->n_params++];
-  int dims[4] = { d0, d1, d2, d3 };
-
-  g_assert (node->n_params <= XC_MAX_PARAMS);
-  p->name = name;
-  p->ndims = ndims;
-  p->size = 1;
-  p->trainable = trainable;
-  for (int i = 0; i < ndims; i++)
-    {
-      p->dims[i] = dims[i];
-      p->size *= dims[i];
-    }
-}
-
-static gboolean
-spatial_out (XcNode *node, const XcNode *in, GError **error)
-{
-  if (in->flat)
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
-                   "%s: %s needs a spatial (H, W, C) input, got a vector of %d from %s",
-                   node->name, node->keras_class, in->c, in->name);
-      return FALSE;
-    }
-  if (node->kh < 1 || node->kw < 1 || node->sh < 1 || node->sw < 1 || node->kh > 64 ||
-      node->kw > 64 || node->sh > 64 || node->sw > 64)
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
-                   "%s: kernel %dx%d with strides %dx%d is out of range (1 to 64)",
-                   node->name, node->kh, node->kw, node->sh, node->sw);
-      return FALSE;
-    }
-  if (node->padding == XC_PAD_SAME)
-    {
-      node->h = xc_same_out (in->h, node->sh);
-      node->w = xc_same_out (in->w, node->sw);
-    }
-  else
-    {
-      node->h = xc_valid_out (in->h, node->kh, node->sh);
-      node->w = xc_valid_out (in->w, node->kw, node->sw);
-    }
-  if (node->h < 1 || node->w < 1)
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
-                   "%s: a %dx%d 'valid' window does not fit the %dx%d input from %s",
-                   node->name, node->kh, node->kw, in->h, in->w, in->name);
-      return FALSE;
-    }
-  return TRUE;
-}
-
+/* One node through its op's shape inference (ops/), then what every op
+ * shares: the element limit and the parameter counts */
 static gboolean
 infer_node (XcModel *model, XcNode *node, GError **error)
 {
-  const XcNode *in = node->n_inputs ? g_ptr_array_index (model->nodes, node->inputs[0]) : NULL;
-  guint64 hw;
+  g_autofree const XcNode **in = g_new0 (const XcNode *, MAX (node->n_inputs, 1));
 
-  if (node->op != XC_OP_INPUT && in == NULL)
+  if (node->op != XC_OP_INPUT && node->n_inputs == 0)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: layer has no input", node->name);
       return FALSE;
@@ -301,160 +220,12 @@ infer_node (XcModel *model, XcNode *node, GError **error)
                    node->name, node->keras_class, node->n_inputs);
       return FALSE;
     }
+  for (guint i = 0; i < node->n_inputs; i++)
+    in[i] = g_ptr_array_index (model->nodes, node->inputs[i]);
   node->n_params = 0;
-
-  switch (node->op)
-    {
-    case XC_OP_INPUT:
-      if (node->h < 1 || node->w < 1 || node->c < 1)
-        {
-          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
-                       "%s: input shape (%d, %d, %d) is not a fixed image shape",
-                       node->name, node->h, node->w, node->c);
-          return FALSE;
-        }
-      break;
-
-    case XC_OP_CONV2D:
-    case XC_OP_DWCONV2D:
-    case XC_OP_SEPCONV2D:
-      if (!spatial_out (node, in, error))
-        return FALSE;
-      if (node->depth_multiplier < 1 || node->depth_multiplier > 64 ||
-          (node->op != XC_OP_DWCONV2D && (node->filters < 1 || node->filters > 65536)))
-        {
-          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
-                       "%s: filters %d / depth multiplier %d out of range",
-                       node->name, node->filters, node->depth_multiplier);
-          return FALSE;
-        }
-      hw = (guint64) node->h * node->w;
-      if (node->op == XC_OP_CONV2D)
-        {
-          node->c = node->filters;
-          add_param (node, "kernel", TRUE, 4, node->kh, node->kw, in->c, node->filters);
-          node->macs = hw * node->kh * node->kw * in->c * node->filters;
-          node->std_macs = node->macs;
-        }
-      else if (node->op == XC_OP_DWCONV2D)
-        {
-          node->c = in->c * node->depth_multiplier;
-          add_param (node, "depthwise_kernel", TRUE, 4, node->kh, node->kw, in->c,
-                     node->depth_multiplier);
-          node->macs = hw * node->kh * node->kw * node->c;
-          /* the standard convolution with the same kernel and channels */
-          node->std_macs = hw * node->kh * node->kw * in->c * node->c;
-        }
-      else
-        {
-          int mid = in->c * node->depth_multiplier;
-          node->c = node->filters;
-          add_param (node, "depthwise_kernel", TRUE, 4, node->kh, node->kw, in->c,
-                     node->depth_multiplier);
-          add_param (node, "pointwise_kernel", TRUE, 4, 1, 1, mid, node->filters);
-          node->macs = hw * ((guint64) node->kh * node->kw * mid + (guint64) mid * node->filters);
-          node->std_macs = hw * node->kh * node->kw * in->c * node->filters;
-        }
-      if (node->use_bias)
-        add_param (node, "bias", TRUE, 1, node->c, 0, 0, 0);
-      node->std_params = (guint64) node->kh * node->kw * in->c * node->c +
-                         (node->use_bias ? node->c : 0);
-      if (node->op == XC_OP_CONV2D)
-        node->std_params = 0; /* filled below from n_weights */
-      break;
-
-    case XC_OP_BATCHNORM:
-      node->h = in->h, node->w = in->w, node->c = in->c, node->flat = in->flat;
-      if (node->bn_scale)
-        add_param (node, "gamma", TRUE, 1, node->c, 0, 0, 0);
-      if (node->bn_center)
-        add_param (node, "beta", TRUE, 1, node->c, 0, 0, 0);
-      add_param (node, "moving_mean", FALSE, 1, node->c, 0, 0, 0);
-      add_param (node, "moving_variance", FALSE, 1, node->c, 0, 0, 0);
-      if (!(node->epsilon > 0.0f))
-        {
-          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: epsilon %g must be positive",
-                       node->name, node->epsilon);
-          return FALSE;
-        }
-      break;
-
-    case XC_OP_ACTIVATION:
-    case XC_OP_DROPOUT:
-    case XC_OP_RESCALING:
-      node->h = in->h, node->w = in->w, node->c = in->c, node->flat = in->flat;
-      break;
-
-    case XC_OP_MAXPOOL:
-    case XC_OP_AVGPOOL:
-      if (!spatial_out (node, in, error))
-        return FALSE;
-      node->c = in->c;
-      break;
-
-    case XC_OP_ADD:
-      if (node->n_inputs < 2)
-        {
-          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: Add needs two or more inputs",
-                       node->name);
-          return FALSE;
-        }
-      node->h = in->h, node->w = in->w, node->c = in->c, node->flat = in->flat;
-      for (guint i = 1; i < node->n_inputs; i++)
-        {
-          const XcNode *o = g_ptr_array_index (model->nodes, node->inputs[i]);
-          if (o->h != in->h || o->w != in->w || o->c != in->c || o->flat != in->flat)
-            {
-              g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
-                           "%s: Add inputs differ in shape: %s is (%d, %d, %d), %s is (%d, %d, %d)",
-                           node->name, in->name, in->h, in->w, in->c, o->name, o->h, o->w, o->c);
-              return FALSE;
-            }
-        }
-      break;
-
-    case XC_OP_GAP:
-    case XC_OP_GMP:
-      if (in->flat)
-        {
-          g_set_error (error, XC_ERROR, XC_ERROR_SHAPE,
-                       "%s: global pooling needs a spatial input, %s is a vector",
-                       node->name, in->name);
-          return FALSE;
-        }
-      node->h = node->w = 1, node->c = in->c, node->flat = TRUE;
-      break;
-
-    case XC_OP_FLATTEN:
-      node->h = node->w = 1, node->flat = TRUE;
-      node->c = in->h * in->w * in->c;
-      break;
-
-    case XC_OP_DENSE:
-      if (!in->flat)
-        {
-          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
-                       "%s: Dense on a (%d, %d, %d) tensor is not supported; "
-                       "Flatten or pool first", node->name, in->h, in->w, in->c);
-          return FALSE;
-        }
-      if (node->filters < 1 || node->filters > (1 << 20))
-        {
-          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: %d units is out of range",
-                       node->name, node->filters);
-          return FALSE;
-        }
-      node->h = node->w = 1, node->flat = TRUE, node->c = node->filters;
-      add_param (node, "kernel", TRUE, 2, in->c, node->filters, 0, 0);
-      if (node->use_bias)
-        add_param (node, "bias", TRUE, 1, node->c, 0, 0, 0);
-      node->macs = (guint64) in->c * node->filters;
-      node->std_macs = node->macs;
-      break;
-
-    default:
-      g_assert_not_reached ();
-    }
+  node->std_params = 0;
+  if (!xc_op_class (node->op)->infer (node, in, error))
+    return FALSE;
 
   if ((guint64) node->h * node->w * node->c > XC_MAX_ELEMENTS)
     {
@@ -535,6 +306,39 @@ xc_model_finish (XcModel *model, GError **error)
   model->output = model->nodes->len - 1;
   model->finished = TRUE;
   return TRUE;
+}
+
+/**
+ * xc_model_default_cam_layer:
+ *
+ * The last spatial layer feeding the classifier: the input of the last
+ * layer with weights, followed back through vector layers (pooling,
+ * flatten). block14_sepconv2_act for Xception, add_4 for the FER
+ * mini-Xception (whose classifier is the 3x3 conv2d_7).
+ */
+gboolean
+xc_model_default_cam_layer (const XcModel *model, guint *layer, GError **error)
+{
+  gint last = -1;
+  guint x;
+
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    if (xc_model_node (model, i)->n_params > 0 && i <= model->output)
+      last = i;
+  if (last > 0)
+    {
+      x = xc_model_node (model, last)->inputs[0];
+      while (x > 0 && xc_model_node (model, x)->flat)
+        x = xc_model_node (model, x)->inputs[0];
+      if (x > 0)
+        {
+          *layer = x;
+          return TRUE;
+        }
+    }
+  g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+               "%s: no spatial layer before the classifier to explain", model->name);
+  return FALSE;
 }
 
 void
@@ -674,74 +478,3 @@ xc_model_set_labels_file (XcModel *model, const char *path, GError **error)
   return TRUE;
 }
 
-static const char *op_names[XC_N_OPS] = {
-  [XC_OP_INPUT] = "InputLayer",
-  [XC_OP_CONV2D] = "Conv2D",
-  [XC_OP_DWCONV2D] = "DepthwiseConv2D",
-  [XC_OP_SEPCONV2D] = "SeparableConv2D",
-  [XC_OP_BATCHNORM] = "BatchNormalization",
-  [XC_OP_ACTIVATION] = "Activation",
-  [XC_OP_MAXPOOL] = "MaxPooling2D",
-  [XC_OP_AVGPOOL] = "AveragePooling2D",
-  [XC_OP_ADD] = "Add",
-  [XC_OP_GAP] = "GlobalAveragePooling2D",
-  [XC_OP_GMP] = "GlobalMaxPooling2D",
-  [XC_OP_DENSE] = "Dense",
-  [XC_OP_FLATTEN] = "Flatten",
-  [XC_OP_DROPOUT] = "Dropout",
-  [XC_OP_RESCALING] = "Rescaling",
-};
-
-const char *
-xc_op_name (XcOp op)
-{
-  g_return_val_if_fail (op < XC_N_OPS, "?");
-  return op_names[op];
-}
-
-static const char *act_names[] = { "linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "swish" };
-
-const char *
-xc_act_name (XcAct act)
-{
-  g_return_val_if_fail (act < G_N_ELEMENTS (act_names), "?");
-  return act_names[act];
-}
-
-gboolean
-xc_act_from_string (const char *s, XcAct *act)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (act_names); i++)
-    if (g_strcmp0 (s, act_names[i]) == 0)
-      {
-        *act = i;
-        return TRUE;
-      }
-  if (g_strcmp0 (s, "silu") == 0)
-    {
-      *act = XC_ACT_SWISH;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static const char *pre_names[] = { "tf", "caffe", "torch", "unit" };
-
-const char *
-xc_preprocess_name (XcPreprocess p)
-{
-  g_return_val_if_fail (p < G_N_ELEMENTS (pre_names), "?");
-  return pre_names[p];
-}
-
-gboolean
-xc_preprocess_from_string (const char *s, XcPreprocess *p)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (pre_names); i++)
-    if (g_strcmp0 (s, pre_names[i]) == 0)
-      {
-        *p = i;
-        return TRUE;
-      }
-  return FALSE;
-}

@@ -14,9 +14,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "xc-random.h"
 #include "xc-error.h"
 #include "xc-train.h"
-#include "xc-xception.h"
 #include "io/xc-keras.h"
 
 void

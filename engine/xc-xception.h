@@ -26,9 +26,6 @@ XcModel  *xc_xception_new          (const XcXceptionOptions *opts,
                                     GError                 **error);
 void      xc_model_init_seeded     (XcModel                 *model,
                                     guint64                  seed);
-float     xc_seeded_uniform        (guint64                  seed,
-                                    guint64                  tensor,
-                                    guint64                  i);
 void      xc_model_init_training   (XcModel                 *model,
                                     guint64                  seed);
 XcModel  *xc_mini_xception_new     (int                      size,

@@ -4,7 +4,9 @@
  */
 #pragma once
 
+#include "xc-enums.h"
 #include "xc-error.h"
+#include "xc-random.h"
 #include "xc-tensor.h"
 #include "xc-model.h"
 #include "xc-plan.h"
@@ -18,8 +20,8 @@
 #include "io/xc-image.h"
 #include "io/xc-keras.h"
 #include "io/xc-npy.h"
-#include "io/xc-render.h"
-#include "io/xc-report.h"
+#include "present/xc-render.h"
+#include "present/xc-report.h"
 
 G_BEGIN_DECLS
 

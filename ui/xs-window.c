@@ -143,12 +143,6 @@ struct _XsWindow {
 
 G_DEFINE_FINAL_TYPE (XsWindow, xs_window, GTK_TYPE_APPLICATION_WINDOW)
 
-static const char *method_titles[XC_N_METHODS] = {
-  "Grad-CAM", "Grad-CAM++", "XGrad-CAM", "HiRes-CAM", "LayerCAM", "Score-CAM", "Ablation-CAM",
-  "Eigen-CAM", "Saliency", "SmoothGrad", "Integrated Gradients", "Guided Backprop",
-  "Guided Grad-CAM", "Occlusion",
-};
-
 static void request_analysis (XsWindow *self);
 static void fill_bars (XsBars *bars, const XcModel *m, const float *probs, int classes, int k);
 static int top_of (const float *p, int n);
@@ -787,7 +781,7 @@ on_explained_cb (GObject *source, GAsyncResult *result, gpointer data)
   e = r->explanation;
   label = xc_model_label (m, e->target_class);
   info = g_strdup_printf ("%s of class %d%s%s%s at %s\np = %.4f, score %.4f\n%d × %d map, %.1f ms",
-                          method_titles[e->method], e->target_class, label ? " (" : "",
+                          xc_method_title (e->method), e->target_class, label ? " (" : "",
                           label ? label : "", label ? ")" : "",
                           xc_method_uses_layer (e->method) ? xc_model_node (m, e->layer)->name
                                                            : "the input",
@@ -1298,7 +1292,7 @@ show_compare (XsWindow *self)
       g_autoptr(GdkTexture) tex = texture_from_rgb (rgb, r->image[k]->w, r->image[k]->h);
       g_autofree char *title = g_strdup_printf ("%c: %s on %s — %s of class %d%s%s%s",
                                                 'A' + k, r->model[k]->display_name,
-                                                r->image_name[k], method_titles[e->method],
+                                                r->image_name[k], xc_method_title (e->method),
                                                 e->target_class,
                                                 xc_model_label (m, e->target_class) ? " (" : "",
                                                 xc_model_label (m, e->target_class) ?: "",
@@ -2405,10 +2399,9 @@ restore_state (XsWindow *self)
 static void
 xs_window_init (XsWindow *self)
 {
-  static const char *cmaps[] = { "jet", "turbo", "viridis", "inferno", "gray" };
-  g_autoptr(GtkStringList) methods = string_list (method_titles, XC_N_METHODS);
-  g_autoptr(GtkStringList) c1 = string_list (cmaps, G_N_ELEMENTS (cmaps));
-  g_autoptr(GtkStringList) c2 = string_list (cmaps, G_N_ELEMENTS (cmaps));
+  g_autoptr(GtkStringList) methods = string_list (xc_method_titles (), XC_N_METHODS);
+  g_autoptr(GtkStringList) c1 = string_list (xc_colormap_names (), XC_N_COLORMAPS);
+  g_autoptr(GtkStringList) c2 = string_list (xc_colormap_names (), XC_N_COLORMAPS);
   g_autoptr(GtkStringFilter) filter = NULL;
   GtkDropTarget *drop;
 

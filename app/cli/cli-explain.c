@@ -135,36 +135,18 @@ xs_cli_explain (int argc, char **argv)
       status = EXIT_USAGE;
       goto out;
     }
-  if (score_s)
+  if (score_s && !xc_score_from_string (score_s, &opts.score))
     {
-      if (g_str_equal (score_s, "logit"))
-        opts.score = XC_SCORE_LOGIT;
-      else if (g_str_equal (score_s, "probability"))
-        opts.score = XC_SCORE_PROBABILITY;
-      else if (g_str_equal (score_s, "log-probability"))
-        opts.score = XC_SCORE_LOG_PROBABILITY;
-      else
-        {
-          g_printerr ("xception-cli explain: --score %s (logit, probability, log-probability)\n",
-                      score_s);
-          status = EXIT_USAGE;
-          goto out;
-        }
+      g_printerr ("xception-cli explain: --score %s (logit, probability, log-probability)\n",
+                  score_s);
+      status = EXIT_USAGE;
+      goto out;
     }
-  if (baseline_s)
+  if (baseline_s && !xc_baseline_from_string (baseline_s, &opts.baseline))
     {
-      if (g_str_equal (baseline_s, "zero"))
-        opts.baseline = XC_BASELINE_ZERO;
-      else if (g_str_equal (baseline_s, "black"))
-        opts.baseline = XC_BASELINE_BLACK;
-      else if (g_str_equal (baseline_s, "blurred"))
-        opts.baseline = XC_BASELINE_BLURRED;
-      else
-        {
-          g_printerr ("xception-cli explain: --baseline %s (zero, black, blurred)\n", baseline_s);
-          status = EXIT_USAGE;
-          goto out;
-        }
+      g_printerr ("xception-cli explain: --baseline %s (zero, black, blurred)\n", baseline_s);
+      status = EXIT_USAGE;
+      goto out;
     }
   opts.counterfactual = counterfactual;
   opts.steps = steps;
@@ -354,7 +336,7 @@ xs_cli_explain (int argc, char **argv)
                "(forward %.1f ms)\n",
                counterfactual ? "counterfactual " : "", xc_method_name (e->method),
                e->target_class, label ? " (" : "", label ? label : "", label ? ")" : "",
-               e->probability, score_s ? score_s : "logit", e->score,
+               e->probability, xc_score_name (opts.score), e->score,
                xc_method_uses_layer (e->method) ? xc_model_node (model, e->layer)->name : "input",
                e->map_h, e->map_w, e->time_ms, forward_ms);
       if (f)

@@ -11,38 +11,7 @@
 
 #include "xc-error.h"
 #include "xc-keras.h"
-
-typedef struct {
-  const char *name;
-  XcOp        op;
-} ClassMap;
-
-static const ClassMap classes[] = {
-  { "InputLayer", XC_OP_INPUT },
-  { "Conv2D", XC_OP_CONV2D },
-  { "Convolution2D", XC_OP_CONV2D },
-  { "DepthwiseConv2D", XC_OP_DWCONV2D },
-  { "SeparableConv2D", XC_OP_SEPCONV2D },
-  { "SeparableConvolution2D", XC_OP_SEPCONV2D },
-  { "BatchNormalization", XC_OP_BATCHNORM },
-  { "Activation", XC_OP_ACTIVATION },
-  { "ReLU", XC_OP_ACTIVATION },
-  { "Softmax", XC_OP_ACTIVATION },
-  { "MaxPooling2D", XC_OP_MAXPOOL },
-  { "MaxPool2D", XC_OP_MAXPOOL },
-  { "AveragePooling2D", XC_OP_AVGPOOL },
-  { "AvgPool2D", XC_OP_AVGPOOL },
-  { "Add", XC_OP_ADD },
-  { "GlobalAveragePooling2D", XC_OP_GAP },
-  { "GlobalAvgPool2D", XC_OP_GAP },
-  { "GlobalMaxPooling2D", XC_OP_GMP },
-  { "GlobalMaxPool2D", XC_OP_GMP },
-  { "Dense", XC_OP_DENSE },
-  { "Flatten", XC_OP_FLATTEN },
-  { "Dropout", XC_OP_DROPOUT },
-  { "SpatialDropout2D", XC_OP_DROPOUT },
-  { "Rescaling", XC_OP_RESCALING },
-};
+#include "ops/xc-ops.h"
 
 static gboolean
 int_pair (JsonObject *cfg, const char *key, int *a, int *b, const char *layer, GError **error)
@@ -290,19 +259,6 @@ input_shape (JsonObject *cfg, XcNode *node, GError **error)
   return TRUE;
 }
 
-static XcOp
-lookup_class (const char *cls, gboolean *found)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
-    if (g_strcmp0 (cls, classes[i].name) == 0)
-      {
-        *found = TRUE;
-        return classes[i].op;
-      }
-  *found = FALSE;
-  return XC_OP_INPUT;
-}
-
 /* Inbound names of a functional layer: [[["name", node, tensor, {}], ...]] */
 static gboolean
 inbound_names (JsonObject *layer, const char *name, GPtrArray *out, GError **error)
@@ -373,7 +329,7 @@ add_layer (XcModel *model, JsonObject *layer, gboolean sequential, GError **erro
                    "layer %u: no class_name, name or config", xc_model_n_nodes (model));
       return FALSE;
     }
-  op = lookup_class (cls, &found);
+  found = xc_op_from_keras_class (cls, &op);
   if (!found)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,

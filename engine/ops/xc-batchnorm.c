@@ -15,6 +15,7 @@
 
 #include <math.h>
 
+#include "xc-error.h"
 #include "xc-ops.h"
 
 typedef struct {
@@ -22,6 +23,42 @@ typedef struct {
   float       *mean, *var;    /* moving statistics */
   int          gi, bi;        /* parameter indices of gamma and beta, or -1 */
 } BnParams;
+
+static gboolean
+xc_batchnorm_infer (XcNode *node, const XcNode *const *inputs, GError **error)
+{
+  const XcNode *in = inputs[0];
+
+  node->h = in->h, node->w = in->w, node->c = in->c, node->flat = in->flat;
+  if (node->bn_scale)
+    _xc_node_add_param (node, "gamma", TRUE, 1, node->c, 0, 0, 0);
+  if (node->bn_center)
+    _xc_node_add_param (node, "beta", TRUE, 1, node->c, 0, 0, 0);
+  _xc_node_add_param (node, "moving_mean", FALSE, 1, node->c, 0, 0, 0);
+  _xc_node_add_param (node, "moving_variance", FALSE, 1, node->c, 0, 0, 0);
+  if (!(node->epsilon > 0.0f))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: epsilon %g must be positive",
+                   node->name, node->epsilon);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* a, b (or mu, s) as floats, then up to four double accumulators */
+static size_t
+xc_batchnorm_scratch (const XcNode *node, const XcNode *in, int batch)
+{
+  return 10 * (size_t) node->c;
+}
+
+/* What a training forward keeps for backward: the batch mean and
+ * 1/sqrt(var + eps) */
+static size_t
+xc_batchnorm_saved_size (const XcNode *node, int batch)
+{
+  return 2 * (size_t) node->c;
+}
 
 static BnParams
 bn_params (const XcNode *node)
@@ -38,7 +75,7 @@ bn_params (const XcNode *node)
   return p;
 }
 
-XC_VECTORIZE void
+XC_VECTORIZE static void
 xc_batchnorm_forward (const XcOpArgs *args)
 {
   const XcNode *node = args->node;
@@ -94,7 +131,7 @@ xc_batchnorm_forward (const XcOpArgs *args)
     }
 }
 
-XC_VECTORIZE void
+XC_VECTORIZE static void
 xc_batchnorm_backward (const XcOpBackArgs *args)
 {
   const XcNode *node = args->node;
@@ -163,3 +200,15 @@ xc_batchnorm_backward (const XcOpBackArgs *args)
         d[i] += g[i] * s[i];
     }
 }
+
+static const char *const keras_batchnorm[] = { "BatchNormalization", NULL };
+
+const XcOpClass xc_op_batchnorm = {
+  .op = XC_OP_BATCHNORM,
+  .keras_classes = keras_batchnorm,
+  .infer = xc_batchnorm_infer,
+  .scratch = xc_batchnorm_scratch,
+  .saved_size = xc_batchnorm_saved_size,
+  .forward = xc_batchnorm_forward,
+  .backward = xc_batchnorm_backward,
+};

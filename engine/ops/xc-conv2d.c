@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "xc-error.h"
 #include "xc-ops.h"
 
 static gboolean
@@ -18,40 +19,36 @@ is_pointwise (const XcNode *node)
   return node->kh == 1 && node->kw == 1 && node->sh == 1 && node->sw == 1;
 }
 
-size_t
-xc_conv2d_scratch (const XcNode *node, const XcNode *in)
+static gboolean
+xc_conv2d_infer (XcNode *node, const XcNode *const *inputs, GError **error)
+{
+  const XcNode *in = inputs[0];
+
+  if (!_xc_node_spatial_out (node, in, error))
+    return FALSE;
+  if (node->filters < 1 || node->filters > 65536)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "%s: filters %d / depth multiplier %d out of range",
+                   node->name, node->filters, node->depth_multiplier);
+      return FALSE;
+    }
+  node->c = node->filters;
+  _xc_node_add_param (node, "kernel", TRUE, 4, node->kh, node->kw, in->c, node->filters);
+  node->macs = (guint64) node->h * node->w * node->kh * node->kw * in->c * node->filters;
+  node->std_macs = node->macs;
+  if (node->use_bias)
+    _xc_node_add_param (node, "bias", TRUE, 1, node->c, 0, 0, 0);
+  return TRUE;
+}
+
+/* im2col's columns (N*OH*OW, KH*KW*C); none for a pointwise convolution */
+static size_t
+xc_conv2d_scratch (const XcNode *node, const XcNode *in, int batch)
 {
   if (is_pointwise (node))
     return 0;
-  return (size_t) node->h * node->w * node->kh * node->kw * in->c;
-}
-
-/* col (OH*OW, KH*KW*C): zero where the window leaves the image */
-XC_VECTORIZE void
-xc_f32_im2col_nhwc (const float *x, int h, int w, int c,
-                    int kh, int kw, int sh, int sw, int pt, int pl,
-                    float *col, int oh, int ow)
-{
-  size_t row_len = (size_t) kh * kw * c;
-
-  for (int oy = 0; oy < oh; oy++)
-    for (int ox = 0; ox < ow; ox++)
-      {
-        float *dst = col + ((size_t) oy * ow + ox) * row_len;
-        for (int ky = 0; ky < kh; ky++)
-          {
-            int iy = oy * sh - pt + ky;
-            for (int kx = 0; kx < kw; kx++)
-              {
-                int ix = ox * sw - pl + kx;
-                float *d = dst + ((size_t) ky * kw + kx) * c;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
-                  memset (d, 0, sizeof (float) * c);
-                else
-                  memcpy (d, x + ((size_t) iy * w + ix) * c, sizeof (float) * c);
-              }
-          }
-      }
+  return (size_t) batch * node->h * node->w * node->kh * node->kw * in->c;
 }
 
 /* im2col for the whole batch into col (N*OH*OW, KH*KW*C), images in parallel */
@@ -68,7 +65,7 @@ im2col_batch (const XcNode *node, const XcTensor *x, int oh, int ow, float *col)
                         node->kw, node->sh, node->sw, pt, pl, col + n * per, oh, ow);
 }
 
-void
+static void
 xc_conv2d_forward (const XcOpArgs *args)
 {
   const XcNode *node = args->node;
@@ -90,42 +87,10 @@ xc_conv2d_forward (const XcOpArgs *args)
   xc_f32_act_inplace (node->act, y->data, rows, y->c);
 }
 
-/* x (H, W, C) += col (OH*OW, KH*KW*C) scattered back: the adjoint of im2col */
-XC_VECTORIZE void
-xc_f32_col2im_nhwc (const float *col, int h, int w, int c,
-                    int kh, int kw, int sh, int sw, int pt, int pl,
-                    float *x, int oh, int ow)
-{
-  size_t row_len = (size_t) kh * kw * c;
-
-  for (int oy = 0; oy < oh; oy++)
-    for (int ox = 0; ox < ow; ox++)
-      {
-        const float *src = col + ((size_t) oy * ow + ox) * row_len;
-        for (int ky = 0; ky < kh; ky++)
-          {
-            int iy = oy * sh - pt + ky;
-            if (iy < 0 || iy >= h)
-              continue;
-            for (int kx = 0; kx < kw; kx++)
-              {
-                int ix = ox * sw - pl + kx;
-                const float *s = src + ((size_t) ky * kw + kx) * c;
-                float *d;
-                if (ix < 0 || ix >= w)
-                  continue;
-                d = x + ((size_t) iy * w + ix) * c;
-                for (int i = 0; i < c; i++)
-                  d[i] += s[i];
-              }
-          }
-      }
-}
-
 /* y = act(conv(x, W) + b): dz = dy * act'(z); dW += im2col(x)^T . dz;
  * db += sum of dz over positions; dx += col2im(dz . W^T), with W^T the
  * (OC, KH*KW*C) transpose of the row-major kernel. Whole batch per GEMM. */
-void
+static void
 xc_conv2d_backward (const XcOpBackArgs *args)
 {
   const XcNode *node = args->node;
@@ -136,7 +101,7 @@ xc_conv2d_backward (const XcOpBackArgs *args)
   size_t rows = (size_t) y->n * y->h * y->w;
   int kdim = node->kh * node->kw * x->c;
   size_t fwd = is_pointwise (node) ? 0 : rows * kdim;
-  const float *dz = xc_op_fused_act_backward (args, args->scratch + fwd);
+  const float *dz = _xc_op_fused_act_backward (args, args->scratch + fwd, xc_conv2d_forward);
   int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
   int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
   size_t per = (size_t) y->h * y->w * kdim;
@@ -166,3 +131,22 @@ xc_conv2d_backward (const XcOpBackArgs *args)
     xc_f32_col2im_nhwc (args->scratch + n * per, x->h, x->w, x->c, node->kh, node->kw, node->sh,
                         node->sw, pt, pl, dx->data + (size_t) n * x->h * x->w * x->c, y->h, y->w);
 }
+
+/* The forward's columns are reused for their gradient, then dz */
+static size_t
+xc_conv2d_backward_scratch (const XcNode *node, const XcNode *in, int batch)
+{
+  return xc_conv2d_scratch (node, in, batch) + _xc_op_fused_act_scratch (node, batch);
+}
+
+static const char *const keras_conv2d[] = { "Conv2D", "Convolution2D", NULL };
+
+const XcOpClass xc_op_conv2d = {
+  .op = XC_OP_CONV2D,
+  .keras_classes = keras_conv2d,
+  .infer = xc_conv2d_infer,
+  .scratch = xc_conv2d_scratch,
+  .backward_scratch = xc_conv2d_backward_scratch,
+  .forward = xc_conv2d_forward,
+  .backward = xc_conv2d_backward,
+};

@@ -1,15 +1,41 @@
 /* SPDX-License-Identifier: MIT
  *
- * Dense (one sgemm over the batch, Keras' (C, OC) kernel) and the global
- * poolings that usually feed it.
+ * Dense: one sgemm over the batch with Keras' (C, OC) kernel, bias and the
+ * fused activation.
  */
 #define G_LOG_DOMAIN "xc-dense"
 
-#include <float.h>
-
+#include "xc-error.h"
 #include "xc-ops.h"
 
-void
+static gboolean
+xc_dense_infer (XcNode *node, const XcNode *const *inputs, GError **error)
+{
+  const XcNode *in = inputs[0];
+
+  if (!in->flat)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "%s: Dense on a (%d, %d, %d) tensor is not supported; "
+                   "Flatten or pool first", node->name, in->h, in->w, in->c);
+      return FALSE;
+    }
+  if (node->filters < 1 || node->filters > (1 << 20))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: %d units is out of range",
+                   node->name, node->filters);
+      return FALSE;
+    }
+  node->h = node->w = 1, node->flat = TRUE, node->c = node->filters;
+  _xc_node_add_param (node, "kernel", TRUE, 2, in->c, node->filters, 0, 0);
+  if (node->use_bias)
+    _xc_node_add_param (node, "bias", TRUE, 1, node->c, 0, 0, 0);
+  node->macs = (guint64) in->c * node->filters;
+  node->std_macs = node->macs;
+  return TRUE;
+}
+
+static void
 xc_dense_forward (const XcOpArgs *args)
 {
   const XcNode *node = args->node;
@@ -22,39 +48,12 @@ xc_dense_forward (const XcOpArgs *args)
   xc_f32_act_inplace (node->act, y->data, y->n, y->c);
 }
 
-void
-xc_global_pool_forward (const XcOpArgs *args)
-{
-  const XcTensor *x = &args->in[0];  /* (N, H, W, C) */
-  XcTensor *y = args->out;           /* (N, C) */
-  gboolean is_max = args->node->op == XC_OP_GMP;
-  size_t hw = (size_t) x->h * x->w;
-
-  for (int n = 0; n < x->n; n++)
-    {
-      float *dst = y->data + (size_t) n * x->c;
-      const float *src = x->data + (size_t) n * hw * x->c;
-      /* accumulate the mean in double: up to 150x150 terms */
-      for (int i = 0; i < x->c; i++)
-        {
-          double acc = is_max ? -FLT_MAX : 0.0;
-          for (size_t p = 0; p < hw; p++)
-            {
-              float v = src[p * x->c + i];
-              acc = is_max ? MAX (acc, v) : acc + v;
-            }
-          dst[i] = (float) (is_max ? acc : acc / hw);
-        }
-    }
-}
-
-/* dz = dy * act'(z); dx += dz . W^T; dW += x^T . dz; db += sum dz */
-void
+static void
 xc_dense_backward (const XcOpBackArgs *args)
 {
   const XcTensor *x = &args->in[0];
   const XcTensor *y = args->out;
-  const float *dz = xc_op_fused_act_backward (args, args->scratch);
+  const float *dz = _xc_op_fused_act_backward (args, args->scratch, xc_dense_forward);
 
   if (args->dparams)
     {
@@ -67,38 +66,20 @@ xc_dense_backward (const XcOpBackArgs *args)
 }
 
 /* average: dx += dy / (H W) everywhere; max: to the first maximal cell */
-void
-xc_global_pool_backward (const XcOpBackArgs *args)
-{
-  const XcTensor *x = &args->in[0];
-  const float *dy = args->dout->data;
-  float *dx = args->din[0].data;
-  size_t hw = (size_t) x->h * x->w;
-  gboolean is_max = args->node->op == XC_OP_GMP;
 
-  if (dx == NULL)
-    return;
-  for (int n = 0; n < x->n; n++)
-    {
-      const float *src = x->data + (size_t) n * hw * x->c;
-      float *dst = dx + (size_t) n * hw * x->c;
-      const float *g = dy + (size_t) n * x->c;
-      for (int i = 0; i < x->c; i++)
-        {
-          if (is_max)
-            {
-              size_t at = 0;
-              for (size_t p = 1; p < hw; p++)
-                if (src[p * x->c + i] > src[at * x->c + i])
-                  at = p;
-              dst[at * x->c + i] += g[i];
-            }
-          else
-            {
-              float v = g[i] / hw;
-              for (size_t p = 0; p < hw; p++)
-                dst[p * x->c + i] += v;
-            }
-        }
-    }
+static size_t
+xc_dense_backward_scratch (const XcNode *node, const XcNode *in, int batch)
+{
+  return _xc_op_fused_act_scratch (node, batch);
 }
+
+static const char *const keras_dense[] = { "Dense", NULL };
+
+const XcOpClass xc_op_dense = {
+  .op = XC_OP_DENSE,
+  .keras_classes = keras_dense,
+  .infer = xc_dense_infer,
+  .backward_scratch = xc_dense_backward_scratch,
+  .forward = xc_dense_forward,
+  .backward = xc_dense_backward,
+};

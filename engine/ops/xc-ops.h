@@ -1,25 +1,20 @@
 /* SPDX-License-Identifier: MIT
  *
- * Engine-internal op interface. Each op file holds, in this order: the
- * scratch it needs (a pure function of shapes) and its forward pass. Forward
- * passes never allocate and never fail: XcPlan validated every shape and
- * sized the scratch before the run.
+ * Engine-internal op interface. One op = one file (ops/xc-<op>.c) holding,
+ * in this order: its shape inference with parameter and MAC counts, the
+ * scratch and saved state it needs (pure functions of shapes), its forward
+ * and its backward, registered as one XcOpClass in the op table (xc-op.c)
+ * that the model, the planner and the Keras importer consult. Forward passes
+ * never allocate and never fail: XcPlan validated every shape and sized the
+ * scratch before the run. Hot loops live in engine/kernels/.
  */
 #pragma once
 
-#include "xc-model.h"
+#include "xc-node.h"
 #include "xc-tensor.h"
+#include "kernels/xc-kernels.h"
 
 G_BEGIN_DECLS
-
-/* Hot loops are compiled for AVX-512, AVX2 and the baseline, picked at load
- * time (GCC function multi-versioning): the loops are plain C that GCC
- * vectorises, 16 floats a step on AVX-512 instead of SSE2's 4. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
-#define XC_VECTORIZE __attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#else
-#define XC_VECTORIZE
-#endif
 
 /* Everything one node's forward pass reads and writes */
 typedef struct {
@@ -50,74 +45,69 @@ typedef struct {
   gboolean        training;
 } XcOpBackArgs;
 
-size_t xc_op_scratch          (const XcNode *node, const XcNode *in, int batch);
-size_t xc_op_saved_size       (const XcNode *node, int batch);
-size_t xc_op_backward_scratch (const XcNode *node, const XcNode *in, int batch);
-void   xc_op_forward          (const XcOpArgs *args);
-void   xc_op_backward         (const XcOpBackArgs *args);
-const float *xc_op_fused_act_backward (const XcOpBackArgs *args, float *dpre);
+typedef void (*XcOpForwardFunc) (const XcOpArgs *args);
 
-void   xc_conv2d_forward      (const XcOpArgs *args);
-size_t xc_conv2d_scratch      (const XcNode *node, const XcNode *in);
-void   xc_dwconv2d_forward    (const XcOpArgs *args);
-void   xc_sepconv2d_forward   (const XcOpArgs *args);
-size_t xc_sepconv2d_scratch   (const XcNode *node, const XcNode *in);
-void   xc_batchnorm_forward   (const XcOpArgs *args);
-void   xc_activation_forward  (const XcOpArgs *args);
-void   xc_pool2d_forward      (const XcOpArgs *args);
-void   xc_global_pool_forward (const XcOpArgs *args);
-void   xc_add_forward         (const XcOpArgs *args);
-void   xc_dense_forward       (const XcOpArgs *args);
-void   xc_copy_forward        (const XcOpArgs *args);
-void   xc_dropout_forward     (const XcOpArgs *args);
-void   xc_rescaling_forward   (const XcOpArgs *args);
+/* One op: what the model, planner and importer need to know of it */
+typedef struct {
+  XcOp               op;
+  /* Keras class names that build it, the first the one we write */
+  const char *const *keras_classes;
+  /* Output shape, parameters, MACs and std_macs from the inputs (node->n_inputs
+   * of them, already checked to exist); FALSE with an error naming the layer */
+  gboolean         (*infer)            (XcNode *node, const XcNode *const *in, GError **error);
+  /* Floats of scratch for a forward of `batch` images (NULL: none) */
+  size_t           (*scratch)          (const XcNode *node, const XcNode *in, int batch);
+  /* Floats a training forward keeps for backward (NULL: none) */
+  size_t           (*saved_size)       (const XcNode *node, int batch);
+  /* Floats of backward scratch (NULL: the forward's) */
+  size_t           (*backward_scratch) (const XcNode *node, const XcNode *in, int batch);
+  XcOpForwardFunc    forward;          /* NULL: nothing to compute (the input) */
+  void             (*backward)         (const XcOpBackArgs *args);
+} XcOpClass;
 
-void   xc_conv2d_backward      (const XcOpBackArgs *args);
-void   xc_dwconv2d_backward    (const XcOpBackArgs *args);
-void   xc_sepconv2d_backward   (const XcOpBackArgs *args);
-void   xc_batchnorm_backward   (const XcOpBackArgs *args);
-void   xc_activation_backward  (const XcOpBackArgs *args);
-void   xc_pool2d_backward      (const XcOpBackArgs *args);
-void   xc_global_pool_backward (const XcOpBackArgs *args);
-void   xc_add_backward         (const XcOpBackArgs *args);
-void   xc_dense_backward       (const XcOpBackArgs *args);
-void   xc_copy_backward        (const XcOpBackArgs *args);
-void   xc_dropout_backward     (const XcOpBackArgs *args);
-void   xc_rescaling_backward   (const XcOpBackArgs *args);
+/* The table (xc-op.c) */
+const XcOpClass *xc_op_class            (XcOp         op);
+gboolean         xc_op_from_keras_class (const char  *keras_class,
+                                         XcOp        *op);
+size_t           xc_op_scratch          (const XcNode *node, const XcNode *in, int batch);
+size_t           xc_op_saved_size       (const XcNode *node, int batch);
+size_t           xc_op_backward_scratch (const XcNode *node, const XcNode *in, int batch);
+void             xc_op_forward          (const XcOpArgs *args);
+void             xc_op_backward         (const XcOpBackArgs *args);
 
-/* Kernels: pointers and sizes only */
-void   xc_f32_act_backward    (XcAct act, const float *x, const float *y, const float *dy,
-                               float *dx, size_t rows, int c, gboolean guided);
-void   xc_f32_dwconv2d_row_nhwc__ref (const float *x, int h, int w, int c,
-                                      const float *k, int kh, int kw, int dm,
-                                      int sh, int sw, int pt, int pl,
-                                      float *y, int oy, int ow);
-void   xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
-                                           const float *k, int kh, int kw, int dm,
-                                           int sh, int sw, int pt, int pl,
-                                           float *dx, int h, int w, int c);
-void   xc_f32_col2im_nhwc     (const float *col, int h, int w, int c,
-                               int kh, int kw, int sh, int sw, int pt, int pl,
-                               float *x, int oh, int ow);
-void   xc_f32_gemm_nt         (const float *a, const float *b, float *c,
-                               int m, int n, int k, float beta);
-void   xc_f32_gemm_tn         (const float *a, const float *b, float *c,
-                               int m, int n, int k, float beta);
-void   xc_f32_bias_grad       (const float *dz, float *db, size_t rows, int c);
-void   xc_f32_dwconv2d_wgrad_nhwc__ref (const float *x, int h, int w, int c,
-                                        const float *dy, int oh, int ow, int dm,
-                                        int kh, int kw, int sh, int sw, int pt, int pl,
-                                        float *dk);
-void   xc_f32_act_inplace     (XcAct act, float *y, size_t rows, int c);
-void   xc_f32_bias_add        (float *y, const float *bias, size_t rows, int c);
-void   xc_f32_dwconv2d_nhwc__ref (const float *x, int h, int w, int c,
-                                  const float *k, int kh, int kw, int dm,
-                                  int sh, int sw, int pt, int pl,
-                                  float *y, int oh, int ow);
-void   xc_f32_im2col_nhwc     (const float *x, int h, int w, int c,
-                               int kh, int kw, int sh, int sw, int pt, int pl,
-                               float *col, int oh, int ow);
-void   xc_f32_gemm            (const float *a, const float *b, float *c,
-                               int m, int n, int k, float beta);
+/* The ops, one file each */
+extern const XcOpClass xc_op_input;
+extern const XcOpClass xc_op_conv2d;
+extern const XcOpClass xc_op_dwconv2d;
+extern const XcOpClass xc_op_sepconv2d;
+extern const XcOpClass xc_op_batchnorm;
+extern const XcOpClass xc_op_activation;
+extern const XcOpClass xc_op_maxpool2d;
+extern const XcOpClass xc_op_avgpool2d;
+extern const XcOpClass xc_op_add;
+extern const XcOpClass xc_op_global_avgpool;
+extern const XcOpClass xc_op_global_maxpool;
+extern const XcOpClass xc_op_dense;
+extern const XcOpClass xc_op_flatten;
+extern const XcOpClass xc_op_dropout;
+extern const XcOpClass xc_op_rescaling;
+
+/* What several ops share (xc-op-common.c) */
+void         _xc_node_add_param       (XcNode *node, const char *name, gboolean trainable,
+                                       int ndims, int d0, int d1, int d2, int d3);
+gboolean     _xc_node_spatial_out     (XcNode *node, const XcNode *in, GError **error);
+gboolean     _xc_node_same_shape      (XcNode *node, const XcNode *const *in, GError **error);
+size_t       _xc_op_fused_act_scratch (const XcNode *node, int batch);
+const float *_xc_op_fused_act_backward (const XcOpBackArgs *args, float *dpre,
+                                        XcOpForwardFunc forward);
+void         _xc_op_copy_forward      (const XcOpArgs *args);
+void         _xc_op_copy_backward     (const XcOpBackArgs *args);
+
+/* The depthwise step for a whole batch, which SeparableConv2D shares
+ * (xc-dwconv2d.c) */
+void         _xc_dwconv2d_batch       (const XcNode *node, const XcTensor *x, float *y,
+                                       int oh, int ow);
+void         _xc_dwconv2d_backward_batch (const XcNode *node, const XcTensor *x, XcTensor *dx,
+                                          float *dk, const float *dy, int oh, int ow);
 
 G_END_DECLS

@@ -7,9 +7,19 @@
 
 #include <float.h>
 
+#include "xc-error.h"
 #include "xc-ops.h"
 
-XC_VECTORIZE void
+static gboolean
+xc_pool2d_infer (XcNode *node, const XcNode *const *inputs, GError **error)
+{
+  if (!_xc_node_spatial_out (node, inputs[0], error))
+    return FALSE;
+  node->c = inputs[0]->c;
+  return TRUE;
+}
+
+XC_VECTORIZE static void
 xc_pool2d_forward (const XcOpArgs *args)
 {
   const XcNode *node = args->node;
@@ -53,7 +63,7 @@ xc_pool2d_forward (const XcOpArgs *args)
 /* Max: the gradient goes to the first maximal cell of each window (the
  * forward's choice, recomputed); average: spread evenly over the window's
  * valid cells. */
-void
+static void
 xc_pool2d_backward (const XcOpBackArgs *args)
 {
   const XcNode *node = args->node;
@@ -101,3 +111,22 @@ xc_pool2d_backward (const XcOpBackArgs *args)
             }
         }
 }
+
+static const char *const keras_maxpool[] = { "MaxPooling2D", "MaxPool2D", NULL };
+static const char *const keras_avgpool[] = { "AveragePooling2D", "AvgPool2D", NULL };
+
+const XcOpClass xc_op_maxpool2d = {
+  .op = XC_OP_MAXPOOL,
+  .keras_classes = keras_maxpool,
+  .infer = xc_pool2d_infer,
+  .forward = xc_pool2d_forward,
+  .backward = xc_pool2d_backward,
+};
+
+const XcOpClass xc_op_avgpool2d = {
+  .op = XC_OP_AVGPOOL,
+  .keras_classes = keras_avgpool,
+  .infer = xc_pool2d_infer,
+  .forward = xc_pool2d_forward,
+  .backward = xc_pool2d_backward,
+};

@@ -15,8 +15,8 @@
 #include <cairo-pdf.h>
 
 #include "xc-error.h"
-#include "io/xc-render.h"
-#include "io/xc-report.h"
+#include "present/xc-render.h"
+#include "present/xc-report.h"
 
 #define PAGE_W 842.0
 #define PAGE_H 595.0

@@ -19,33 +19,8 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "xc-error.h"
-#include "io/xc-render.h"
-
-static const char *cmap_names[XC_N_COLORMAPS] = { "jet", "turbo", "viridis", "inferno", "gray" };
-
-const char *
-xc_colormap_name (XcColormap cmap)
-{
-  g_return_val_if_fail (cmap < XC_N_COLORMAPS, "?");
-  return cmap_names[cmap];
-}
-
-gboolean
-xc_colormap_from_string (const char *s, XcColormap *cmap)
-{
-  for (guint i = 0; i < XC_N_COLORMAPS; i++)
-    if (g_strcmp0 (s, cmap_names[i]) == 0)
-      {
-        *cmap = i;
-        return TRUE;
-      }
-  if (g_strcmp0 (s, "grey") == 0)
-    {
-      *cmap = XC_COLORMAP_GRAY;
-      return TRUE;
-    }
-  return FALSE;
-}
+#include "xc-explain.h"
+#include "present/xc-render.h"
 
 static double
 poly6 (const double *c, double t)
@@ -110,28 +85,6 @@ xc_colormap_rgb (XcColormap cmap, float t, guint8 *rgb)
       rgb[0] = rgb[1] = rgb[2] = to_byte (x);
       break;
     }
-}
-
-/**
- * xc_map_upsample_normalised:
- *
- * Returns: (transfer full): the (oh, ow) map, bilinear with half-pixel
- *   centres, scaled to [0, 1] (all zero when the map is constant)
- */
-float *
-xc_map_upsample_normalised (const float *map, int h, int w, int oh, int ow)
-{
-  XcImage src = { (float *) map, h, w, 1 };
-  XcImage dst = { g_new (float, (size_t) oh * ow), oh, ow, 1 };
-  size_t n = (size_t) oh * ow;
-  float mn = G_MAXFLOAT, mx = -G_MAXFLOAT;
-
-  xc_image_resize (&src, &dst);
-  for (size_t i = 0; i < n; i++)
-    mn = MIN (mn, dst.data[i]), mx = MAX (mx, dst.data[i]);
-  for (size_t i = 0; i < n; i++)
-    dst.data[i] = mx > mn ? (dst.data[i] - mn) / (mx - mn) : 0.0f;
-  return dst.data;
 }
 
 /**

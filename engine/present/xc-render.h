@@ -9,26 +9,10 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
-  XC_COLORMAP_JET,
-  XC_COLORMAP_TURBO,
-  XC_COLORMAP_VIRIDIS,
-  XC_COLORMAP_INFERNO,
-  XC_COLORMAP_GRAY,
-  XC_N_COLORMAPS
-} XcColormap;
 
-const char *xc_colormap_name        (XcColormap   cmap);
-gboolean    xc_colormap_from_string (const char  *s,
-                                     XcColormap  *cmap);
 void        xc_colormap_rgb         (XcColormap   cmap,
                                      float        t,
                                      guint8      *rgb);
-float      *xc_map_upsample_normalised (const float *map,
-                                     int          h,
-                                     int          w,
-                                     int          oh,
-                                     int          ow);
 guint8     *xc_render_heatmap       (const float *map,
                                      int          h,
                                      int          w,

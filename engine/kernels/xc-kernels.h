@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The engine's hot loops, XNNPACK style: pointers and sizes only, named
+ * xc_<dtype>_<op>[_<layout>][__<isa>], one file per kernel family
+ * (f32-gemm.c, f32-dwconv2d-nhwc.c, ...). They never allocate and never
+ * fail; ops/ calls them, and nothing here calls back up.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <glib.h>
+
+#include "xc-enums.h"   /* XcAct */
+
+G_BEGIN_DECLS
+
+/* Hot loops are compiled for AVX-512, AVX2 and the baseline, picked at load
+ * time (GCC function multi-versioning): the loops are plain C that GCC
+ * vectorises, 16 floats a step on AVX-512 instead of SSE2's 4. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+#define XC_VECTORIZE __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#else
+#define XC_VECTORIZE
+#endif
+
+void   xc_f32_act_backward    (XcAct act, const float *x, const float *y, const float *dy,
+                               float *dx, size_t rows, int c, gboolean guided);
+void   xc_f32_dwconv2d_row_nhwc__ref (const float *x, int h, int w, int c,
+                                      const float *k, int kh, int kw, int dm,
+                                      int sh, int sw, int pt, int pl,
+                                      float *y, int oy, int ow);
+void   xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
+                                           const float *k, int kh, int kw, int dm,
+                                           int sh, int sw, int pt, int pl,
+                                           float *dx, int h, int w, int c);
+void   xc_f32_col2im_nhwc     (const float *col, int h, int w, int c,
+                               int kh, int kw, int sh, int sw, int pt, int pl,
+                               float *x, int oh, int ow);
+void   xc_f32_gemm_nt         (const float *a, const float *b, float *c,
+                               int m, int n, int k, float beta);
+void   xc_f32_gemm_tn         (const float *a, const float *b, float *c,
+                               int m, int n, int k, float beta);
+void   xc_f32_bias_grad       (const float *dz, float *db, size_t rows, int c);
+void   xc_f32_dwconv2d_wgrad_nhwc__ref (const float *x, int h, int w, int c,
+                                        const float *dy, int oh, int ow, int dm,
+                                        int kh, int kw, int sh, int sw, int pt, int pl,
+                                        float *dk);
+void   xc_f32_act_inplace     (XcAct act, float *y, size_t rows, int c);
+void   xc_f32_bias_add        (float *y, const float *bias, size_t rows, int c);
+void   xc_f32_dwconv2d_nhwc__ref (const float *x, int h, int w, int c,
+                                  const float *k, int kh, int kw, int dm,
+                                  int sh, int sw, int pt, int pl,
+                                  float *y, int oh, int ow);
+void   xc_f32_im2col_nhwc     (const float *x, int h, int w, int c,
+                               int kh, int kw, int sh, int sw, int pt, int pl,
+                               float *col, int oh, int ow);
+void   xc_f32_gemm            (const float *a, const float *b, float *c,
+                               int m, int n, int k, float beta);
+
+G_END_DECLS

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * SeparableConv2D: the depthwise step for the whole batch into scratch
+ * (xc-dwconv2d.c's batch loop), then its 1x1 pointwise step as one sgemm over
+ * all N*OH*OW rows. Costs are counted against the standard convolution it
+ * replaces (same kernel, channels and strides).
+ */
+#define G_LOG_DOMAIN "xc-sepconv2d"
+
+#include "xc-error.h"
+#include "xc-ops.h"
+
+static gboolean
+xc_sepconv2d_infer (XcNode *node, const XcNode *const *inputs, GError **error)
+{
+  const XcNode *in = inputs[0];
+  guint64 hw;
+  int mid;
+
+  if (!_xc_node_spatial_out (node, in, error))
+    return FALSE;
+  if (node->depth_multiplier < 1 || node->depth_multiplier > 64 ||
+      node->filters < 1 || node->filters > 65536)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                   "%s: filters %d / depth multiplier %d out of range",
+                   node->name, node->filters, node->depth_multiplier);
+      return FALSE;
+    }
+  hw = (guint64) node->h * node->w;
+  mid = in->c * node->depth_multiplier;
+  node->c = node->filters;
+  _xc_node_add_param (node, "depthwise_kernel", TRUE, 4, node->kh, node->kw, in->c,
+                      node->depth_multiplier);
+  _xc_node_add_param (node, "pointwise_kernel", TRUE, 4, 1, 1, mid, node->filters);
+  node->macs = hw * ((guint64) node->kh * node->kw * mid + (guint64) mid * node->filters);
+  node->std_macs = hw * node->kh * node->kw * in->c * node->filters;
+  if (node->use_bias)
+    _xc_node_add_param (node, "bias", TRUE, 1, node->c, 0, 0, 0);
+  node->std_params = (guint64) node->kh * node->kw * in->c * node->c +
+                     (node->use_bias ? node->c : 0);
+  return TRUE;
+}
+
+static size_t
+xc_sepconv2d_scratch (const XcNode *node, const XcNode *in, int batch)
+{
+  /* the depthwise output, (N, OH, OW, C*DM) */
+  return (size_t) batch * (size_t) node->h * node->w * in->c * node->depth_multiplier;
+}
+
+static void
+xc_sepconv2d_forward (const XcOpArgs *args)
+{
+  const XcNode *node = args->node;
+  const XcTensor *x = &args->in[0];  /* (N, H, W, C) */
+  XcTensor *y = args->out;           /* (N, OH, OW, OC) */
+  int mid = x->c * node->depth_multiplier;
+  size_t rows = (size_t) y->n * y->h * y->w;
+
+  _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w);             /* (N, OH, OW, C*DM) */
+  xc_f32_gemm (args->scratch, node->params[1].data, y->data, (int) rows, y->c, mid, 0.0f);
+  if (node->use_bias)
+    xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, rows, y->c);
+  xc_f32_act_inplace (node->act, y->data, rows, y->c);
+}
+
+/* Over the batch, in one scratch buffer of (N*OH*OW, C*DM): for the weights,
+ * the depthwise output d recomputed, dWpw += d^T . dz; then dmid = dz . Wpw^T,
+ * and the depthwise step's weight and input gradients from it */
+static void
+xc_sepconv2d_backward (const XcOpBackArgs *args)
+{
+  const XcNode *node = args->node;
+  const XcTensor *x = &args->in[0];
+  const XcTensor *y = args->out;
+  int mid = x->c * node->depth_multiplier;
+  size_t rows = (size_t) y->n * y->h * y->w;
+  const float *dz = _xc_op_fused_act_backward (args, args->scratch + rows * mid, xc_sepconv2d_forward);
+
+  if (args->din[0].data == NULL && args->dparams == NULL)
+    return;
+  if (args->dparams)
+    {
+      _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w);
+      xc_f32_gemm_tn (args->scratch, dz, args->dparams[1], mid, y->c, (int) rows, 1.0f);
+      if (node->use_bias)
+        xc_f32_bias_grad (dz, args->dparams[node->n_params - 1], rows, y->c);
+    }
+  xc_f32_gemm_nt (dz, node->params[1].data, args->scratch, (int) rows, mid, y->c, 0.0f);
+  _xc_dwconv2d_backward_batch (node, x, &args->din[0], args->dparams ? args->dparams[0] : NULL,
+                               args->scratch, y->h, y->w);
+}
+
+static size_t
+xc_sepconv2d_backward_scratch (const XcNode *node, const XcNode *in, int batch)
+{
+  return xc_sepconv2d_scratch (node, in, batch) + _xc_op_fused_act_scratch (node, batch);
+}
+
+static const char *const keras_sepconv2d[] = {
+  "SeparableConv2D", "SeparableConvolution2D", NULL
+};
+
+const XcOpClass xc_op_sepconv2d = {
+  .op = XC_OP_SEPCONV2D,
+  .keras_classes = keras_sepconv2d,
+  .infer = xc_sepconv2d_infer,
+  .scratch = xc_sepconv2d_scratch,
+  .backward_scratch = xc_sepconv2d_backward_scratch,
+  .forward = xc_sepconv2d_forward,
+  .backward = xc_sepconv2d_backward,
+};
