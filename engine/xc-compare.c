@@ -10,7 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "xc-random.h"
+#include "xc-timing.h"
 #include "xc-compare.h"
 #include "xc-explain.h"
 #include "xc-error.h"
@@ -67,13 +67,6 @@ xc_map_correlation (const float *a, int ha, int wa, const float *b, int hb, int 
   return saa > 0 && sbb > 0 ? sab / sqrt (saa * sbb) : 0.0;
 }
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
 /**
  * xc_model_measure_cost:
  *
@@ -84,24 +77,10 @@ gboolean
 xc_model_measure_cost (const XcModel *model, int runs, XcModelCost *out, GError **error)
 {
   g_autoptr(XcPlan) plan = xc_plan_new (model, 1, NULL, error);
-  g_autofree double *t = NULL;
-  XcTensor in;
 
   if (plan == NULL)
     return FALSE;
-  runs = CLAMP (runs, 1, 1000);
-  t = g_new (double, runs);
-  in = xc_plan_input (plan);
-  for (size_t i = 0; i < xc_tensor_size (&in); i++)
-    in.data[i] = 2.0f * xc_seeded_uniform (5, 0, i) - 1.0f;
-  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
-  for (int r = 0; r < runs; r++)
-    {
-      xc_plan_run (plan, FALSE, NULL, NULL, NULL);
-      t[r] = xc_plan_total_us (plan) / 1000.0;
-    }
-  qsort (t, runs, sizeof (double), cmp_double);
-  out->latency_ms = t[runs / 2];
+  out->latency_ms = xc_plan_time_forward (plan, CLAMP (runs, 1, 1000), 5, NULL);
   out->memory_bytes = model->slab_size * sizeof (float) + xc_plan_arena_bytes (plan);
   return TRUE;
 }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xc-random.h"
+#include "xc-timing.h"
 #include "xc-costs.h"
 #include "xc-error.h"
 #include "xc-xception.h"
@@ -72,29 +72,10 @@ one_layer (const XcConvShape *s, XcOp op, GError **error)
   return g_steal_pointer (&m);
 }
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
 static double
 time_plan (XcPlan *plan, int runs)
 {
-  g_autofree double *t = g_new (double, runs);
-  XcTensor in = xc_plan_input (plan);
-
-  for (size_t i = 0; i < xc_tensor_size (&in); i++)
-    in.data[i] = 2.0f * xc_seeded_uniform (3, 0, i) - 1.0f;
-  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
-  for (int r = 0; r < runs; r++)
-    {
-      xc_plan_run (plan, FALSE, NULL, NULL, NULL);
-      t[r] = xc_plan_total_us (plan) / 1000.0;
-    }
-  qsort (t, runs, sizeof (double), cmp_double);
-  return t[runs / 2];
+  return xc_plan_time_forward (plan, runs, 3, NULL);
 }
 
 /**
@@ -144,8 +125,7 @@ xc_conv_measure (const XcConvShape *s, int runs, XcConvTimes *o, GError **error)
                                    c.out_h, c.out_w);
         t[r] = (g_get_monotonic_time () - t0) / 1000.0;
       }
-    qsort (t, runs, sizeof (double), cmp_double);
-    o->depthwise_ms = t[runs / 2];
+    o->depthwise_ms = xc_timing_median (t, runs);
     o->pointwise_ms = MAX (0.0, o->separable_ms - o->depthwise_ms);
   }
   return TRUE;

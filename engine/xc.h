@@ -17,11 +17,13 @@
 #include "xc-costs.h"
 #include "xc-compare.h"
 #include "xc-spec.h"
+#include "xc-timing.h"
 #include "io/xc-image.h"
 #include "io/xc-keras.h"
 #include "io/xc-npy.h"
 #include "present/xc-render.h"
 #include "present/xc-report.h"
+#include "present/xc-summary.h"
 
 G_BEGIN_DECLS
 

@@ -1921,48 +1921,9 @@ xs_window_export (XsWindow *self, const char *kind, const char *path, GError **e
       xc_model_totals (m, &p, &t, &macs, &sp, &sm);
       if (json)
         {
-          g_autoptr(JsonBuilder) b = json_builder_new ();
+          /* the same summary as xception-cli summary --json */
           g_autoptr(JsonGenerator) gen = json_generator_new ();
-          g_autoptr(JsonNode) root = NULL;
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "model");
-          json_builder_add_string_value (b, m->name);
-          json_builder_set_member_name (b, "layers");
-          json_builder_begin_array (b);
-          for (guint i = 0; i < xc_model_n_nodes (m); i++)
-            {
-              const XcNode *n = xc_model_node (m, i);
-              json_builder_begin_object (b);
-              json_builder_set_member_name (b, "name");
-              json_builder_add_string_value (b, n->name);
-              json_builder_set_member_name (b, "type");
-              json_builder_add_string_value (b, n->keras_class);
-              json_builder_set_member_name (b, "params");
-              json_builder_add_int_value (b, n->n_weights);
-              json_builder_set_member_name (b, "macs");
-              json_builder_add_int_value (b, n->macs);
-              json_builder_set_member_name (b, "standard_params");
-              json_builder_add_int_value (b, n->std_params);
-              json_builder_set_member_name (b, "standard_macs");
-              json_builder_add_int_value (b, n->std_macs);
-              json_builder_end_object (b);
-            }
-          json_builder_end_array (b);
-          json_builder_set_member_name (b, "totals");
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "params");
-          json_builder_add_int_value (b, p);
-          json_builder_set_member_name (b, "trainable_params");
-          json_builder_add_int_value (b, t);
-          json_builder_set_member_name (b, "macs");
-          json_builder_add_int_value (b, macs);
-          json_builder_set_member_name (b, "standard_params");
-          json_builder_add_int_value (b, sp);
-          json_builder_set_member_name (b, "standard_macs");
-          json_builder_add_int_value (b, sm);
-          json_builder_end_object (b);
-          json_builder_end_object (b);
-          root = json_builder_get_root (b);
+          g_autoptr(JsonNode) root = xc_model_summary_json (m, NULL);
           json_generator_set_root (gen, root);
           json_generator_set_pretty (gen, TRUE);
           return json_generator_to_file (gen, path, error);

@@ -16,13 +16,6 @@
 #include "xc.h"
 #include "cli-common.h"
 
-static int
-compare_double (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
 int
 xs_cli_bench (int argc, char **argv)
 {
@@ -67,17 +60,9 @@ xs_cli_bench (int argc, char **argv)
       status = xs_cli_fail (error);
       goto out;
     }
-  in = xc_plan_input (plan);
-  for (size_t i = 0; i < xc_tensor_size (&in); i++)
-    in.data[i] = 2.0f * xc_seeded_uniform (1, 0, i) - 1.0f;
-  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
   ms = g_new (double, runs);
-  for (int r = 0; r < runs; r++)
-    {
-      xc_plan_run (plan, FALSE, NULL, NULL, NULL);
-      ms[r] = xc_plan_total_us (plan) / 1000.0;
-    }
-  qsort (ms, runs, sizeof (double), compare_double);
+  xc_plan_time_forward (plan, runs, 1, ms);
+  in = xc_plan_input (plan);
   xc_model_totals (model, NULL, NULL, &macs, NULL, NULL);
   getrusage (RUSAGE_SELF, &ru);
   forward_rss = (gint64) ru.ru_maxrss * 1024;
@@ -108,9 +93,8 @@ xs_cli_bench (int argc, char **argv)
                 t[r] = (g_get_monotonic_time () - t0) / 1000.0;
               xc_explanation_free (e);
             }
-          qsort (t, runs, sizeof (double), compare_double);
           gradcam_layer[l] = xc_model_node (model, layers[l])->name;
-          gradcam_ms[l] = t[runs / 2];
+          gradcam_ms[l] = xc_timing_median (t, runs);
           n_gradcam = l + 1;
         }
     }

@@ -126,15 +126,23 @@ xs_cli_fill_input (XcPlan *plan, const XcModel *model, const char *image_path, c
     }
 }
 
+/* Pretty-printed JSON text of a tree */
 char *
-xs_cli_print_json (JsonBuilder *b)
+xs_cli_print_node (JsonNode *root)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
 
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   return json_generator_to_data (gen, NULL);
+}
+
+char *
+xs_cli_print_json (JsonBuilder *b)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+
+  return xs_cli_print_node (root);
 }
 
 void

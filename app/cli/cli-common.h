@@ -39,6 +39,7 @@ gboolean      xs_cli_fill_input       (XcPlan           *plan,
                                        const char       *image_path,
                                        const char       *npy,
                                        GError          **error);
+char         *xs_cli_print_node       (JsonNode         *root);
 char         *xs_cli_print_json       (JsonBuilder      *b);
 void          xs_cli_add_int          (JsonBuilder      *b,
                                        const char       *name,
