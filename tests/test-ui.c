@@ -32,10 +32,20 @@ wait_idle (XsWindow *win)
   g_assert_false (xs_window_is_busy (win));
 }
 
+/* A named widget of the window's template or of one of its pages' */
 static gpointer
 child (XsWindow *win, const char *name)
 {
+  static const char *pages[] = { "predictions", "features", "explain", "costs", "architecture",
+                                 "separable", "compare" };
   gpointer w = gtk_widget_get_template_child (GTK_WIDGET (win), XS_TYPE_WINDOW, name);
+
+  for (guint i = 0; w == NULL && i < G_N_ELEMENTS (pages); i++)
+    {
+      GtkWidget *page = xs_window_get_page (win, pages[i]);
+      g_assert_nonnull (page);
+      w = gtk_widget_get_template_child (page, G_OBJECT_TYPE (page), name);
+    }
   g_assert_nonnull (w);
   return w;
 }

@@ -41,6 +41,8 @@ void        xs_window_compare_folder   (XsWindow             *self,
 const XsFolderResult *xs_window_get_folder_result (XsWindow  *self);
 guint       xs_window_get_n_arch_nodes (XsWindow           *self);
 const XsCompareResult *xs_window_get_compare (XsWindow       *self);
+GtkWidget  *xs_window_get_page         (XsWindow             *self,
+                                        const char           *name);
 gboolean    xs_window_save_screenshot  (XsWindow             *self,
                                         const char           *path,
                                         GError              **error);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * XsView: what every page of the window is. It holds the session it
+ * belongs to and the analysis it shows (the `analysis` property, which the
+ * window binds to the session's), and tells its subclass when the model or
+ * the analysis changes. The seven pages (xs-<name>-view.c) derive from it.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "xs-session.h"
+
+G_BEGIN_DECLS
+
+#define XS_TYPE_VIEW (xs_view_get_type ())
+G_DECLARE_DERIVABLE_TYPE (XsView, xs_view, XS, VIEW, GtkBox)
+
+struct _XsViewClass {
+  GtkBoxClass parent_class;
+
+  /* the session's model changed (NULL: none); the analysis is NULL then */
+  void (*model_changed)    (XsView     *self,
+                            XsModel    *model);
+  /* a new analysis of the current model, or NULL */
+  void (*analysis_changed) (XsView     *self,
+                            XsAnalysis *analysis);
+};
+
+XsSession  *xs_view_get_session  (XsView     *self);
+void        xs_view_set_session  (XsView     *self,
+                                  XsSession  *session);
+XsModel    *xs_view_get_model    (XsView     *self);
+XsAnalysis *xs_view_get_analysis (XsView     *self);
+void        xs_view_set_analysis (XsView     *self,
+                                  XsAnalysis *analysis);
+
+G_END_DECLS

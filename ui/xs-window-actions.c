@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * XsWindow's win.* actions: open an image (dialog, recent, paste) or a
+ * model, cancel, dismiss the banner, switch the view, export.
+ */
+#define G_LOG_DOMAIN "xs-window"
+
+#include "xs-window-private.h"
+
+/* actions ----------------------------------------------------------------- */
+
+static void
+on_open_image_response_cb (GtkNativeDialog *dialog, int response, XsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path)
+        xs_window_open_image (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+open_image_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  XsWindow *self = XS_WINDOW (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Open Image", GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                              "_Open", "_Cancel");
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, "Images");
+  gtk_file_filter_add_pixbuf_formats (filter);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_open_image_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+on_open_model_response_cb (GtkNativeDialog *dialog, int response, XsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path)
+        xs_window_add_model (self, path, TRUE);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+open_model_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  XsWindow *self = XS_WINDOW (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Open Keras Model",
+                                                              GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                              "_Open", "_Cancel");
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, "Keras HDF5 models");
+  gtk_file_filter_add_pattern (filter, "*.h5");
+  gtk_file_filter_add_pattern (filter, "*.hdf5");
+  gtk_file_filter_add_pattern (filter, "*.keras.h5");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_open_model_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+open_recent_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  xs_window_open_image (XS_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+on_paste_texture_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(XsWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkTexture) tex = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (source), result,
+                                                                 &error);
+  g_autofree char *dir = NULL, *path = NULL;
+
+  if (tex == NULL)
+    {
+      _xs_window_show_error (self, "The clipboard holds no image");
+      return;
+    }
+  dir = g_build_filename (g_get_user_cache_dir (), "xception-studio", NULL);
+  g_mkdir_with_parents (dir, 0700);
+  path = g_build_filename (dir, "pasted.png", NULL);
+  if (!gdk_texture_save_to_png (tex, path))
+    {
+      _xs_window_show_error (self, "Cannot save the pasted image");
+      return;
+    }
+  xs_window_open_image (self, path);
+}
+
+static void
+paste_image_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gdk_clipboard_read_texture_async (gtk_widget_get_clipboard (widget), NULL, on_paste_texture_cb,
+                                    g_object_ref (widget));
+}
+
+static void
+cancel_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _xs_window_cancel_all (XS_WINDOW (widget));
+}
+
+static void
+dismiss_banner_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_revealer_set_reveal_child (XS_WINDOW (widget)->banner_revealer, FALSE);
+}
+
+static void
+view_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_stack_set_visible_child_name (XS_WINDOW (widget)->stack, g_variant_get_string (param, NULL));
+}
+
+static void
+on_export_response_cb (GtkNativeDialog *dialog, int response, XsWindow *self)
+{
+  const char *kind = g_object_get_data (G_OBJECT (dialog), "kind");
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GError) error = NULL;
+      if (path && !xs_window_export (self, kind, path, &error))
+        _xs_window_show_error (self, error->message);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+export_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  XsWindow *self = XS_WINDOW (widget);
+  const char *kind = g_variant_get_string (param, NULL);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Export", GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                              "_Save", "_Cancel");
+  const char *ext = g_str_has_suffix (kind, "csv") ? "csv" : g_str_has_suffix (kind, "json")
+                    ? "json" : g_str_equal (kind, "report") ? "pdf" : "png";
+  g_autofree char *suggest = g_strdup_printf ("%s.%s", kind, ext);
+
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggest);
+  g_object_set_data_full (G_OBJECT (dialog), "kind", g_strdup (kind), g_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_export_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+void
+_xs_window_actions_init (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "win.open-image", NULL, open_image_action);
+  gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+  gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.paste-image", NULL, paste_image_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "win.dismiss-banner", NULL,
+                                   dismiss_banner_action);
+  gtk_widget_class_install_action (widget_class, "win.view", "s", view_action);
+  gtk_widget_class_install_action (widget_class, "win.export", "s", export_action);
+}

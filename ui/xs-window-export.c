@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * XsWindow's exports: the overlay and the feature grid as PNG, the
+ * predictions and the cost table as CSV or JSON (the cost JSON is
+ * xception-cli summary --json's), the PDF report of what is shown, and
+ * the window itself as a PNG.
+ */
+#define G_LOG_DOMAIN "xs-window"
+
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "xs-util.h"
+#include "xs-window-private.h"
+
+/* export ------------------------------------------------------------------ */
+
+static char *
+csv_field (const char *s)
+{
+  if (s == NULL)
+    return g_strdup ("");
+  if (strpbrk (s, ",\"\n") == NULL)
+    return g_strdup (s);
+  {
+    g_auto(GStrv) parts = g_strsplit (s, "\"", -1);
+    g_autofree char *joined = g_strjoinv ("\"\"", parts);
+    return g_strdup_printf ("\"%s\"", joined);
+  }
+}
+
+/**
+ * xs_window_export:
+ * @kind: overlay, grid, predictions-csv, predictions-json, costs-csv, costs-json, report
+ */
+gboolean
+xs_window_export (XsWindow *self, const char *kind, const char *path, GError **error)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  XsModel *model = xs_session_get_model (self->session);
+  XsAnalysis *analysis = xs_session_get_analysis (self->session);
+  XsExplainResult *explained = xs_explain_view_get_result (self->explain_page);
+  const XsCompareResult *compared = xs_compare_view_get_result (self->compare_page);
+  const XcModel *m = model ? model->model : NULL;
+
+  if (g_str_equal (kind, "overlay"))
+    {
+      int w, h;
+      const guint8 *rgb = xs_explain_view_get_overlay (self->explain_page, &w, &h);
+      if (rgb == NULL)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "no explanation to export yet");
+          return FALSE;
+        }
+      return xc_write_png_rgb (path, rgb, w, h, error);
+    }
+  if (g_str_equal (kind, "grid"))
+    return xs_feature_grid_save_png (xs_features_view_get_grid (self->features_page), path, error);
+  if (g_str_equal (kind, "report"))
+    {
+      XcReport r = { 0 };
+      if (analysis == NULL || explained == NULL)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "nothing to report yet: open an image");
+          return FALSE;
+        }
+      r.image = analysis->image;
+      r.image_name = analysis->path;
+      r.a.model = model->model;
+      r.a.probs = analysis->probs;
+      r.a.explanation = explained->explanation;
+      r.a.faithfulness = explained->faithfulness;
+      r.a.cost.latency_ms = analysis->time_ms;
+      r.a.cost.memory_bytes = model->model->slab_size * sizeof (float) +
+                              xc_plan_arena_bytes (analysis->plan);
+      if (compared && !xs_compare_view_is_second_image (self->compare_page))
+        {
+          r.b.model = compared->model[1]->model;
+          r.b.probs = compared->probs[1];
+          r.b.explanation = compared->explanation[1];
+          r.b.faithfulness = compared->faithfulness[1];
+          r.b.cost = compared->cost[1];
+        }
+      return xc_report_write_pdf (&r, path, error);
+    }
+  if (m == NULL)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "no model loaded");
+      return FALSE;
+    }
+  if (g_str_has_prefix (kind, "predictions"))
+    {
+      gboolean json = g_str_has_suffix (kind, "json");
+      if (analysis == NULL)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "no predictions yet: open an image");
+          return FALSE;
+        }
+      if (json)
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+          g_autoptr(JsonGenerator) gen = json_generator_new ();
+          g_autoptr(JsonNode) root = NULL;
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "model");
+          json_builder_add_string_value (b, m->name);
+          json_builder_set_member_name (b, "input");
+          json_builder_add_string_value (b, analysis->path);
+          json_builder_set_member_name (b, "time_ms");
+          json_builder_add_double_value (b, analysis->time_ms);
+          json_builder_set_member_name (b, "classes");
+          json_builder_begin_array (b);
+          for (int c = 0; c < analysis->classes; c++)
+            {
+              json_builder_begin_object (b);
+              json_builder_set_member_name (b, "index");
+              json_builder_add_int_value (b, c);
+              json_builder_set_member_name (b, "label");
+              if (xc_model_label (m, c))
+                json_builder_add_string_value (b, xc_model_label (m, c));
+              else
+                json_builder_add_null_value (b);
+              json_builder_set_member_name (b, "probability");
+              json_builder_add_double_value (b, analysis->probs[c]);
+              json_builder_end_object (b);
+            }
+          json_builder_end_array (b);
+          json_builder_end_object (b);
+          root = json_builder_get_root (b);
+          json_generator_set_root (gen, root);
+          json_generator_set_pretty (gen, TRUE);
+          return json_generator_to_file (gen, path, error);
+        }
+      g_string_append (out, "index,label,probability\n");
+      for (int c = 0; c < analysis->classes; c++)
+        {
+          g_autofree char *l = csv_field (xc_model_label (m, c));
+          g_string_append_printf (out, "%d,%s,%.8g\n", c, l, analysis->probs[c]);
+        }
+      return g_file_set_contents (path, out->str, out->len, error);
+    }
+  if (g_str_has_prefix (kind, "costs"))
+    {
+      gboolean json = g_str_has_suffix (kind, "json");
+      guint64 p, t, macs, sp, sm;
+      xc_model_totals (m, &p, &t, &macs, &sp, &sm);
+      if (json)
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+          g_autoptr(JsonGenerator) gen = json_generator_new ();
+          g_autoptr(JsonNode) root = NULL;
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "model");
+          json_builder_add_string_value (b, m->name);
+          json_builder_set_member_name (b, "layers");
+          json_builder_begin_array (b);
+          for (guint i = 0; i < xc_model_n_nodes (m); i++)
+            {
+              const XcNode *n = xc_model_node (m, i);
+              json_builder_begin_object (b);
+              json_builder_set_member_name (b, "name");
+              json_builder_add_string_value (b, n->name);
+              json_builder_set_member_name (b, "type");
+              json_builder_add_string_value (b, n->keras_class);
+              json_builder_set_member_name (b, "params");
+              json_builder_add_int_value (b, n->n_weights);
+              json_builder_set_member_name (b, "macs");
+              json_builder_add_int_value (b, n->macs);
+              json_builder_set_member_name (b, "standard_params");
+              json_builder_add_int_value (b, n->std_params);
+              json_builder_set_member_name (b, "standard_macs");
+              json_builder_add_int_value (b, n->std_macs);
+              json_builder_end_object (b);
+            }
+          json_builder_end_array (b);
+          json_builder_set_member_name (b, "totals");
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "params");
+          json_builder_add_int_value (b, p);
+          json_builder_set_member_name (b, "trainable_params");
+          json_builder_add_int_value (b, t);
+          json_builder_set_member_name (b, "macs");
+          json_builder_add_int_value (b, macs);
+          json_builder_set_member_name (b, "standard_params");
+          json_builder_add_int_value (b, sp);
+          json_builder_set_member_name (b, "standard_macs");
+          json_builder_add_int_value (b, sm);
+          json_builder_end_object (b);
+          json_builder_end_object (b);
+          root = json_builder_get_root (b);
+          json_generator_set_root (gen, root);
+          json_generator_set_pretty (gen, TRUE);
+          return json_generator_to_file (gen, path, error);
+        }
+      g_string_append (out, "name,type,output_shape,params,macs,standard_params,standard_macs,"
+                            "ratio\n");
+      for (guint i = 0; i < xc_model_n_nodes (m); i++)
+        {
+          const XcNode *n = xc_model_node (m, i);
+          g_autofree char *shape = xs_shape_string (n);
+          g_autofree char *qs = csv_field (shape);
+          g_string_append_printf (out, "%s,%s,%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
+                                  ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%.4f\n",
+                                  n->name, n->keras_class, qs, n->n_weights, n->macs,
+                                  n->std_params, n->std_macs,
+                                  n->macs ? (double) n->std_macs / n->macs : 0.0);
+        }
+      g_string_append_printf (out, "total,,,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
+                              ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%.4f\n", p, macs, sp,
+                              sm, macs ? (double) sm / macs : 0.0);
+      return g_file_set_contents (path, out->str, out->len, error);
+    }
+  g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "unknown export '%s'", kind);
+  return FALSE;
+}
+
+/**
+ * xs_window_save_screenshot:
+ *
+ * Renders the window as it is now into a PNG.
+ */
+gboolean
+xs_window_save_screenshot (XsWindow *self, const char *path, GError **error)
+{
+  GtkWidget *w = GTK_WIDGET (self);
+  int width = gtk_widget_get_width (w), height = gtk_widget_get_height (w);
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (w);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) tex = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self));
+
+  if (width <= 0 || height <= 0 || renderer == NULL)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FAILED, "the window is not shown yet");
+      return FALSE;
+    }
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FAILED, "nothing was drawn");
+      return FALSE;
+    }
+  tex = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (!gdk_texture_save_to_png (tex, path))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot write the screenshot", path);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * XsWindow's fields, shared by its three files: the frame (xs-window.c),
+ * its actions (xs-window-actions.c) and its exports (xs-window-export.c).
+ */
+#pragma once
+
+#include "xs-architecture-view.h"
+#include "xs-compare-view.h"
+#include "xs-costs-view.h"
+#include "xs-explain-view.h"
+#include "xs-features-view.h"
+#include "xs-predictions-view.h"
+#include "xs-separable-view.h"
+#include "xs-session.h"
+#include "xs-window.h"
+
+G_BEGIN_DECLS
+
+struct _XsWindow {
+  GtkApplicationWindow  parent_instance;
+
+  /* template widgets */
+  GtkDropDown          *model_dropdown;
+  GtkSpinner           *spinner;
+  GtkLabel             *status_label;
+  GtkButton            *cancel_button;
+  GtkRevealer          *banner_revealer;
+  GtkLabel             *banner_label;
+  GtkPicture           *image_picture;
+  GtkLabel             *image_label;
+  GtkLabel             *model_info_label;
+  GtkLabel             *top_label;
+  GtkStack             *stack;
+  GMenu                *recent_submenu;
+  XsPredictionsView    *predictions_page;
+  XsFeaturesView       *features_page;
+  XsExplainView        *explain_page;
+  XsCostsView          *costs_page;
+  XsArchitectureView   *architecture_page;
+  XsSeparableView      *separable_page;
+  XsCompareView        *compare_page;
+
+  /* owned */
+  XsSession            *session;
+  char                 *image_path;
+  char                 *last_error;
+  GCancellable         *load_cancel;
+  GCancellable         *analyze_cancel;
+  GPtrArray            *recent;
+  char                 *screenshot_path;
+  XsWindowRequest       pending;        /* from the command line, applied once possible */
+  gboolean              updating;
+};
+
+void _xs_window_actions_init (GtkWidgetClass *widget_class);
+void _xs_window_show_error   (XsWindow       *self,
+                              const char     *message);
+void _xs_window_cancel_all   (XsWindow       *self);
+
+G_END_DECLS
