@@ -48,46 +48,48 @@ value_of (const char *const *names, const char *s, guint *value)
   return FALSE;
 }
 
-const char *
-xc_act_name (XcAct act)
-{
-  return name_of (act_names, act);
-}
+/* xc_<prefix>_name () and xc_<prefix>_from_string () over one table */
+#define ENUM_STRINGS(Type, prefix, names)                                \
+  const char *                                                            \
+  xc_##prefix##_name (Type value)                                         \
+  {                                                                       \
+    return name_of (names, value);                                        \
+  }                                                                       \
+                                                                          \
+  static gboolean                                                         \
+  prefix##_lookup (const char *s, Type *value)                            \
+  {                                                                       \
+    guint v;                                                              \
+                                                                          \
+    if (!value_of (names, s, &v))                                         \
+      return FALSE;                                                       \
+    *value = (Type) v;                                                    \
+    return TRUE;                                                          \
+  }
+
+ENUM_STRINGS (XcAct, act, act_names)
+ENUM_STRINGS (XcPreprocess, preprocess, pre_names)
+ENUM_STRINGS (XcMethod, method, method_names)
+ENUM_STRINGS (XcScore, score, score_names)
+ENUM_STRINGS (XcBaseline, baseline, baseline_names)
+ENUM_STRINGS (XcColormap, colormap, cmap_names)
 
 gboolean
 xc_act_from_string (const char *s, XcAct *act)
 {
-  guint v;
-
-  if (g_strcmp0 (s, "silu") == 0)
-    s = "swish";
-  if (!value_of (act_names, s, &v))
-    return FALSE;
-  *act = v;
-  return TRUE;
-}
-
-const char *
-xc_preprocess_name (XcPreprocess p)
-{
-  return name_of (pre_names, p);
+  return act_lookup (g_strcmp0 (s, "silu") == 0 ? "swish" : s, act);
 }
 
 gboolean
 xc_preprocess_from_string (const char *s, XcPreprocess *p)
 {
-  guint v;
-
-  if (!value_of (pre_names, s, &v))
-    return FALSE;
-  *p = v;
-  return TRUE;
+  return preprocess_lookup (s, p);
 }
 
-const char *
-xc_method_name (XcMethod method)
+gboolean
+xc_method_from_string (const char *s, XcMethod *method)
 {
-  return name_of (method_names, method);
+  return method_lookup (s, method);
 }
 
 const char *
@@ -103,71 +105,25 @@ xc_method_titles (void)
 }
 
 gboolean
-xc_method_from_string (const char *s, XcMethod *method)
-{
-  guint v;
-
-  if (!value_of (method_names, s, &v))
-    return FALSE;
-  *method = v;
-  return TRUE;
-}
-
-const char *
-xc_score_name (XcScore score)
-{
-  return name_of (score_names, score);
-}
-
-gboolean
 xc_score_from_string (const char *s, XcScore *score)
 {
-  guint v;
-
-  if (!value_of (score_names, s, &v))
-    return FALSE;
-  *score = v;
-  return TRUE;
-}
-
-const char *
-xc_baseline_name (XcBaseline baseline)
-{
-  return name_of (baseline_names, baseline);
+  return score_lookup (s, score);
 }
 
 gboolean
 xc_baseline_from_string (const char *s, XcBaseline *baseline)
 {
-  guint v;
-
-  if (!value_of (baseline_names, s, &v))
-    return FALSE;
-  *baseline = v;
-  return TRUE;
+  return baseline_lookup (s, baseline);
 }
 
-const char *
-xc_colormap_name (XcColormap cmap)
+gboolean
+xc_colormap_from_string (const char *s, XcColormap *cmap)
 {
-  return name_of (cmap_names, cmap);
+  return colormap_lookup (g_strcmp0 (s, "grey") == 0 ? "gray" : s, cmap);
 }
 
 const char *const *
 xc_colormap_names (void)
 {
   return cmap_names;
-}
-
-gboolean
-xc_colormap_from_string (const char *s, XcColormap *cmap)
-{
-  guint v;
-
-  if (g_strcmp0 (s, "grey") == 0)
-    s = "gray";
-  if (!value_of (cmap_names, s, &v))
-    return FALSE;
-  *cmap = v;
-  return TRUE;
 }

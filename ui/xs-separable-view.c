@@ -219,10 +219,11 @@ on_sep_layer_cb (XsSeparableView *self)
     update_separable (self);
 }
 
-static void
-update_calculator (XsSeparableView *self)
+/* The calculator's layer */
+static XcConvShape
+calc_shape (XsSeparableView *self)
 {
-  XcConvShape sh = {
+  return (XcConvShape) {
     gtk_spin_button_get_value_as_int (self->calc_cin),
     gtk_spin_button_get_value_as_int (self->calc_cout),
     gtk_spin_button_get_value_as_int (self->calc_k),
@@ -231,6 +232,12 @@ update_calculator (XsSeparableView *self)
     gtk_spin_button_get_value_as_int (self->calc_stride),
     gtk_spin_button_get_value_as_int (self->calc_dm),
   };
+}
+
+static void
+update_calculator (XsSeparableView *self)
+{
+  XcConvShape sh = calc_shape (self);
   XcConvCosts c;
   g_autoptr(GError) error = NULL;
   g_autofree char *txt = NULL;
@@ -270,15 +277,7 @@ on_measured_cb (GObject *source, GAsyncResult *result, gpointer data)
   g_autofree XcConvTimes *t = xs_inference_measure_finish (XS_INFERENCE (source), result,
                                                            &error);
   g_autofree char *txt = NULL;
-  XcConvShape sh = {
-    gtk_spin_button_get_value_as_int (self->calc_cin),
-    gtk_spin_button_get_value_as_int (self->calc_cout),
-    gtk_spin_button_get_value_as_int (self->calc_k),
-    gtk_spin_button_get_value_as_int (self->calc_h),
-    gtk_spin_button_get_value_as_int (self->calc_w),
-    gtk_spin_button_get_value_as_int (self->calc_stride),
-    gtk_spin_button_get_value_as_int (self->calc_dm),
-  };
+  XcConvShape sh = calc_shape (self);
   XcConvCosts c;
 
   xs_session_end (xs_view_get_session (XS_VIEW (self)));
@@ -304,15 +303,7 @@ on_measured_cb (GObject *source, GAsyncResult *result, gpointer data)
 static void
 on_measure_cb (XsSeparableView *self)
 {
-  XcConvShape sh = {
-    gtk_spin_button_get_value_as_int (self->calc_cin),
-    gtk_spin_button_get_value_as_int (self->calc_cout),
-    gtk_spin_button_get_value_as_int (self->calc_k),
-    gtk_spin_button_get_value_as_int (self->calc_h),
-    gtk_spin_button_get_value_as_int (self->calc_w),
-    gtk_spin_button_get_value_as_int (self->calc_stride),
-    gtk_spin_button_get_value_as_int (self->calc_dm),
-  };
+  XcConvShape sh = calc_shape (self);
 
   xs_session_restart (&self->measure_cancel);
   gtk_widget_set_sensitive (GTK_WIDGET (self->calc_measure_button), FALSE);
