@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * XsInference's comparisons: two models (or two images) on one image with
+ * the same explanation target, and two models over a folder of class
+ * subfolders. Same rules as xs-inference.c: one engine job at a time.
+ */
+#define G_LOG_DOMAIN "xs-inference"
+
+#include "xs-inference-private.h"
+
+/* compare ---------------------------------------------------------------- */
+
+/* Model B of a comparison: loaded from its spec, or A again; the caller
+ * holds the engine lock */
+static XsModel *
+load_model_b (XsModel *a, const char *spec_b, GError **error)
+{
+  XsModel *m;
+  XcModel *mb;
+
+  if (spec_b == NULL)
+    return xs_model_ref (a);
+  mb = xc_model_load_spec (spec_b, error);
+  if (mb == NULL)
+    return NULL;
+  m = g_atomic_rc_box_new0 (XsModel);
+  m->model = mb;
+  m->display_name = xs_model_display_name (spec_b);
+  return m;
+}
+
+void
+xs_compare_result_free (XsCompareResult *r)
+{
+  if (r == NULL)
+    return;
+  for (int k = 0; k < 2; k++)
+    {
+      g_clear_pointer (&r->model[k], xs_model_unref);
+      xc_image_free (r->image[k]);
+      g_free (r->image_name[k]);
+      g_free (r->probs[k]);
+      xc_explanation_free (r->explanation[k]);
+      xc_faithfulness_free (r->faithfulness[k]);
+    }
+  g_free (r);
+}
+
+typedef struct {
+  XsModel  *model_a;
+  char     *spec_b;
+  char     *image[2];
+  XcMethod  method;
+  int       class_a;
+} CompareData;
+
+static void
+compare_data_free (gpointer p)
+{
+  CompareData *d = p;
+  xs_model_unref (d->model_a);
+  g_free (d->spec_b);
+  g_free (d->image[0]);
+  g_free (d->image[1]);
+  g_free (d);
+}
+
+static void
+compare_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  XsInference *self = source;
+  CompareData *d = data;
+  g_autoptr(XsCompareResult) r = g_new0 (XsCompareResult, 1);
+  g_autoptr(GError) error = NULL;
+
+  r->model[0] = xs_model_ref (d->model_a);
+  g_mutex_lock (&self->engine_lock);
+  r->model[1] = load_model_b (d->model_a, d->spec_b, &error);
+  if (r->model[1] == NULL)
+    {
+      g_mutex_unlock (&self->engine_lock);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      const XcModel *m = r->model[k]->model;
+      const XcNode *in = xc_model_input (m);
+      const char *path = d->image[k] ? d->image[k] : d->image[0];
+      g_autofree float *input = g_new (float, (size_t) in->h * in->w * in->c);
+      g_autoptr(XcExplainer) ex = NULL;
+      XcExplainOptions o;
+      int cls;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (&error, XC_ERROR, XC_ERROR_CANCELLED, "cancelled");
+          break;
+        }
+      r->image[k] = xc_image_load (path, &error);
+      r->image_name[k] = g_path_get_basename (path);
+      if (r->image[k] == NULL || !xc_image_to_input (r->image[k], m, input, &error) ||
+          !(ex = xc_explainer_new (m, &error)) || !xc_explainer_set_input (ex, input, &error) ||
+          !xc_model_measure_cost (m, 3, &r->cost[k], &error))
+        break;
+      r->classes[k] = xc_model_node (m, m->output)->c;
+      r->probs[k] = g_memdup2 (xc_explainer_probabilities (ex), r->classes[k] * sizeof (float));
+      xc_explain_options_init (&o);
+      o.method = d->method;
+      if (k == 0)
+        o.target_class = d->class_a;
+      else if (r->explanation[0] &&
+               xc_compare_match_class (r->model[0]->model, r->explanation[0]->target_class, m,
+                                       &cls))
+        o.target_class = cls;
+      r->explanation[k] = xc_explainer_run (ex, &o, _xs_inference_progress_cb, cancellable, &error);
+      if (r->explanation[k] == NULL)
+        break;
+      r->faithfulness[k] = xc_explainer_faithfulness (ex, r->explanation[k], 20, _xs_inference_progress_cb,
+                                                      cancellable, &error);
+      if (r->faithfulness[k] == NULL)
+        break;
+    }
+  g_mutex_unlock (&self->engine_lock);
+  if (error)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  r->correlation = xc_map_correlation (r->explanation[0]->map, r->explanation[0]->map_h,
+                                       r->explanation[0]->map_w, r->explanation[1]->map,
+                                       r->explanation[1]->map_h, r->explanation[1]->map_w);
+  g_task_return_pointer (task, g_steal_pointer (&r), (GDestroyNotify) xs_compare_result_free);
+}
+
+/**
+ * xs_inference_compare_async:
+ * @spec_b: (nullable): the second model, or %NULL to use @model_a on @image_b
+ * @image_b: (nullable): a second image, or %NULL for @image_a through both models
+ * @class_a: the class to explain in A (-1: its top-1); B's is matched by label
+ */
+void
+xs_inference_compare_async (XsInference         *self,
+                            XsModel             *model_a,
+                            const char          *spec_b,
+                            const char          *image_a,
+                            const char          *image_b,
+                            XcMethod             method,
+                            int                  class_a,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  CompareData *d = g_new0 (CompareData, 1);
+
+  d->model_a = xs_model_ref (model_a);
+  d->spec_b = g_strdup (spec_b);
+  d->image[0] = g_strdup (image_a);
+  d->image[1] = g_strdup (image_b);
+  d->method = method;
+  d->class_a = class_a;
+  g_task_set_source_tag (task, xs_inference_compare_async);
+  g_task_set_task_data (task, d, compare_data_free);
+  g_task_run_in_thread (task, compare_worker);
+}
+
+XsCompareResult *
+xs_inference_compare_finish (XsInference *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* compare over a folder -------------------------------------------------- */
+
+void
+xs_folder_result_free (XsFolderResult *r)
+{
+  if (r == NULL)
+    return;
+  for (int k = 0; k < 2; k++)
+    {
+      g_clear_pointer (&r->model[k], xs_model_unref);
+      g_free (r->top[k]);
+      g_free (r->prob[k]);
+    }
+  xc_dataset_free (r->dataset);
+  g_free (r);
+}
+
+/* The dataset's class c as the model's class: by label, or by index when
+ * the model has no labels but as many classes */
+static int
+truth_for (const XcModel *m, const XcDataset *ds, int c)
+{
+  const XcNode *out = xc_model_node (m, m->output);
+
+  if (m->labels)
+    {
+      for (int k = 0; k < out->c; k++)
+        if (g_ascii_strcasecmp (xc_model_label (m, k), ds->class_names->pdata[c]) == 0)
+          return k;
+      return -1;
+    }
+  return ds->n_classes == out->c ? c : -1;
+}
+
+static void
+folder_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  XsInference *self = source;
+  CompareData *d = data;
+  g_autoptr(XsFolderResult) r = g_new0 (XsFolderResult, 1);
+  g_autoptr(GError) error = NULL;
+  const XcNode *in = xc_model_input (d->model_a->model);
+  int agree = 0;
+
+  r->model[0] = xs_model_ref (d->model_a);
+  g_mutex_lock (&self->engine_lock);
+  r->model[1] = load_model_b (d->model_a, d->spec_b, &error);
+  if (r->model[1])
+    {
+      g_autofree char *spec = g_strdup_printf ("imagefolder:%s", d->image[0]);
+      r->dataset = xc_dataset_load (spec, "all", in->h, in->w, in->c, 1, &error);
+    }
+  if (r->dataset)
+    {
+      for (int k = 0; k < 2 && !error; k++)
+        {
+          const XcModel *m = r->model[k]->model;
+          g_autoptr(XcPlan) plan = xc_plan_new (m, 1, NULL, &error);
+          int correct = 0, known = 0;
+          if (plan == NULL)
+            break;
+          r->top[k] = g_new (int, r->dataset->n);
+          r->prob[k] = g_new (float, r->dataset->n);
+          for (int i = 0; i < r->dataset->n; i++)
+            {
+              XcTensor x = xc_plan_input (plan), y;
+              int t;
+              if (g_cancellable_is_cancelled (cancellable))
+                {
+                  g_set_error (&error, XC_ERROR, XC_ERROR_CANCELLED, "cancelled");
+                  break;
+                }
+              xc_dataset_fill (r->dataset, &i, 1, m, NULL, 0, x.data);
+              xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+              xc_plan_output (plan, m->output, &y);
+              r->top[k][i] = 0;
+              for (int c = 1; c < y.c; c++)
+                if (y.data[c] > y.data[r->top[k][i]])
+                  r->top[k][i] = c;
+              r->prob[k][i] = y.data[r->top[k][i]];
+              t = truth_for (m, r->dataset, r->dataset->labels[i]);
+              known += t >= 0;
+              correct += t >= 0 && t == r->top[k][i];
+            }
+          r->accuracy[k] = known == r->dataset->n ? (double) correct / known : -1;
+        }
+    }
+  g_mutex_unlock (&self->engine_lock);
+  if (error)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (int i = 0; i < r->dataset->n; i++)
+    agree += xc_compare_same_class (r->model[0]->model, r->top[0][i], r->model[1]->model,
+                                    r->top[1][i]);
+  r->agreement = (double) agree / MAX (1, r->dataset->n);
+  r->n_disagree = r->dataset->n - agree;
+  g_task_return_pointer (task, g_steal_pointer (&r), (GDestroyNotify) xs_folder_result_free);
+}
+
+void
+xs_inference_compare_folder_async (XsInference         *self,
+                                   XsModel             *model_a,
+                                   const char          *spec_b,
+                                   const char          *folder,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  CompareData *d = g_new0 (CompareData, 1);
+
+  d->model_a = xs_model_ref (model_a);
+  d->spec_b = g_strdup (spec_b);
+  d->image[0] = g_strdup (folder);
+  g_task_set_task_data (task, d, compare_data_free);
+  g_task_run_in_thread (task, folder_worker);
+}
+
+XsFolderResult *
+xs_inference_compare_folder_finish (XsInference *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
