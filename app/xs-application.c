@@ -22,6 +22,7 @@ struct _XsApplication {
   char *method;
   int   class_index;
   char *screenshot;
+  char *timings;
   char *compare_model;
 };
 
@@ -68,6 +69,8 @@ new_window (XsApplication *self)
     xs_window_add_model (win, "imagenet:xception", FALSE);
   xs_window_apply_request (win, &req);
   xs_window_add_model (win, self->model ? self->model : def, TRUE);
+  if (self->timings)
+    xs_window_set_timings_path (win, self->timings);
   if (self->screenshot)
     xs_window_screenshot_when_done (win, self->screenshot);
   return win;
@@ -136,6 +139,16 @@ xs_application_handle_local_options (GApplication *app, GVariantDict *options)
     self->compare_model = g_strdup (s);
   if (g_variant_dict_lookup (options, "screenshot", "^&ay", &s))
     self->screenshot = g_strdup (s);
+  if (g_variant_dict_lookup (options, "timings", "^&ay", &s))
+    {
+      if (self->screenshot == NULL)
+        {
+          g_printerr ("xception-studio: --timings needs --screenshot (it is written when the "
+                      "screenshot is taken)\n");
+          return 2;
+        }
+      self->timings = g_strdup (s);
+    }
   return -1;
 }
 
@@ -209,6 +222,7 @@ xs_application_finalize (GObject *object)
   g_free (self->layer);
   g_free (self->method);
   g_free (self->screenshot);
+  g_free (self->timings);
   g_free (self->compare_model);
   G_OBJECT_CLASS (xs_application_parent_class)->finalize (object);
 }
@@ -240,6 +254,9 @@ xs_application_init (XsApplication *self)
     { "class", 0, 0, G_OPTION_ARG_INT, NULL, "Class to explain (default: the top-1)", "IDX" },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       "When all work is done, save the window as a PNG and exit", "FILE.png" },
+    { "timings", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      "With --screenshot: write predictions_ms, explanation_ms, all_done_ms, peak_rss_bytes "
+      "and model as JSON", "FILE.json" },
     { NULL }
   };
 

@@ -38,6 +38,7 @@ G_DEFINE_FINAL_TYPE (XsExplainView, xs_explain_view, XS_TYPE_VIEW)
 
 enum {
   TARGET_CHANGED,
+  EXPLAINED,
   N_SIGNALS
 };
 
@@ -148,6 +149,7 @@ on_explained_cb (GObject *source, GAsyncResult *result, gpointer data)
   gtk_label_set_text (self->explain_info_label, info);
   gtk_label_set_text (self->faithfulness_label, "Faithfulness: measuring…");
   render_overlay (self);
+  g_signal_emit (self, signals[EXPLAINED], 0);
   /* the map shows now; its deletion/insertion curves follow */
   xs_session_begin (session, "Measuring faithfulness…");
   xs_inference_faithfulness_async (xs_session_get_inference (session), a, e, self->cancel,
@@ -374,6 +376,15 @@ xs_explain_view_class_init (XsExplainViewClass *klass)
   signals[TARGET_CHANGED] =
     g_signal_new ("target-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+
+  /**
+   * XsExplainView::explained:
+   *
+   * A new explanation is on screen (its faithfulness figures follow).
+   */
+  signals[EXPLAINED] =
+    g_signal_new ("explained", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 
   gtk_widget_class_set_template_from_resource (
       widget_class, "/org/xceptionstudio/XceptionStudio/ui/xs-explain-view.ui");

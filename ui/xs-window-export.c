@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "xs-window"
 
 #include <string.h>
+#include <sys/resource.h>
 #include <json-glib/json-glib.h>
 
 #include "xs-util.h"
@@ -249,4 +250,45 @@ xs_window_save_screenshot (XsWindow *self, const char *path, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+static void
+add_ms (JsonBuilder *b, const char *name, gint64 from, gint64 to)
+{
+  json_builder_set_member_name (b, name);
+  if (to > 0 && from > 0)
+    json_builder_add_double_value (b, (to - from) / 1000.0);
+  else
+    json_builder_add_null_value (b);
+}
+
+/* --timings: from the image handed to the window (or its model loaded, if
+ * later) to the predictions, the explanation overlay and the end of all
+ * engine work; the peak resident memory so far */
+gboolean
+_xs_window_write_timings (XsWindow *self, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  XsModel *model = xs_session_get_model (self->session);
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model ? model->display_name : "");
+  json_builder_set_member_name (b, "image");
+  json_builder_add_string_value (b, self->image_path ? self->image_path : "");
+  add_ms (b, "predictions_ms", self->t_image, self->t_predictions);
+  add_ms (b, "explanation_ms", self->t_image, self->t_explanation);
+  add_ms (b, "all_done_ms", self->t_image, self->t_idle);
+  add_ms (b, "launch_to_predictions_ms", self->t_window, self->t_predictions);
+  json_builder_set_member_name (b, "peak_rss_bytes");
+  json_builder_add_int_value (b, (gint64) ru.ru_maxrss * 1024);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  return json_generator_to_file (gen, self->timings_path, error);
 }

@@ -51,11 +51,21 @@ struct _XsWindow {
   char                 *screenshot_path;
   XsWindowRequest       pending;        /* from the command line, applied once possible */
   gboolean              updating;
+
+  /* --timings: monotonic microseconds */
+  char                 *timings_path;
+  gint64                t_window;       /* the window was created */
+  gint64                t_image;        /* an image was handed to it, or later its model came */
+  gint64                t_predictions;  /* predictions on screen */
+  gint64                t_explanation;  /* the explanation overlay on screen */
+  gint64                t_idle;         /* the last time no engine work was left */
 };
 
 void _xs_window_actions_init (GtkWidgetClass *widget_class);
 void _xs_window_show_error   (XsWindow       *self,
                               const char     *message);
 void _xs_window_cancel_all   (XsWindow       *self);
+gboolean _xs_window_write_timings (XsWindow   *self,
+                                   GError    **error);
 
 G_END_DECLS

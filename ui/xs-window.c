@@ -124,6 +124,8 @@ on_busy_changed_cb (XsWindow *self, guint busy, const char *what)
   gtk_spinner_set_spinning (self->spinner, busy > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), busy > 0);
   gtk_label_set_text (self->status_label, busy > 0 && what ? what : "");
+  if (busy == 0)
+    self->t_idle = g_get_monotonic_time ();
   maybe_screenshot (self);
 }
 
@@ -157,12 +159,30 @@ take_screenshot_cb (gpointer data)
   if (self->screenshot_path == NULL || xs_session_get_busy (self->session) > 0)
     return G_SOURCE_REMOVE;
   path = g_steal_pointer (&self->screenshot_path);
+  if (self->timings_path && !_xs_window_write_timings (self, &error))
+    {
+      g_printerr ("xception-studio: %s\n", error->message);
+      g_clear_error (&error);
+    }
   if (!xs_window_save_screenshot (self, path, &error))
     g_printerr ("xception-studio: %s\n", error->message);
   else
     g_print ("xception-studio: wrote %s\n", path);
   gtk_window_destroy (GTK_WINDOW (self));
   return G_SOURCE_REMOVE;
+}
+
+/**
+ * xs_window_set_timings_path:
+ *
+ * With a screenshot pending: also write how long the window took (from the
+ * image handed to it) to @path as JSON when the screenshot is taken.
+ */
+void
+xs_window_set_timings_path (XsWindow *self, const char *path)
+{
+  g_free (self->timings_path);
+  self->timings_path = g_strdup (path);
 }
 
 /**
@@ -210,6 +230,8 @@ on_model_loaded_cb (GObject *source, GAsyncResult *result, gpointer data)
   if (xs_session_failed (self->session, m, error))
     return;
   gtk_label_set_text (self->top_label, "");
+  /* an image handed over before any model was there waits from now */
+  self->t_image = MAX (self->t_image, g_get_monotonic_time ());
   xs_session_set_model (self->session, m);
   update_model_info (self, m);
   xs_window_apply_request (self, NULL);
@@ -294,6 +316,7 @@ on_analyzed_cb (GObject *source, GAsyncResult *result, gpointer data)
   gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
   show_image (self, a);
   xs_session_set_analysis (self->session, a);
+  self->t_predictions = g_get_monotonic_time ();
   xs_window_apply_request (self, NULL);
 }
 
@@ -316,6 +339,8 @@ xs_window_open_image (XsWindow *self, const char *path)
 {
   g_free (self->image_path);
   self->image_path = g_strdup (path);
+  self->t_image = g_get_monotonic_time ();
+  self->t_predictions = self->t_explanation = 0;
   add_recent (self, path);
   request_analysis (self);
 }
@@ -444,6 +469,12 @@ on_node_activated_cb (XsWindow *self, guint node)
 }
 
 static void
+on_explained_cb (XsWindow *self)
+{
+  self->t_explanation = g_get_monotonic_time ();
+}
+
+static void
 on_session_analysis_cb (XsWindow *self)
 {
   if (xs_session_get_analysis (self->session) == NULL)
@@ -510,6 +541,7 @@ xs_window_finalize (GObject *object)
   g_free (self->image_path);
   g_free (self->last_error);
   g_free (self->screenshot_path);
+  g_free (self->timings_path);
   g_free (self->pending.view);
   g_free (self->pending.layer);
   g_free (self->pending.method);
@@ -561,6 +593,7 @@ xs_window_class_init (XsWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_class_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_target_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_node_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_explained_cb);
   _xs_window_actions_init (widget_class);
 }
 
@@ -570,6 +603,7 @@ xs_window_init (XsWindow *self)
   XsView *pages[7];
   GtkDropTarget *drop;
 
+  self->t_window = g_get_monotonic_time ();
   self->session = xs_session_new ();
   self->recent = g_ptr_array_new_with_free_func (g_free);
   self->pending.class_index = -1;

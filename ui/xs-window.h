@@ -26,6 +26,8 @@ void        xs_window_open_image       (XsWindow             *self,
                                         const char           *path);
 void        xs_window_apply_request    (XsWindow             *self,
                                         const XsWindowRequest *request);
+void        xs_window_set_timings_path (XsWindow             *self,
+                                        const char           *path);
 void        xs_window_screenshot_when_done (XsWindow         *self,
                                         const char           *path);
 gboolean    xs_window_is_busy          (XsWindow             *self);
