@@ -40,12 +40,15 @@ struct _XcExplainer {
   const XcModel *model;
   XcPlan        *plan;        /* backward, batch 1 */
   guint          plan_layer;  /* the layer whose gradient the plan keeps, or G_MAXUINT */
-  XcPlan        *batch;       /* forward, batch XC_EXPLAIN_BATCH, lazily */
+  gboolean       plan_input;  /* the plan also keeps the input's gradient */
+  XcPlan        *batch;       /* forward, batch_size images, lazily */
+  int            batch_size;
   float         *input;       /* (H, W, C), preprocessed */
   size_t         input_size;
-  float         *probs;       /* (classes) */
+  float         *probs;       /* (classes), valid once the plan ran on the input */
   int            classes;
   gboolean       have_input;
+  gboolean       have_probs;
 };
 
 /* Methods that read a target layer (the input methods ignore it) */
@@ -81,6 +84,9 @@ xc_explainer_new (const XcModel *model, GError **error)
   ex->model = model;
   ex->plan_layer = G_MAXUINT - 1;
   ex->input_size = (size_t) in->h * in->w * in->c;
+  /* perturbed inputs are scored a few at a time; large inputs one at a time
+   * (their GEMMs are large already, and a batch multiplies the activations) */
+  ex->batch_size = (size_t) in->h * in->w >= 128 * 128 ? 1 : XC_EXPLAIN_BATCH;
   ex->input = g_new0 (float, ex->input_size);
   ex->classes = out->c;
   ex->probs = g_new0 (float, out->c);
@@ -108,25 +114,31 @@ forward_single (XcExplainer *ex)
   xc_plan_run (ex->plan, FALSE, NULL, NULL, NULL);
   xc_plan_output (ex->plan, ex->model->output, &out);
   memcpy (ex->probs, out.data, ex->classes * sizeof (float));
+  ex->have_probs = TRUE;
 }
 
-/* A backward plan keeping the gradients of the input and of layer */
+/* A backward plan keeping the gradient of layer (G_MAXUINT: none) and, with
+ * want_input, of the input; it keeps only the activations a backward pass
+ * down to the deepest of them reads. Reused while they stay the same. */
 static gboolean
-ensure_plan (XcExplainer *ex, guint layer, GError **error)
+ensure_plan (XcExplainer *ex, guint layer, gboolean want_input, GError **error)
 {
   g_autofree gboolean *want = NULL;
 
-  if (ex->plan != NULL && ex->plan_layer == layer)
+  if (ex->plan != NULL && ex->plan_layer == layer && ex->plan_input == want_input)
     return TRUE;
   g_clear_pointer (&ex->plan, xc_plan_free);
+  ex->have_probs = FALSE;
   want = g_new0 (gboolean, xc_model_n_nodes (ex->model));
-  want[0] = TRUE;
+  want[0] = want_input;
   if (layer != G_MAXUINT)
     want[layer] = TRUE;
-  ex->plan = xc_plan_new_backward (ex->model, 1, want, error);
+  ex->plan = xc_plan_new_backward_to (ex->model, 1, want,
+                                      want_input || layer == G_MAXUINT ? 0 : layer, error);
   if (ex->plan == NULL)
     return FALSE;
   ex->plan_layer = layer;
+  ex->plan_input = want_input;
   if (ex->have_input)
     forward_single (ex);
   return TRUE;
@@ -136,23 +148,50 @@ ensure_plan (XcExplainer *ex, guint layer, GError **error)
  * xc_explainer_set_input:
  * @input: (array): one preprocessed image, (H, W, C) of the model's input
  *
- * Runs the forward pass once; every explanation of this input reuses it.
+ * Every explanation of this input reuses one forward pass (of the plan the
+ * first explanation needs; the plans stay for the next input).
  */
 gboolean
 xc_explainer_set_input (XcExplainer *ex, const float *input, GError **error)
 {
   memcpy (ex->input, input, ex->input_size * sizeof (float));
   ex->have_input = TRUE;
-  if (!ensure_plan (ex, ex->plan != NULL ? ex->plan_layer : G_MAXUINT, error))
-    return FALSE;
+  ex->have_probs = FALSE;
+  if (ex->plan != NULL)
+    forward_single (ex);
+  return TRUE;
+}
+
+/* The forward pass on the input, through the current plan or the default
+ * CAM layer's (what the next explanation most likely needs) */
+static gboolean
+ensure_probs (XcExplainer *ex, GError **error)
+{
+  guint layer;
+
+  if (ex->have_probs)
+    return TRUE;
+  if (ex->plan == NULL)
+    {
+      if (!xc_model_default_cam_layer (ex->model, &layer, NULL))
+        layer = G_MAXUINT;
+      return ensure_plan (ex, layer, layer == G_MAXUINT, error);
+    }
   forward_single (ex);
   return TRUE;
 }
 
+/**
+ * xc_explainer_probabilities:
+ *
+ * Returns: (transfer none) (nullable): the class probabilities of the input,
+ *   or %NULL when the plan for them cannot be allocated
+ */
 const float *
 xc_explainer_probabilities (XcExplainer *ex)
 {
-  return ex->probs;
+  g_return_val_if_fail (ex->have_input, NULL);
+  return ensure_probs (ex, NULL) ? ex->probs : NULL;
 }
 
 /* Does the output end in a softmax/sigmoid whose input is the logit? */
@@ -221,7 +260,7 @@ batch_plan (XcExplainer *ex, GError **error)
   keep = g_new0 (gboolean, xc_model_n_nodes (ex->model));
   if (out->n_inputs)
     keep[out->inputs[0]] = TRUE;
-  ex->batch = xc_plan_new (ex->model, XC_EXPLAIN_BATCH, keep, error);
+  ex->batch = xc_plan_new (ex->model, ex->batch_size, keep, error);
   return ex->batch;
 }
 
@@ -238,15 +277,15 @@ score_many (XcExplainer *ex, int n, FillFunc fill, gpointer fill_data, int cls, 
   if (plan == NULL)
     return FALSE;
   in = xc_plan_input (plan);
-  for (int i0 = 0; i0 < n; i0 += XC_EXPLAIN_BATCH)
+  for (int i0 = 0; i0 < n; i0 += ex->batch_size)
     {
-      int m = MIN (XC_EXPLAIN_BATCH, n - i0);
+      int m = MIN (ex->batch_size, n - i0);
       if (progress && !progress (i0, n, pdata))
         {
           g_set_error (error, XC_ERROR, XC_ERROR_CANCELLED, "cancelled");
           return FALSE;
         }
-      for (int b = 0; b < XC_EXPLAIN_BATCH; b++)
+      for (int b = 0; b < ex->batch_size; b++)
         fill (fill_data, i0 + MIN (b, m - 1), in.data + b * ex->input_size);
       xc_plan_run (plan, FALSE, NULL, NULL, NULL);
       for (int b = 0; b < m; b++)
@@ -601,13 +640,6 @@ xc_explainer_run (XcExplainer            *ex,
       g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "unknown explanation method");
       return NULL;
     }
-  if (cls < 0)
-    {
-      cls = 0;
-      for (int i = 1; i < ex->classes; i++)
-        if (ex->probs[i] > ex->probs[cls])
-          cls = i;
-    }
   if (cls >= ex->classes)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
@@ -631,8 +663,17 @@ xc_explainer_run (XcExplainer            *ex,
           return NULL;
         }
     }
-  if (!ensure_plan (ex, layer, error))
+  if (!ensure_plan (ex, layer,
+                    layer == G_MAXUINT || o->method == XC_METHOD_GUIDED_GRADCAM, error) ||
+      !ensure_probs (ex, error))
     return NULL;
+  if (cls < 0)
+    {
+      cls = 0;
+      for (int i = 1; i < ex->classes; i++)
+        if (ex->probs[i] > ex->probs[cls])
+          cls = i;
+    }
 
   if (o->method <= XC_METHOD_EIGENCAM)
     {
@@ -978,7 +1019,9 @@ xc_explainer_faithfulness (XcExplainer         *ex,
   f->insertion_auc = auc (f->insertion, steps);
 
   mf = (MaskFill) { ex, map };
-  y = ex->probs[e->target_class];
+  /* the unperturbed probability: the explainer's own, or the curve's first
+   * point (no pixel deleted) when no gradient plan ran on this input */
+  y = ex->have_probs ? ex->probs[e->target_class] : f->deletion[0];
   if (!score_many (ex, 1, mask_fill, &mf, e->target_class, XC_SCORE_PROBABILITY, &o, progress,
                    pdata, error))
     return NULL;

@@ -33,6 +33,7 @@ struct _XcPlan {
   size_t         grad_size;   /* floats */
   size_t        *grad_off;    /* per node, floats into grads */
   gboolean      *want_grad;   /* per node: gradient readable after xc_plan_backward() */
+  guint          grad_stop;   /* no backward goes below this node: no gradient before it */
   gboolean      *reached;     /* per node, per backward run: gradient written */
   size_t         back_scratch;
 
@@ -153,7 +154,7 @@ node_floats (const XcNode *node, int batch)
  * backward of its last consumer (which writes it first) until its own
  * backward has run; requested gradients live to the end. */
 static gboolean
-plan_gradients (XcPlan *plan, const gboolean *want_grad, GError **error)
+plan_gradients (XcPlan *plan, const gboolean *want_grad, guint stop, GError **error)
 {
   const XcModel *model = plan->model;
   guint n = model->nodes->len;
@@ -167,7 +168,8 @@ plan_gradients (XcPlan *plan, const gboolean *want_grad, GError **error)
   plan->reached = g_new0 (gboolean, n);
   memcpy (plan->want_grad, want_grad, n * sizeof (gboolean));
 
-  for (guint t = n; t-- > 0;)
+  plan->grad_stop = stop;
+  for (guint t = n; t-- > stop;)
     {
       const XcNode *node = xc_model_node (model, t);
       const XcNode *in = node->n_inputs ? xc_model_node (model, node->inputs[0]) : NULL;
@@ -179,7 +181,7 @@ plan_gradients (XcPlan *plan, const gboolean *want_grad, GError **error)
       for (guint k = 0; k < node->n_inputs; k++)
         {
           guint src = node->inputs[k];
-          if (!allocated[src])
+          if (!allocated[src] && src >= stop)
             {
               plan->grad_off[src] = alloc_block (free_list, &end,
                                                  node_floats (xc_model_node (model, src),
@@ -206,7 +208,7 @@ plan_gradients (XcPlan *plan, const gboolean *want_grad, GError **error)
 }
 
 static XcPlan *plan_new (const XcModel *model, int batch, const gboolean *keep,
-                         const gboolean *want_grad, GError **error);
+                         const gboolean *want_grad, guint stop, GError **error);
 
 XcPlan *
 xc_plan_new (const XcModel  *model,
@@ -214,7 +216,7 @@ xc_plan_new (const XcModel  *model,
              const gboolean *keep,
              GError        **error)
 {
-  return plan_new (model, batch, keep, NULL, error);
+  return plan_new (model, batch, keep, NULL, 0, error);
 }
 
 /**
@@ -233,11 +235,37 @@ xc_plan_new_backward (const XcModel  *model,
                       const gboolean *want_grad,
                       GError        **error)
 {
-  g_autofree gboolean *keep = g_new (gboolean, model->nodes->len);
+  return xc_plan_new_backward_to (model, batch, want_grad, 0, error);
+}
 
-  for (guint i = 0; i < model->nodes->len; i++)
-    keep[i] = TRUE;
-  return plan_new (model, batch, keep, want_grad, error);
+/**
+ * xc_plan_new_backward_to:
+ * @stop: the deepest node any xc_plan_backward() of this plan will stop at
+ *
+ * A backward plan that keeps only what a backward pass down to @stop reads:
+ * the outputs of @stop and of every later node, and the inputs of those
+ * nodes. Earlier outputs share the arena as in a forward plan (Grad-CAM at
+ * Xception's block14 keeps a few MB instead of every activation).
+ *
+ * Returns: (transfer full): the plan, or %NULL with @error
+ */
+XcPlan *
+xc_plan_new_backward_to (const XcModel  *model,
+                         int             batch,
+                         const gboolean *want_grad,
+                         guint           stop,
+                         GError        **error)
+{
+  g_autofree gboolean *keep = g_new0 (gboolean, model->nodes->len);
+
+  for (guint i = MIN (stop, model->nodes->len); i < model->nodes->len; i++)
+    {
+      const XcNode *node = xc_model_node (model, i);
+      keep[i] = TRUE;
+      for (guint k = 0; k < node->n_inputs; k++)
+        keep[node->inputs[k]] = TRUE;
+    }
+  return plan_new (model, batch, keep, want_grad, stop, error);
 }
 
 /**
@@ -323,6 +351,7 @@ plan_new (const XcModel  *model,
           int             batch,
           const gboolean *keep,
           const gboolean *want_grad,
+          guint           stop,
           GError        **error)
 {
   g_autoptr(XcPlan) plan = NULL;
@@ -393,7 +422,7 @@ plan_new (const XcModel  *model,
         free_block (free_list, plan->offset[i], size);
     }
   plan->arena_size = end;
-  if (want_grad != NULL && !plan_gradients (plan, want_grad, error))
+  if (want_grad != NULL && !plan_gradients (plan, want_grad, stop, error))
     return NULL;
   plan->arena = g_try_malloc ((end + plan->scratch_size + ALIGN_FLOATS) * sizeof (float));
   if (plan->arena == NULL)
@@ -563,7 +592,7 @@ xc_plan_backward (XcPlan         *plan,
   XcTensor g;
 
   g_return_val_if_fail (plan->backward, FALSE);
-  g_return_val_if_fail (from < n && stop <= from, FALSE);
+  g_return_val_if_fail (from < n && stop <= from && stop >= plan->grad_stop, FALSE);
 
   memset (plan->reached, 0, n * sizeof (gboolean));
   g = grad_tensor (plan, from);

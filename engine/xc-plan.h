@@ -31,6 +31,11 @@ XcPlan          *xc_plan_new_backward (const XcModel  *model,
                                        int             batch,
                                        const gboolean *want_grad,
                                        GError        **error);
+XcPlan          *xc_plan_new_backward_to (const XcModel *model,
+                                       int             batch,
+                                       const gboolean *want_grad,
+                                       guint           stop,
+                                       GError        **error);
 XcPlan          *xc_plan_new_training (const XcModel  *model,
                                        int             batch,
                                        GError        **error);

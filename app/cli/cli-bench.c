@@ -40,6 +40,7 @@ xs_cli_bench (int argc, char **argv)
   gint64 forward_rss;
   const char *gradcam_layer[2];
   double gradcam_ms[2];
+  gint64 gradcam_rss[2];   /* peak RSS once Grad-CAM at that layer (and those before) ran */
   guint n_gradcam = 0;
 
   g_option_context_set_summary (ctx, "Time the forward pass on seeded random input.");
@@ -95,6 +96,8 @@ xs_cli_bench (int argc, char **argv)
             }
           gradcam_layer[l] = xc_model_node (model, layers[l])->name;
           gradcam_ms[l] = xc_timing_median (t, runs);
+          getrusage (RUSAGE_SELF, &ru);
+          gradcam_rss[l] = (gint64) ru.ru_maxrss * 1024;
           n_gradcam = l + 1;
         }
     }
@@ -134,6 +137,7 @@ xs_cli_bench (int argc, char **argv)
           json_builder_add_double_value (b, gradcam_ms[l]);
           json_builder_set_member_name (b, "ratio_to_forward");
           json_builder_add_double_value (b, gradcam_ms[l] / ms[runs / 2]);
+          xs_cli_add_int (b, "peak_rss_bytes", gradcam_rss[l]);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -155,8 +159,9 @@ xs_cli_bench (int argc, char **argv)
              xc_plan_naive_bytes (plan) / 1048576.0,
              model->slab_size * 4 / 1048576.0, forward_rss / 1048576.0, ru.ru_maxrss / 1024.0);
   for (guint l = 0; l < n_gradcam && !json; l++)
-    g_print ("Grad-CAM at %s (forward + backward + map): median %.2f ms, %.2fx the forward\n",
-             gradcam_layer[l], gradcam_ms[l], gradcam_ms[l] / ms[runs / 2]);
+    g_print ("Grad-CAM at %s (forward + backward + map): median %.2f ms, %.2fx the forward, "
+             "peak RSS %.1f MB\n", gradcam_layer[l], gradcam_ms[l], gradcam_ms[l] / ms[runs / 2],
+             gradcam_rss[l] / 1048576.0);
 
 out:
   xs_cli_model_args_clear (&ma);
