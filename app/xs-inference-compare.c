@@ -88,7 +88,8 @@ compare_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
       const XcNode *in = xc_model_input (m);
       const char *path = d->image[k] ? d->image[k] : d->image[0];
       g_autofree float *input = g_new (float, (size_t) in->h * in->w * in->c);
-      g_autoptr(XcExplainer) ex = NULL;
+      g_autoptr(XcExplainer) own = NULL;
+      XcExplainer *ex = NULL;
       XcExplainOptions o;
       int cls;
 
@@ -99,8 +100,21 @@ compare_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
         }
       r->image[k] = xc_image_load (path, &error);
       r->image_name[k] = g_path_get_basename (path);
-      if (r->image[k] == NULL || !xc_image_to_input (r->image[k], m, input, &error) ||
-          !(ex = xc_explainer_new (m, &error)) || !xc_explainer_set_input (ex, input, &error) ||
+      if (r->image[k] == NULL || !xc_image_to_input (r->image[k], m, input, &error))
+        break;
+      /* the current model's explainer and its plans serve here too (its input
+       * is then no analysis'); a second model's are made for this run only */
+      if (r->model[k] == d->model_a)
+        {
+          if (d->model_a->explainer == NULL &&
+              !(d->model_a->explainer = xc_explainer_new (m, &error)))
+            break;
+          ex = d->model_a->explainer;
+          d->model_a->explainer_of = 0;
+        }
+      else if (!(ex = own = xc_explainer_new (m, &error)))
+        break;
+      if (!xc_explainer_set_input (ex, input, &error) ||
           !xc_model_measure_cost (m, 3, &r->cost[k], &error))
         break;
       r->classes[k] = xc_model_node (m, m->output)->c;

@@ -8,6 +8,8 @@
  */
 #define G_LOG_DOMAIN "xs-inference"
 
+#include <string.h>
+
 #include "xs-inference-private.h"
 
 
@@ -23,6 +25,7 @@ static void
 xs_model_clear (gpointer data)
 {
   XsModel *m = data;
+  xc_explainer_free (m->explainer);
   xc_model_free (m->model);
   g_free (m->display_name);
 }
@@ -43,7 +46,8 @@ static void
 xs_analysis_clear (gpointer data)
 {
   XsAnalysis *a = data;
-  xc_plan_free (a->plan);
+  g_free (a->input);
+  g_free (a->runs);
   xc_image_free (a->image);
   g_free (a->path);
   g_free (a->probs);
@@ -114,6 +118,17 @@ xs_model_display_name (const char *spec)
   return g_path_get_basename (spec);
 }
 
+/* The model's explainer, made once: its plan runs every image's forward
+ * (the predictions and statistics) and keeps what Grad-CAM at the default
+ * layer then needs; the caller holds the engine lock */
+static XcExplainer *
+model_explainer (XsModel *m, GError **error)
+{
+  if (m->explainer == NULL)
+    m->explainer = xc_explainer_new (m->model, error);
+  return m->explainer;
+}
+
 /* load ------------------------------------------------------------------- */
 
 static void
@@ -136,6 +151,18 @@ load_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
   m = g_atomic_rc_box_new0 (XsModel);
   m->model = model;
   m->display_name = xs_model_display_name (spec);
+  /* the plans made and their memory touched now, with the model, so that the
+   * first image runs as fast as the next (a failure here shows later) */
+  if (xc_model_node (model, model->output)->flat)
+    {
+      const XcNode *in = xc_model_input (model);
+      g_autofree float *zeros = g_new0 (float, (size_t) in->h * in->w * in->c);
+      g_mutex_lock (&self->engine_lock);
+      if (model_explainer (m, NULL))
+        xc_explainer_forward (m->explainer, zeros, TRUE, _xs_inference_progress_cb, cancellable,
+                              NULL);
+      g_mutex_unlock (&self->engine_lock);
+    }
   g_task_return_pointer (task, m, (GDestroyNotify) xs_model_unref);
 }
 
@@ -175,18 +202,23 @@ analyze_data_free (gpointer p)
   g_free (d);
 }
 
+static gint next_serial;
+
 static void
 analyze_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   XsInference *self = source;
   AnalyzeData *d = data;
   const XcModel *model = d->model->model;
+  const XcNode *in = xc_model_input (model);
   g_autoptr(GError) error = NULL;
-  g_autofree gboolean *keep = NULL;
   g_autoptr(XcImage) image = NULL;
-  XsAnalysis *a;
+  g_autoptr(XsAnalysis) a = NULL;
+  XcExplainer *ex;
+  XcPlan *plan;
   XcTensor out;
-  gint64 t0;
+  size_t n_in = (size_t) in->h * in->w * in->c;
+  guint n = xc_model_n_nodes (model);
 
   image = xc_image_load (d->path, &error);
   if (image == NULL)
@@ -200,32 +232,39 @@ analyze_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
                                "%s: the output is not a class vector", model->name);
       return;
     }
-  keep = g_new (gboolean, xc_model_n_nodes (model));
-  for (guint i = 0; i < xc_model_n_nodes (model); i++)
-    keep[i] = TRUE;
-
   a = g_atomic_rc_box_new0 (XsAnalysis);
+  a->serial = (guint64) g_atomic_int_add (&next_serial, 1) + 1;
   a->model = xs_model_ref (d->model);
   a->path = g_strdup (d->path);
+  a->input = g_new (float, n_in);
+  if (!xc_image_to_input (image, model, a->input, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   g_mutex_lock (&self->engine_lock);
-  a->plan = xc_plan_new (model, 1, keep, &error);
-  if (a->plan == NULL || !xc_image_to_input (image, model, xc_plan_input (a->plan).data, &error))
+  /* statistics are taken as each output is written, while it is still in cache */
+  d->model->explainer_of = 0;
+  if (!(ex = model_explainer (d->model, &error)) ||
+      !(plan = xc_explainer_forward (ex, a->input, TRUE, _xs_inference_progress_cb, cancellable,
+                                     &error)))
     goto fail;
-  t0 = g_get_monotonic_time ();
-  if (!xc_plan_run (a->plan, TRUE, _xs_inference_progress_cb, cancellable, &error))
-    goto fail;
-  a->time_ms = (g_get_monotonic_time () - t0) / 1000.0;
-  g_mutex_unlock (&self->engine_lock);
-  a->image = g_steal_pointer (&image);
-  xc_plan_output (a->plan, model->output, &out);
+  d->model->explainer_of = a->serial;
+  a->time_ms = xc_plan_total_us (plan) / 1000.0;
+  a->runs = g_new (XcNodeRun, n);
+  for (guint i = 0; i < n; i++)
+    a->runs[i] = *xc_plan_node_run (plan, i);
+  a->arena_bytes = xc_plan_arena_bytes (plan);
+  xc_plan_output (plan, model->output, &out);
   a->classes = out.c;
   a->probs = g_memdup2 (out.data, out.c * sizeof (float));
-  g_task_return_pointer (task, a, (GDestroyNotify) xs_analysis_unref);
+  g_mutex_unlock (&self->engine_lock);
+  a->image = g_steal_pointer (&image);
+  g_task_return_pointer (task, g_steal_pointer (&a), (GDestroyNotify) xs_analysis_unref);
   return;
 
 fail:
   g_mutex_unlock (&self->engine_lock);
-  xs_analysis_unref (a);
   g_task_return_error (task, g_steal_pointer (&error));
 }
 
@@ -253,6 +292,127 @@ xs_inference_analyze_finish (XsInference *self, GAsyncResult *result, GError **e
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* activations on demand ------------------------------------------------- */
+
+void
+xs_activations_free (XsActivations *acts)
+{
+  if (acts == NULL)
+    return;
+  for (guint i = 0; i < acts->n; i++)
+    g_free (acts->outputs[i].data);
+  g_free (acts->outputs);
+  g_free (acts->nodes);
+  g_free (acts);
+}
+
+/* The output of node, or NULL when it was not asked for */
+const XcTensor *
+xs_activations_get (const XsActivations *acts, guint node)
+{
+  for (guint i = 0; acts && i < acts->n; i++)
+    if (acts->nodes[i] == node)
+      return &acts->outputs[i];
+  return NULL;
+}
+
+typedef struct {
+  XsAnalysis *analysis;
+  guint      *nodes;
+  guint       n;
+} ActivationsData;
+
+static void
+activations_data_free (gpointer p)
+{
+  ActivationsData *d = p;
+  xs_analysis_unref (d->analysis);
+  g_free (d->nodes);
+  g_free (d);
+}
+
+/* The forward again, as far as the deepest node asked for, in a plan that
+ * keeps just those outputs; they are copied out and the plan freed */
+static void
+activations_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  XsInference *self = source;
+  ActivationsData *d = data;
+  const XcModel *model = d->analysis->model->model;
+  g_autofree gboolean *keep = g_new0 (gboolean, xc_model_n_nodes (model));
+  g_autoptr(XsActivations) acts = g_new0 (XsActivations, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcPlan) plan = NULL;
+  guint last = 0;
+  XcTensor x;
+
+  for (guint i = 0; i < d->n; i++)
+    {
+      keep[d->nodes[i]] = TRUE;
+      last = MAX (last, d->nodes[i]);
+    }
+  g_mutex_lock (&self->engine_lock);
+  plan = xc_plan_new (model, 1, keep, &error);
+  if (plan != NULL)
+    {
+      x = xc_plan_input (plan);
+      memcpy (x.data, d->analysis->input, xc_tensor_size (&x) * sizeof (float));
+    }
+  if (plan == NULL || (last > 0 && !xc_plan_run_range (plan, 1, last, FALSE,
+                                                       _xs_inference_progress_cb, cancellable,
+                                                       &error)))
+    {
+      g_mutex_unlock (&self->engine_lock);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  acts->n = d->n;
+  acts->nodes = g_memdup2 (d->nodes, d->n * sizeof (guint));
+  acts->outputs = g_new0 (XcTensor, d->n);
+  for (guint i = 0; i < d->n; i++)
+    {
+      XcTensor t;
+      xc_plan_output (plan, d->nodes[i], &t);
+      acts->outputs[i] = t;
+      acts->outputs[i].data = g_memdup2 (t.data, xc_tensor_size (&t) * sizeof (float));
+    }
+  g_clear_pointer (&plan, xc_plan_free);
+  g_mutex_unlock (&self->engine_lock);
+  g_task_return_pointer (task, g_steal_pointer (&acts), (GDestroyNotify) xs_activations_free);
+}
+
+/**
+ * xs_inference_activations_async:
+ * @nodes: (array length=n_nodes): node indices of the analysis' model
+ *
+ * Recomputes those layers' outputs for the analysis' image.
+ */
+void
+xs_inference_activations_async (XsInference         *self,
+                                XsAnalysis          *analysis,
+                                const guint         *nodes,
+                                guint                n_nodes,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  ActivationsData *d = g_new0 (ActivationsData, 1);
+
+  d->analysis = xs_analysis_ref (analysis);
+  d->nodes = g_memdup2 (nodes, n_nodes * sizeof (guint));
+  d->n = n_nodes;
+  g_task_set_source_tag (task, xs_inference_activations_async);
+  g_task_set_task_data (task, d, activations_data_free);
+  g_task_run_in_thread (task, activations_worker);
+}
+
+XsActivations *
+xs_inference_activations_finish (XsInference *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* explain ---------------------------------------------------------------- */
 
 typedef struct {
@@ -268,20 +428,38 @@ explain_data_free (gpointer p)
   g_free (d);
 }
 
+/* The model's explainer, holding this analysis' input: made once per model
+ * and kept with its plans; the caller holds the engine lock */
+static XcExplainer *
+explainer_for (XsAnalysis *a, GError **error)
+{
+  XsModel *m = a->model;
+
+  if (model_explainer (m, error) == NULL)
+    return NULL;
+  if (m->explainer_of != a->serial)
+    {
+      if (!xc_explainer_set_input (m->explainer, a->input, error))
+        return NULL;
+      m->explainer_of = a->serial;
+    }
+  return m->explainer;
+}
+
 static void
 explain_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   XsInference *self = source;
   ExplainData *d = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(XcExplainer) ex = NULL;
   g_autoptr(XsExplainResult) r = g_new0 (XsExplainResult, 1);
+  XcExplainer *ex;
 
   g_mutex_lock (&self->engine_lock);
-  ex = xc_explainer_new (d->analysis->model->model, &error);
+  ex = explainer_for (d->analysis, &error);
   if (ex == NULL ||
-      !xc_explainer_set_input (ex, xc_plan_input (d->analysis->plan).data, &error) ||
-      !(r->explanation = xc_explainer_run (ex, &d->options, _xs_inference_progress_cb, cancellable, &error)))
+      !(r->explanation = xc_explainer_run (ex, &d->options, _xs_inference_progress_cb,
+                                           cancellable, &error)))
     {
       g_mutex_unlock (&self->engine_lock);
       g_task_return_error (task, g_steal_pointer (&error));
@@ -337,12 +515,12 @@ faith_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   XsInference *self = source;
   FaithData *d = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(XcExplainer) ex = NULL;
+  XcExplainer *ex;
   XcFaithfulness *f = NULL;
 
   g_mutex_lock (&self->engine_lock);
-  ex = xc_explainer_new (d->analysis->model->model, &error);
-  if (ex && xc_explainer_set_input (ex, xc_plan_input (d->analysis->plan).data, &error))
+  ex = explainer_for (d->analysis, &error);
+  if (ex)
     f = xc_explainer_faithfulness (ex, &d->e, 20, _xs_inference_progress_cb, cancellable, &error);
   g_mutex_unlock (&self->engine_lock);
   if (f == NULL)

@@ -12,10 +12,14 @@
 
 G_BEGIN_DECLS
 
-/* A loaded model, shared read-only between the UI and workers */
+/* A loaded model, shared read-only between the UI and workers; the engine
+ * state kept with it for the next image is touched only by workers that
+ * hold the engine lock */
 typedef struct {
-  XcModel *model;
-  char    *display_name;
+  XcModel     *model;
+  char        *display_name;
+  XcExplainer *explainer;      /* its plans serve every image's forward and explanations */
+  guint64      explainer_of;   /* the serial of the analysis whose input it holds */
 } XsModel;
 
 XsModel *xs_model_ref   (XsModel *m);
@@ -23,16 +27,33 @@ char    *xs_model_display_name (const char *spec);
 void     xs_model_unref (XsModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsModel, xs_model_unref)
 
-/* One image through one model: every layer's output, time and statistics */
+/* One image through one model: the predictions and every layer's time and
+ * statistics, folded into the forward pass. Layer outputs are not kept:
+ * xs_inference_activations_async() recomputes the ones a view shows. */
 typedef struct {
-  XsModel  *model;
-  XcImage  *image;        /* the original, [0, 255] */
-  char     *path;
-  XcPlan   *plan;         /* keeps every output */
-  float    *probs;        /* (classes) */
-  int       classes;
-  double    time_ms;
+  XsModel   *model;
+  guint64    serial;       /* unique to this analysis */
+  XcImage   *image;        /* the original, [0, 255] */
+  char      *path;
+  float     *input;        /* (H, W, C): the preprocessed input, what the network saw */
+  XcNodeRun *runs;         /* per node: time and statistics */
+  size_t     arena_bytes;  /* the forward's activation memory */
+  float     *probs;        /* (classes) */
+  int        classes;
+  double     time_ms;
 } XsAnalysis;
+
+/* Some layers' outputs for one analysis, recomputed */
+typedef struct {
+  guint     n;
+  guint    *nodes;
+  XcTensor *outputs;       /* owned data, batch 1 */
+} XsActivations;
+
+void        xs_activations_free (XsActivations *acts);
+const XcTensor *xs_activations_get (const XsActivations *acts,
+                                    guint                node);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsActivations, xs_activations_free)
 
 XsAnalysis *xs_analysis_ref   (XsAnalysis *a);
 void        xs_analysis_unref (XsAnalysis *a);
@@ -97,6 +118,16 @@ void             xs_inference_analyze_async    (XsInference         *self,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);
 XsAnalysis      *xs_inference_analyze_finish   (XsInference         *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+void             xs_inference_activations_async (XsInference        *self,
+                                                XsAnalysis          *analysis,
+                                                const guint         *nodes,
+                                                guint                n_nodes,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+XsActivations   *xs_inference_activations_finish (XsInference       *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
 void             xs_inference_explain_async    (XsInference         *self,

@@ -133,26 +133,27 @@ xc_conv_measure (const XcConvShape *s, int runs, XcConvTimes *o, GError **error)
 
 /**
  * xc_sepconv_depthwise_output:
- * @plan: a plan that kept the separable layer's input
- * @out: (out caller-allocates): (OH, OW, C*DM), batch element 0
+ * @x: the separable layer's input, (1, H, W, C)
+ * @out: (out caller-allocates): (OH, OW, C*DM)
  *
  * The depthwise step's own output, which the engine never keeps (it lives
  * in scratch between the two steps): recomputed for teaching views.
  */
 gboolean
-xc_sepconv_depthwise_output (const XcModel *model, XcPlan *plan, guint node, float *out)
+xc_sepconv_depthwise_output (const XcModel *model, guint node, const XcTensor *x, float *out)
 {
   const XcNode *n = xc_model_node (model, node);
-  XcTensor x;
+  const XcNode *in;
   int pt, pl;
 
   if (n->op != XC_OP_SEPCONV2D && n->op != XC_OP_DWCONV2D)
     return FALSE;
-  if (!xc_plan_output (plan, n->inputs[0], &x))
+  in = xc_model_node (model, n->inputs[0]);
+  if (x->h != in->h || x->w != in->w || x->c != in->c)
     return FALSE;
-  pt = xc_pad_before (x.h, n->kh, n->sh, n->padding);
-  pl = xc_pad_before (x.w, n->kw, n->sw, n->padding);
-  xc_f32_dwconv2d_nhwc__ref (x.data, x.h, x.w, x.c, n->params[0].data, n->kh, n->kw,
+  pt = xc_pad_before (x->h, n->kh, n->sh, n->padding);
+  pl = xc_pad_before (x->w, n->kw, n->sw, n->padding);
+  xc_f32_dwconv2d_nhwc__ref (x->data, x->h, x->w, x->c, n->params[0].data, n->kh, n->kw,
                              n->depth_multiplier, n->sh, n->sw, pt, pl, out, n->h, n->w);
   return TRUE;
 }

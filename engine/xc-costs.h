@@ -38,8 +38,8 @@ gboolean xc_conv_measure    (const XcConvShape *s,
                              XcConvTimes       *out,
                              GError           **error);
 gboolean xc_sepconv_depthwise_output (const XcModel *model,
-                             XcPlan            *plan,
                              guint              node,
+                             const XcTensor    *x,
                              float             *out);
 
 G_END_DECLS

@@ -49,6 +49,7 @@ struct _XcExplainer {
   int            classes;
   gboolean       have_input;
   gboolean       have_probs;
+  gboolean       plan_dirty;  /* the plan's activations are of another input */
 };
 
 /* Methods that read a target layer (the input methods ignore it) */
@@ -115,6 +116,7 @@ forward_single (XcExplainer *ex)
   xc_plan_output (ex->plan, ex->model->output, &out);
   memcpy (ex->probs, out.data, ex->classes * sizeof (float));
   ex->have_probs = TRUE;
+  ex->plan_dirty = FALSE;
 }
 
 /* A backward plan keeping the gradient of layer (G_MAXUINT: none) and, with
@@ -126,7 +128,12 @@ ensure_plan (XcExplainer *ex, guint layer, gboolean want_input, GError **error)
   g_autofree gboolean *want = NULL;
 
   if (ex->plan != NULL && ex->plan_layer == layer && ex->plan_input == want_input)
-    return TRUE;
+    {
+      /* the plan scored perturbed inputs meanwhile: its activations are stale */
+      if (ex->plan_dirty && ex->have_input)
+        forward_single (ex);
+      return TRUE;
+    }
   g_clear_pointer (&ex->plan, xc_plan_free);
   ex->have_probs = FALSE;
   want = g_new0 (gboolean, xc_model_n_nodes (ex->model));
@@ -179,6 +186,50 @@ ensure_probs (XcExplainer *ex, GError **error)
     }
   forward_single (ex);
   return TRUE;
+}
+
+/**
+ * xc_explainer_forward:
+ * @input: (array): one preprocessed image
+ * @stats: also take each layer's activation statistics
+ *
+ * Sets the input and runs the forward pass in the plan of the default CAM
+ * layer (or the current one), so that explaining it next needs only the
+ * backward pass: one forward serves both the predictions and Grad-CAM. The
+ * plan, borrowed, has each node's time and statistics and the output.
+ *
+ * Returns: (transfer none): the plan, or %NULL with @error (cancelled, or no
+ *   memory for the plan)
+ */
+XcPlan *
+xc_explainer_forward (XcExplainer *ex, const float *input, gboolean stats,
+                      XcProgressFunc progress, gpointer data, GError **error)
+{
+  XcTensor in, out;
+  guint layer;
+
+  memcpy (ex->input, input, ex->input_size * sizeof (float));
+  ex->have_input = FALSE;    /* until the run completes */
+  ex->have_probs = FALSE;
+  if (ex->plan == NULL)
+    {
+      if (!xc_model_default_cam_layer (ex->model, &layer, NULL))
+        layer = G_MAXUINT;
+      if (!ensure_plan (ex, layer, layer == G_MAXUINT, error))
+        return NULL;
+    }
+  in = xc_plan_input (ex->plan);
+  memcpy (in.data, ex->input, ex->input_size * sizeof (float));
+  if (!xc_plan_run (ex->plan, stats, progress, data, error))
+    {
+      ex->plan_dirty = TRUE;
+      return NULL;
+    }
+  xc_plan_output (ex->plan, ex->model->output, &out);
+  memcpy (ex->probs, out.data, ex->classes * sizeof (float));
+  ex->have_input = ex->have_probs = TRUE;
+  ex->plan_dirty = FALSE;
+  return ex->plan;
 }
 
 /**
@@ -249,14 +300,24 @@ backward_class (XcExplainer *ex, const XcExplainOptions *o, int cls, guint stop,
                            error);
 }
 
+/* The plan that scores perturbed inputs. With one image at a time and
+ * reuse allowed (the caller reads none of the plan's activations while it
+ * scores), the single plan itself; otherwise a forward plan of its own. */
 static XcPlan *
-batch_plan (XcExplainer *ex, GError **error)
+batch_plan (XcExplainer *ex, gboolean reuse, GError **error)
 {
   g_autofree gboolean *keep = NULL;
   const XcNode *out = xc_model_node (ex->model, ex->model->output);
 
   if (ex->batch)
     return ex->batch;
+  if (reuse && ex->batch_size == 1 && ex->plan != NULL)
+    {
+      /* one image at a time: the single plan scores them (its activations
+       * are then stale until the next explanation runs it again) */
+      ex->plan_dirty = TRUE;
+      return ex->plan;
+    }
   keep = g_new0 (gboolean, xc_model_n_nodes (ex->model));
   if (out->n_inputs)
     keep[out->inputs[0]] = TRUE;
@@ -267,11 +328,14 @@ batch_plan (XcExplainer *ex, GError **error)
 /* Scores n perturbed inputs made by fill(i, dst) in batches */
 typedef void (*FillFunc) (gpointer data, int i, float *dst);
 
+static void scorecam_fill (gpointer data, int i, float *dst);
+
 static gboolean
 score_many (XcExplainer *ex, int n, FillFunc fill, gpointer fill_data, int cls, XcScore score,
             double *out, XcProgressFunc progress, gpointer pdata, GError **error)
 {
-  XcPlan *plan = batch_plan (ex, error);
+  /* Score-CAM's fill reads the layer's activations from the single plan */
+  XcPlan *plan = batch_plan (ex, fill != scorecam_fill, error);
   XcTensor in;
 
   if (plan == NULL)

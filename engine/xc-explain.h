@@ -64,6 +64,12 @@ gboolean        xc_explainer_set_input    (XcExplainer      *ex,
                                            const float      *input,
                                            GError          **error);
 const float    *xc_explainer_probabilities (XcExplainer     *ex);
+XcPlan         *xc_explainer_forward      (XcExplainer      *ex,
+                                           const float      *input,
+                                           gboolean          stats,
+                                           XcProgressFunc    progress,
+                                           gpointer          data,
+                                           GError          **error);
 XcExplanation  *xc_explainer_run          (XcExplainer      *ex,
                                            const XcExplainOptions *opts,
                                            XcProgressFunc    progress,

@@ -33,7 +33,7 @@ struct _XsArchView {
 
   /* borrowed; the window keeps the model and plan alive while shown */
   const XcModel *model;
-  XcPlan        *plan;
+  const XcNodeRun *runs;     /* per node, or NULL */
 
   /* owned */
   Pos           *pos;
@@ -271,8 +271,8 @@ xs_arch_view_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard,
   if (i < 0)
     return FALSE;
   node = xc_model_node (self->model, i);
-  if (self->plan)
-    time = g_strdup_printf ("\n%.3f ms", xc_plan_node_run (self->plan, i)->time_us / 1000.0);
+  if (self->runs)
+    time = g_strdup_printf ("\n%.3f ms", self->runs[i].time_us / 1000.0);
   {
     g_autofree char *shape = node->flat ? g_strdup_printf ("(%d)", node->c)
                              : g_strdup_printf ("(%d, %d, %d)", node->h, node->w, node->c);
@@ -359,13 +359,13 @@ xs_arch_view_new (void)
 /**
  * xs_arch_view_set_model:
  * @model: (nullable): borrowed; must stay alive while shown
- * @plan: (nullable): an analysis' plan, for per-node times
+ * @runs: (nullable) (array): an analysis' per-node times; borrowed too
  */
 void
-xs_arch_view_set_model (XsArchView *self, const XcModel *model, XcPlan *plan)
+xs_arch_view_set_model (XsArchView *self, const XcModel *model, const XcNodeRun *runs)
 {
   self->model = model;
-  self->plan = plan;
+  self->runs = runs;
   layout (self);
   gtk_widget_queue_resize (GTK_WIDGET (self));
 }

@@ -13,7 +13,7 @@ G_DECLARE_FINAL_TYPE (XsArchView, xs_arch_view, XS, ARCH_VIEW, GtkWidget)
 GtkWidget *xs_arch_view_new       (void);
 void       xs_arch_view_set_model (XsArchView    *self,
                                    const XcModel *model,
-                                   XcPlan        *plan);
+                                   const XcNodeRun *runs);
 void       xs_arch_view_set_zoom  (XsArchView    *self,
                                    double         zoom);
 double     xs_arch_view_get_zoom  (XsArchView    *self);

@@ -51,7 +51,7 @@ xs_architecture_view_analysis_changed (XsView *view, XsAnalysis *a)
   XsModel *model = xs_view_get_model (view);
 
   /* the view borrows the plan: never keep one whose analysis is gone */
-  xs_arch_view_set_model (self->arch_view, model ? model->model : NULL, a ? a->plan : NULL);
+  xs_arch_view_set_model (self->arch_view, model ? model->model : NULL, a ? a->runs : NULL);
 }
 
 static void

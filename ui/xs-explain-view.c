@@ -31,6 +31,7 @@ struct _XsExplainView {
   guint8          *overlay_rgb;
   int              overlay_w, overlay_h;
   GCancellable    *cancel;
+  guint            refresh_source;  /* an idle refresh is pending */
   gboolean         updating;
 };
 
@@ -43,6 +44,8 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+static void cancel_pending_refresh (XsExplainView *self);
 
 static void
 render_raw (XsExplainView *self)
@@ -170,6 +173,7 @@ xs_explain_view_refresh (XsExplainView *self)
   XcExplainOptions o;
   guint row, cls;
 
+  cancel_pending_refresh (self);
   if (a == NULL || self->updating)
     return;
   xc_explain_options_init (&o);
@@ -252,6 +256,27 @@ xs_explain_view_model_changed (XsView *view, XsModel *model)
   self->updating = FALSE;
 }
 
+/* A pending refresh counts as work in progress (screenshots wait for it) */
+static void
+cancel_pending_refresh (XsExplainView *self)
+{
+  if (self->refresh_source == 0)
+    return;
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  xs_session_end (xs_view_get_session (XS_VIEW (self)));
+}
+
+static gboolean
+refresh_idle_cb (gpointer data)
+{
+  XsExplainView *self = data;
+
+  self->refresh_source = 0;
+  xs_explain_view_refresh (self);
+  xs_session_end (xs_view_get_session (XS_VIEW (self)));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 xs_explain_view_analysis_changed (XsView *view, XsAnalysis *a)
 {
@@ -259,9 +284,16 @@ xs_explain_view_analysis_changed (XsView *view, XsAnalysis *a)
 
   if (a != NULL)
     {
-      xs_explain_view_refresh (self);
+      /* once every page has taken the analysis and the predictions are
+       * drawn: on two cores the engine's threads would starve the UI's */
+      if (self->refresh_source == 0)
+        {
+          xs_session_begin (xs_view_get_session (view), NULL);
+          self->refresh_source = g_idle_add (refresh_idle_cb, self);
+        }
       return;
     }
+  cancel_pending_refresh (self);
   g_cancellable_cancel (self->cancel);
   g_clear_pointer (&self->explained, xs_explain_result_free);
   g_clear_pointer (&self->overlay_rgb, g_free);
@@ -343,6 +375,8 @@ xs_explain_view_dispose (GObject *object)
   XsExplainView *self = XS_EXPLAIN_VIEW (object);
 
   g_cancellable_cancel (self->cancel);
+  if (xs_view_get_session (XS_VIEW (self)))
+    cancel_pending_refresh (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_EXPLAIN_VIEW);
   g_clear_object (&self->cancel);
   g_clear_pointer (&self->explained, xs_explain_result_free);

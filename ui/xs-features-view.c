@@ -28,19 +28,68 @@ struct _XsFeaturesView {
   GListStore         *rows;
   GtkSingleSelection *selection;
   guint               node;       /* the layer to show once rows exist */
+  XsActivations      *shown;      /* the output the grid shows (it borrows it) */
+  GCancellable       *cancel;
+  gboolean            stale;      /* a layer to compute once the page is shown */
 };
 
 G_DEFINE_FINAL_TYPE (XsFeaturesView, xs_features_view, XS_TYPE_VIEW)
 
 static void
+show_tensor (XsFeaturesView *self, guint node, const XcTensor *t)
+{
+  XsAnalysis *a = xs_view_get_analysis (XS_VIEW (self));
+  const XcNode *n = xc_model_node (a->model->model, node);
+  const XcNodeRun *run = &a->runs[node];
+  g_autofree char *shape = xs_shape_string (n);
+  g_autofree char *title = NULL, *stats = NULL;
+
+  xs_feature_grid_set_tensor (self->feature_grid, t->data, t->h, t->w, t->c);
+  title = g_strdup_printf ("%s %s — %d channel%s%s", n->name, shape, t->c, t->c == 1 ? "" : "s",
+                           node == 0 ? " (the preprocessed input the network saw)" : "");
+  stats = g_strdup_printf ("min %.4g   max %.4g   mean %.4g   std %.4g   zeros %.1f%%   "
+                           "time %.3f ms.  Click a channel to enlarge it.",
+                           run->stats.min, run->stats.max, run->stats.mean, run->stats.std,
+                           100 * run->stats.zero_fraction, run->time_us / 1000.0);
+  gtk_label_set_text (self->feature_title, title);
+  gtk_label_set_text (self->feature_stats_label, stats);
+}
+
+static void
+on_activations_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(XsFeaturesView) self = data;
+  g_autoptr(GError) error = NULL;
+  XsActivations *acts = xs_inference_activations_finish (XS_INFERENCE (source), result, &error);
+
+  if (xs_session_failed (xs_view_get_session (XS_VIEW (self)), acts, error))
+    return;
+  xs_feature_grid_set_tensor (self->feature_grid, NULL, 0, 0, 0);
+  g_clear_pointer (&self->shown, xs_activations_free);
+  self->shown = acts;
+  show_tensor (self, acts->nodes[0], &acts->outputs[0]);
+}
+
+/* The selected row's channels: the image, the input the analysis kept, or a
+ * layer's output recomputed (the analysis keeps none) */
+static void
 show_feature (XsFeaturesView *self)
 {
   XsNodeRow *row = gtk_single_selection_get_selected_item (self->selection);
   XsAnalysis *a = xs_view_get_analysis (XS_VIEW (self));
-  g_autofree char *title = NULL, *stats = NULL;
+  XsSession *session = xs_view_get_session (XS_VIEW (self));
+  g_autofree char *title = NULL;
 
   if (row == NULL || a == NULL)
     return;
+  g_cancellable_cancel (self->cancel);
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      /* nothing is drawn for a hidden page: the grid waits until it is shown */
+      self->stale = TRUE;
+      return;
+    }
+  self->stale = FALSE;
   xs_feature_grid_set_single (self->feature_grid, -1);
   gtk_widget_set_sensitive (GTK_WIDGET (self->grid_back_button), FALSE);
   if (row->index == XS_ORIGINAL_ROW)
@@ -49,24 +98,29 @@ show_feature (XsFeaturesView *self)
       xs_feature_grid_set_tensor (self->feature_grid, img->data, img->h, img->w, img->c);
       title = g_strdup_printf ("original image %s — what the file holds, before resizing and "
                                "preprocessing", row->shape);
+      gtk_label_set_text (self->feature_title, title);
+      gtk_label_set_text (self->feature_stats_label, "");
+    }
+  else if (row->index == 0)
+    {
+      const XcNode *in = xc_model_input (a->model->model);
+      XcTensor t = { a->input, 1, in->h, in->w, in->c };
+      show_tensor (self, 0, &t);
     }
   else
     {
-      const XcNode *node = xc_model_node (a->model->model, row->index);
-      const XcNodeRun *run = xc_plan_node_run (a->plan, row->index);
-      XcTensor t;
-      xc_plan_output (a->plan, row->index, &t);
-      xs_feature_grid_set_tensor (self->feature_grid, t.data, t.h, t.w, t.c);
-      title = g_strdup_printf ("%s %s — %d channel%s%s", node->name, row->shape, t.c,
-                               t.c == 1 ? "" : "s",
-                               row->index == 0 ? " (the preprocessed input the network saw)" : "");
-      stats = g_strdup_printf ("min %.4g   max %.4g   mean %.4g   std %.4g   zeros %.1f%%   "
-                               "time %.3f ms.  Click a channel to enlarge it.",
-                               run->stats.min, run->stats.max, run->stats.mean, run->stats.std,
-                               100 * run->stats.zero_fraction, run->time_us / 1000.0);
+      xs_session_restart (&self->cancel);
+      xs_session_begin (session, "Computing the layer's output…");
+      xs_inference_activations_async (xs_session_get_inference (session), a, &row->index, 1,
+                                      self->cancel, on_activations_cb, g_object_ref (self));
     }
-  gtk_label_set_text (self->feature_title, title);
-  gtk_label_set_text (self->feature_stats_label, stats ? stats : "");
+}
+
+static void
+on_map_cb (XsFeaturesView *self)
+{
+  if (self->stale)
+    show_feature (self);
 }
 
 /**
@@ -114,7 +168,9 @@ xs_features_view_analysis_changed (XsView *view, XsAnalysis *a)
 
   if (a == NULL)
     {
+      g_cancellable_cancel (self->cancel);
       xs_feature_grid_set_tensor (self->feature_grid, NULL, 0, 0, 0);
+      g_clear_pointer (&self->shown, xs_activations_free);
       return;
     }
   xs_node_rows_fill (self->rows, a->model->model, a);
@@ -149,7 +205,10 @@ xs_features_view_dispose (GObject *object)
 {
   XsFeaturesView *self = XS_FEATURES_VIEW (object);
 
+  g_cancellable_cancel (self->cancel);
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_FEATURES_VIEW);
+  g_clear_object (&self->cancel);
+  g_clear_pointer (&self->shown, xs_activations_free);
   g_clear_object (&self->selection);
   g_clear_object (&self->rows);
   G_OBJECT_CLASS (xs_features_view_parent_class)->dispose (object);
@@ -210,4 +269,5 @@ xs_features_view_init (XsFeaturesView *self)
   g_signal_connect_object (self->selection, "notify::selected", G_CALLBACK (show_feature), self,
                            G_CONNECT_SWAPPED);
   on_feature_options_cb (self);
+  g_signal_connect (self, "map", G_CALLBACK (on_map_cb), NULL);
 }

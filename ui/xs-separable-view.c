@@ -46,8 +46,11 @@ struct _XsSeparableView {
   /* owned */
   GArray        *sep_ids;        /* node per sep_layer_dropdown row */
   float         *dw_out;         /* the selected layer's depthwise output */
+  XsActivations *acts;           /* its input and output, recomputed; the grids borrow them */
+  GCancellable  *acts_cancel;
   GCancellable  *measure_cancel;
   gboolean       updating;
+  gboolean       stale;          /* tensors wanted once the page is shown */
 };
 
 G_DEFINE_FINAL_TYPE (XsSeparableView, xs_separable_view, XS_TYPE_VIEW)
@@ -95,11 +98,12 @@ update_step (XsSeparableView *self)
   double dot = 0;
   const float *pw;
 
-  if (node == NULL || xs_view_get_analysis (XS_VIEW (self)) == NULL || self->dw_out == NULL || self->updating)
+  if (node == NULL || self->acts == NULL || self->dw_out == NULL || self->updating ||
+      xs_activations_get (self->acts, idx) == NULL)
     return;
   in = xc_model_node (xs_view_get_model (XS_VIEW (self))->model, node->inputs[0]);
-  xc_plan_output (xs_view_get_analysis (XS_VIEW (self))->plan, node->inputs[0], &x);
-  xc_plan_output (xs_view_get_analysis (XS_VIEW (self))->plan, idx, &y);
+  x = *xs_activations_get (self->acts, node->inputs[0]);
+  y = *xs_activations_get (self->acts, idx);
   oy = MIN (gtk_spin_button_get_value_as_int (self->step_y_spin), node->h - 1);
   ox = MIN (gtk_spin_button_get_value_as_int (self->step_x_spin), node->w - 1);
   o = MIN (gtk_spin_button_get_value_as_int (self->step_c_spin), node->c - 1);
@@ -153,6 +157,83 @@ update_step (XsSeparableView *self)
   gtk_label_set_text (self->step_label, t->str);
 }
 
+static void update_step (XsSeparableView *self);
+
+/* The grids borrow the activations and the depthwise output */
+static void
+clear_tensors (XsSeparableView *self)
+{
+  xs_feature_grid_set_tensor (self->sep_input_grid, NULL, 0, 0, 0);
+  xs_feature_grid_set_tensor (self->sep_dw_grid, NULL, 0, 0, 0);
+  xs_feature_grid_set_tensor (self->sep_pw_grid, NULL, 0, 0, 0);
+  g_clear_pointer (&self->dw_out, g_free);
+  g_clear_pointer (&self->acts, xs_activations_free);
+}
+
+static void
+on_tensors_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(XsSeparableView) self = data;
+  g_autoptr(GError) error = NULL;
+  XsActivations *acts = xs_inference_activations_finish (XS_INFERENCE (source), result, &error);
+  XsModel *model = xs_view_get_model (XS_VIEW (self));
+  const XcNode *node;
+  const XcTensor *x, *y;
+  guint idx;
+
+  if (xs_session_failed (xs_view_get_session (XS_VIEW (self)), acts, error))
+    return;
+  node = selected_sep (self, &idx);
+  if (model == NULL || node == NULL || !(y = xs_activations_get (acts, idx)))
+    {
+      xs_activations_free (acts);   /* another layer was chosen meanwhile */
+      return;
+    }
+  clear_tensors (self);
+  self->acts = acts;
+  x = xs_activations_get (acts, node->inputs[0]);
+  self->dw_out = g_new (float, (size_t) node->h * node->w * x->c * node->depth_multiplier);
+  xc_sepconv_depthwise_output (model->model, idx, x, self->dw_out);
+  xs_feature_grid_set_tensor (self->sep_input_grid, x->data, x->h, x->w, x->c);
+  xs_feature_grid_set_tensor (self->sep_dw_grid, self->dw_out, node->h, node->w,
+                              x->c * node->depth_multiplier);
+  xs_feature_grid_set_tensor (self->sep_pw_grid, y->data, y->h, y->w, y->c);
+  update_step (self);
+}
+
+/* The selected layer's input and output for the analysis, recomputed; only
+ * while the page is shown (then again when it is mapped) */
+static void
+request_tensors (XsSeparableView *self)
+{
+  XsSession *session = xs_view_get_session (XS_VIEW (self));
+  XsAnalysis *a = xs_view_get_analysis (XS_VIEW (self));
+  const XcNode *node;
+  guint nodes[2];
+
+  g_cancellable_cancel (self->acts_cancel);
+  if (a == NULL || (node = selected_sep (self, &nodes[1])) == NULL)
+    return;
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      self->stale = TRUE;
+      return;
+    }
+  self->stale = FALSE;
+  nodes[0] = node->inputs[0];
+  xs_session_restart (&self->acts_cancel);
+  xs_session_begin (session, "Computing the layer's input and output…");
+  xs_inference_activations_async (xs_session_get_inference (session), a, nodes, 2,
+                                  self->acts_cancel, on_tensors_cb, g_object_ref (self));
+}
+
+static void
+on_map_cb (XsSeparableView *self)
+{
+  if (self->stale)
+    request_tensors (self);
+}
+
 static void
 update_separable (XsSeparableView *self)
 {
@@ -197,19 +278,7 @@ update_separable (XsSeparableView *self)
   gtk_spin_button_set_value (self->step_y_spin, node->h / 2);
   gtk_spin_button_set_value (self->step_x_spin, node->w / 2);
   self->updating = FALSE;
-  g_clear_pointer (&self->dw_out, g_free);
-  if (xs_view_get_analysis (XS_VIEW (self)))
-    {
-      XcTensor x, y;
-      self->dw_out = g_new (float, (size_t) node->h * node->w * mid);
-      xc_sepconv_depthwise_output (xs_view_get_model (XS_VIEW (self))->model, xs_view_get_analysis (XS_VIEW (self))->plan, idx, self->dw_out);
-      xc_plan_output (xs_view_get_analysis (XS_VIEW (self))->plan, node->inputs[0], &x);
-      xc_plan_output (xs_view_get_analysis (XS_VIEW (self))->plan, idx, &y);
-      xs_feature_grid_set_tensor (self->sep_input_grid, x.data, x.h, x.w, x.c);
-      xs_feature_grid_set_tensor (self->sep_dw_grid, self->dw_out, node->h, node->w, mid);
-      xs_feature_grid_set_tensor (self->sep_pw_grid, y.data, y.h, y.w, y.c);
-      update_step (self);
-    }
+  request_tensors (self);
 }
 
 static void
@@ -331,11 +400,8 @@ xs_separable_view_analysis_changed (XsView *view, XsAnalysis *a)
 
   if (a == NULL)
     {
-      /* the grids borrow the analysis' tensors */
-      g_clear_pointer (&self->dw_out, g_free);
-      xs_feature_grid_set_tensor (self->sep_input_grid, NULL, 0, 0, 0);
-      xs_feature_grid_set_tensor (self->sep_dw_grid, NULL, 0, 0, 0);
-      xs_feature_grid_set_tensor (self->sep_pw_grid, NULL, 0, 0, 0);
+      g_cancellable_cancel (self->acts_cancel);
+      clear_tensors (self);
       return;
     }
   update_separable (self);
@@ -345,6 +411,7 @@ void
 xs_separable_view_cancel (XsSeparableView *self)
 {
   g_cancellable_cancel (self->measure_cancel);
+  g_cancellable_cancel (self->acts_cancel);
 }
 
 static void
@@ -353,8 +420,11 @@ xs_separable_view_dispose (GObject *object)
   XsSeparableView *self = XS_SEPARABLE_VIEW (object);
 
   g_cancellable_cancel (self->measure_cancel);
+  g_cancellable_cancel (self->acts_cancel);
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_SEPARABLE_VIEW);
   g_clear_object (&self->measure_cancel);
+  g_clear_object (&self->acts_cancel);
+  g_clear_pointer (&self->acts, xs_activations_free);
   G_OBJECT_CLASS (xs_separable_view_parent_class)->dispose (object);
 }
 
@@ -424,4 +494,5 @@ xs_separable_view_init (XsSeparableView *self)
                                                              "string"));
   self->updating = FALSE;
   update_calculator (self);
+  g_signal_connect (self, "map", G_CALLBACK (on_map_cb), NULL);
 }

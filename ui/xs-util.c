@@ -20,10 +20,15 @@ xs_texture_from_image (const XcImage *img)
 {
   g_autofree guint8 *rgb = g_new (guint8, (size_t) img->w * img->h * 3);
 
-  for (size_t p = 0; p < (size_t) img->w * img->h; p++)
+  size_t n = (size_t) img->w * img->h;
+  int c = img->c;
+
+  for (size_t p = 0; p < n; p++)
     for (int k = 0; k < 3; k++)
-      rgb[p * 3 + k] = (guint8) CLAMP (lroundf (img->data[p * img->c + (img->c == 3 ? k : 0)]),
-                                       0, 255);
+      {
+        float v = img->data[p * c + (c == 3 ? k : 0)] + 0.5f;
+        rgb[p * 3 + k] = (guint8) (v <= 0.0f ? 0 : v >= 255.0f ? 255 : (int) v);
+      }
   return xs_texture_from_rgb (rgb, img->w, img->h);
 }
 
@@ -74,34 +79,34 @@ xs_shape_string (const XcNode *node)
 void
 xs_node_rows_fill (GListStore *rows, const XcModel *m, XsAnalysis *analysis)
 {
-  g_list_store_remove_all (rows);
-  if (m == NULL)
-    return;
-  if (analysis)
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (m != NULL && analysis)
     {
-      g_autoptr(XsNodeRow) row = NULL;
       g_autofree char *shape = g_strdup_printf ("(%d, %d, %d)", analysis->image->h,
                                                 analysis->image->w, analysis->image->c);
-      row = xs_node_row_new (XS_ORIGINAL_ROW, "original image", "Image", shape);
-      g_list_store_append (rows, row);
+      g_ptr_array_add (all, xs_node_row_new (XS_ORIGINAL_ROW, "original image", "Image", shape));
     }
-  for (guint i = 0; i < xc_model_n_nodes (m); i++)
+  for (guint i = 0; m != NULL && i < xc_model_n_nodes (m); i++)
     {
       const XcNode *node = xc_model_node (m, i);
       g_autofree char *shape = xs_shape_string (node);
-      g_autoptr(XsNodeRow) row = xs_node_row_new (i, node->name, node->keras_class, shape);
+      XsNodeRow *row = xs_node_row_new (i, node->name, node->keras_class, shape);
       row->params = node->n_weights;
       row->macs = node->macs;
       row->std_params = node->std_params;
       row->std_macs = node->std_macs;
       if (analysis)
         {
-          const XcNodeRun *run = xc_plan_node_run (analysis->plan, i);
+          const XcNodeRun *run = &analysis->runs[i];
           row->time_ms = run->time_us / 1000.0;
           row->zeros = run->stats.zero_fraction;
         }
-      g_list_store_append (rows, row);
+      g_ptr_array_add (all, row);
     }
+  /* one change for the views (appending row by row re-sorts for each) */
+  g_list_store_splice (rows, 0, g_list_model_get_n_items (G_LIST_MODEL (rows)), all->pdata,
+                       all->len);
 }
 
 static void

@@ -73,7 +73,7 @@ xs_window_export (XsWindow *self, const char *kind, const char *path, GError **e
       r.a.faithfulness = explained->faithfulness;
       r.a.cost.latency_ms = analysis->time_ms;
       r.a.cost.memory_bytes = model->model->slab_size * sizeof (float) +
-                              xc_plan_arena_bytes (analysis->plan);
+                              analysis->arena_bytes;
       if (compared && !xs_compare_view_is_second_image (self->compare_page))
         {
           r.b.model = compared->model[1]->model;

@@ -16,6 +16,7 @@
 G_DEFINE_FINAL_TYPE (XsWindow, xs_window, GTK_TYPE_APPLICATION_WINDOW)
 
 static void request_analysis (XsWindow *self);
+static void request_analysis_with (XsWindow *self, XsModel *model);
 static gboolean take_screenshot_cb (gpointer data);
 
 /* state file ------------------------------------------------------------- */
@@ -232,11 +233,11 @@ on_model_loaded_cb (GObject *source, GAsyncResult *result, gpointer data)
   gtk_label_set_text (self->top_label, "");
   /* an image handed over before any model was there waits from now */
   self->t_image = MAX (self->t_image, g_get_monotonic_time ());
+  /* the image runs through the network while the pages take the new model */
+  request_analysis_with (self, m);
   xs_session_set_model (self->session, m);
   update_model_info (self, m);
   xs_window_apply_request (self, NULL);
-  if (self->image_path)
-    request_analysis (self);
 }
 
 static void
@@ -321,10 +322,8 @@ on_analyzed_cb (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
-request_analysis (XsWindow *self)
+request_analysis_with (XsWindow *self, XsModel *model)
 {
-  XsModel *model = xs_session_get_model (self->session);
-
   if (model == NULL || self->image_path == NULL)
     return;
   xs_session_restart (&self->analyze_cancel);
@@ -332,6 +331,12 @@ request_analysis (XsWindow *self)
   xs_session_begin (self->session, "Running the network…");
   xs_inference_analyze_async (xs_session_get_inference (self->session), model, self->image_path,
                               self->analyze_cancel, on_analyzed_cb, g_object_ref (self));
+}
+
+static void
+request_analysis (XsWindow *self)
+{
+  request_analysis_with (self, xs_session_get_model (self->session));
 }
 
 void
