@@ -553,7 +553,7 @@ test_depthwise_output (void)
   g_autoptr(XcPlan) plan = NULL;
   g_autofree float *d = NULL, *y = NULL;
   const XcNode *node;
-  XcTensor out, in;
+  XcTensor out, in, x;
   guint idx;
   int mid;
 
@@ -568,7 +568,8 @@ test_depthwise_output (void)
   node = xc_model_node (m, idx);
   mid = xc_model_node (m, node->inputs[0])->c;
   d = g_new (float, (size_t) node->h * node->w * mid);
-  g_assert_true (xc_sepconv_depthwise_output (m, plan, idx, d));
+  g_assert_true (xc_plan_output (plan, node->inputs[0], &x));
+  g_assert_true (xc_sepconv_depthwise_output (m, idx, &x, d));
   y = g_new0 (float, (size_t) node->h * node->w * node->c);
   for (int p = 0; p < node->h * node->w; p++)
     for (int o = 0; o < node->c; o++)

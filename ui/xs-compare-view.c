@@ -397,6 +397,9 @@ xs_compare_view_class_init (XsCompareViewClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  /* it runs only while active, which the window tells it */
+  XS_VIEW_CLASS (klass)->eager = TRUE;
+
   G_OBJECT_CLASS (klass)->dispose = xs_compare_view_dispose;
   XS_VIEW_CLASS (klass)->analysis_changed = xs_compare_view_analysis_changed;
 

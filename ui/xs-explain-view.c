@@ -7,6 +7,9 @@
  */
 #define G_LOG_DOMAIN "xs-explain-view"
 
+#include <math.h>
+#include <string.h>
+
 #include "xs-explain-view.h"
 #include "xs-util.h"
 
@@ -28,7 +31,8 @@ struct _XsExplainView {
   /* owned */
   XsExplainResult *explained;
   GArray          *layer_ids;      /* node index per layer_dropdown row */
-  guint8          *overlay_rgb;
+  XcImage         *display;        /* the analysis' image at most DISPLAY_MAX pixels wide or high */
+  guint8          *overlay_rgb;     /* the overlay as shown, display-sized */
   int              overlay_w, overlay_h;
   GCancellable    *cancel;
   guint            refresh_source;  /* an idle refresh is pending */
@@ -36,6 +40,10 @@ struct _XsExplainView {
 };
 
 G_DEFINE_FINAL_TYPE (XsExplainView, xs_explain_view, XS_TYPE_VIEW)
+
+/* The overlay is drawn at most this large (a 2048x1536 photo: 4x fewer
+ * pixels to colour and blend on every change); exports are full size */
+#define DISPLAY_MAX 1024
 
 enum {
   TARGET_CHANGED,
@@ -83,7 +91,18 @@ render_overlay (XsExplainView *self)
   if (self->explained == NULL || a == NULL)
     return;
   e = self->explained->explanation;
-  img = a->image;
+  if (self->display == NULL)
+    {
+      double k = MIN (1.0, (double) DISPLAY_MAX / MAX (a->image->w, a->image->h));
+      int w = MAX (1, (int) lround (a->image->w * k)), h = MAX (1, (int) lround (a->image->h * k));
+      self->display = xc_image_new (h, w, a->image->c);
+      if (k < 1.0)
+        xc_image_resize (a->image, self->display);
+      else
+        memcpy (self->display->data, a->image->data,
+                (size_t) w * h * a->image->c * sizeof (float));
+    }
+  img = self->display;
   cmap = gtk_drop_down_get_selected (self->cmap_dropdown);
   g_free (self->overlay_rgb);
   self->overlay_rgb = xc_render_heatmap (e->map, e->map_h, e->map_w, img, img->h, img->w, cmap,
@@ -297,6 +316,7 @@ xs_explain_view_analysis_changed (XsView *view, XsAnalysis *a)
   g_cancellable_cancel (self->cancel);
   g_clear_pointer (&self->explained, xs_explain_result_free);
   g_clear_pointer (&self->overlay_rgb, g_free);
+  g_clear_pointer (&self->display, xc_image_free);
   gtk_picture_set_paintable (self->overlay_picture, NULL);
   gtk_picture_set_paintable (self->raw_picture, NULL);
   gtk_label_set_text (self->explain_info_label, "");
@@ -362,11 +382,26 @@ xs_explain_view_get_result (XsExplainView *self)
   return self->explained;
 }
 
-const guint8 *
-xs_explain_view_get_overlay (XsExplainView *self, int *w, int *h)
+/**
+ * xs_explain_view_render_overlay:
+ * @w: (out): @h: (out): its size, the original image's
+ *
+ * Returns: (transfer full) (nullable): the overlay as shown (colour map,
+ *   opacity) at the original image's size, or %NULL before an explanation
+ */
+guint8 *
+xs_explain_view_render_overlay (XsExplainView *self, int *w, int *h)
 {
-  *w = self->overlay_w, *h = self->overlay_h;
-  return self->overlay_rgb;
+  XsAnalysis *a = xs_view_get_analysis (XS_VIEW (self));
+  const XcExplanation *e;
+
+  if (self->explained == NULL || a == NULL)
+    return NULL;
+  e = self->explained->explanation;
+  *w = a->image->w, *h = a->image->h;
+  return xc_render_heatmap (e->map, e->map_h, e->map_w, a->image, a->image->h, a->image->w,
+                            gtk_drop_down_get_selected (self->cmap_dropdown),
+                            (float) gtk_range_get_value (GTK_RANGE (self->opacity_scale)));
 }
 
 static void
@@ -390,6 +425,7 @@ xs_explain_view_finalize (GObject *object)
 
   g_array_unref (self->layer_ids);
   g_free (self->overlay_rgb);
+  xc_image_free (self->display);
   G_OBJECT_CLASS (xs_explain_view_parent_class)->finalize (object);
 }
 
@@ -397,6 +433,9 @@ static void
 xs_explain_view_class_init (XsExplainViewClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  /* the explanation and its target are needed by others, shown or not */
+  XS_VIEW_CLASS (klass)->eager = TRUE;
 
   G_OBJECT_CLASS (klass)->dispose = xs_explain_view_dispose;
   G_OBJECT_CLASS (klass)->finalize = xs_explain_view_finalize;

@@ -20,7 +20,7 @@ gboolean             xs_explain_view_set_target_class (XsExplainView  *self,
 void                 xs_explain_view_refresh          (XsExplainView  *self);
 void                 xs_explain_view_cancel           (XsExplainView  *self);
 XsExplainResult     *xs_explain_view_get_result       (XsExplainView  *self);
-const guint8        *xs_explain_view_get_overlay      (XsExplainView  *self,
+guint8              *xs_explain_view_render_overlay   (XsExplainView  *self,
                                                        int            *w,
                                                        int            *h);
 

@@ -74,6 +74,9 @@ xs_predictions_view_class_init (XsPredictionsViewClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  /* the predictions are what a new image shows first */
+  XS_VIEW_CLASS (klass)->eager = TRUE;
+
   G_OBJECT_CLASS (klass)->dispose = xs_predictions_view_dispose;
   XS_VIEW_CLASS (klass)->analysis_changed = xs_predictions_view_analysis_changed;
 

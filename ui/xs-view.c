@@ -9,6 +9,8 @@
 typedef struct {
   XsSession  *session;    /* owned */
   XsAnalysis *analysis;   /* owned */
+  gboolean    model_stale;     /* changed while hidden: tell the subclass when shown */
+  gboolean    analysis_stale;
 } XsViewPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (XsView, xs_view, GTK_TYPE_BOX)
@@ -22,13 +24,54 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+static gboolean
+deferred (XsView *self)
+{
+  return !XS_VIEW_GET_CLASS (self)->eager && !gtk_widget_get_mapped (GTK_WIDGET (self));
+}
+
+static void
+tell_model (XsView *self)
+{
+  XsViewPrivate *priv = xs_view_get_instance_private (self);
+
+  priv->model_stale = FALSE;
+  if (XS_VIEW_GET_CLASS (self)->model_changed)
+    XS_VIEW_GET_CLASS (self)->model_changed (self, xs_session_get_model (priv->session));
+}
+
+static void
+tell_analysis (XsView *self)
+{
+  XsViewPrivate *priv = xs_view_get_instance_private (self);
+
+  priv->analysis_stale = FALSE;
+  if (XS_VIEW_GET_CLASS (self)->analysis_changed)
+    XS_VIEW_GET_CLASS (self)->analysis_changed (self, priv->analysis);
+}
+
 static void
 on_model_cb (XsView *self)
 {
   XsViewPrivate *priv = xs_view_get_instance_private (self);
 
-  if (XS_VIEW_GET_CLASS (self)->model_changed)
-    XS_VIEW_GET_CLASS (self)->model_changed (self, xs_session_get_model (priv->session));
+  if (deferred (self))
+    priv->model_stale = TRUE;
+  else
+    tell_model (self);
+}
+
+static void
+xs_view_map (GtkWidget *widget)
+{
+  XsView *self = XS_VIEW (widget);
+  XsViewPrivate *priv = xs_view_get_instance_private (self);
+
+  GTK_WIDGET_CLASS (xs_view_parent_class)->map (widget);
+  if (priv->model_stale)
+    tell_model (self);
+  if (priv->analysis_stale)
+    tell_analysis (self);
 }
 
 XsSession *
@@ -74,8 +117,10 @@ xs_view_set_analysis (XsView *self, XsAnalysis *analysis)
     return;
   g_clear_pointer (&priv->analysis, xs_analysis_unref);
   priv->analysis = analysis ? xs_analysis_ref (analysis) : NULL;
-  if (XS_VIEW_GET_CLASS (self)->analysis_changed)
-    XS_VIEW_GET_CLASS (self)->analysis_changed (self, analysis);
+  if (deferred (self) && analysis != NULL)
+    priv->analysis_stale = TRUE;
+  else
+    tell_analysis (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ANALYSIS]);
 }
 
@@ -133,6 +178,7 @@ xs_view_class_init (XsViewClass *klass)
   object_class->get_property = xs_view_get_property;
   object_class->set_property = xs_view_set_property;
   object_class->dispose = xs_view_dispose;
+  GTK_WIDGET_CLASS (klass)->map = xs_view_map;
 
   properties[PROP_SESSION] =
     g_param_spec_object ("session", NULL, NULL, XS_TYPE_SESSION,

@@ -3,7 +3,8 @@
  * XsView: what every page of the window is. It holds the session it
  * belongs to and the analysis it shows (the `analysis` property, which the
  * window binds to the session's), and tells its subclass when the model or
- * the analysis changes. The seven pages (xs-<name>-view.c) derive from it.
+ * the analysis changes — a hidden page only once it is shown, unless its
+ * class is eager. The seven pages (xs-<name>-view.c) derive from it.
  */
 #pragma once
 
@@ -18,6 +19,10 @@ G_DECLARE_DERIVABLE_TYPE (XsView, xs_view, XS, VIEW, GtkBox)
 
 struct _XsViewClass {
   GtkBoxClass parent_class;
+
+  /* TRUE: told of every change at once; FALSE (the default): a hidden page
+   * is told when it is next shown, so that it costs nothing meanwhile */
+  gboolean eager;
 
   /* the session's model changed (NULL: none); the analysis is NULL then */
   void (*model_changed)    (XsView     *self,

@@ -47,7 +47,7 @@ xs_window_export (XsWindow *self, const char *kind, const char *path, GError **e
   if (g_str_equal (kind, "overlay"))
     {
       int w, h;
-      const guint8 *rgb = xs_explain_view_get_overlay (self->explain_page, &w, &h);
+      g_autofree guint8 *rgb = xs_explain_view_render_overlay (self->explain_page, &w, &h);
       if (rgb == NULL)
         {
           g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "no explanation to export yet");

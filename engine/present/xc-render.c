@@ -101,17 +101,29 @@ xc_render_heatmap (const float *map, int h, int w, const XcImage *base, int oh, 
 {
   g_autofree float *m = xc_map_upsample_normalised (map, h, w, oh, ow);
   guint8 *rgb = g_new (guint8, (size_t) oh * ow * 3);
+  /* the colour map sampled once: 1024 steps, within one level of the exact colour */
+  enum { LUT = 1024 };
+  float lut[LUT][3];
 
   if (base == NULL)
     alpha = 1.0f;
-  for (size_t p = 0; p < (size_t) oh * ow; p++)
+  for (int i = 0; i < LUT; i++)
     {
       guint8 c[3];
-      xc_colormap_rgb (cmap, m[p], c);
+      xc_colormap_rgb (cmap, (float) i / (LUT - 1), c);
+      for (int k = 0; k < 3; k++)
+        lut[i][k] = alpha * c[k] + 0.5f;
+    }
+#pragma omp parallel for schedule(static) if ((size_t) oh * ow > 262144)
+  for (size_t p = 0; p < (size_t) oh * ow; p++)
+    {
+      float t = m[p] * (LUT - 1) + 0.5f;
+      const float *c = lut[!(t > 0.0f) ? 0 : t >= LUT - 1 ? LUT - 1 : (int) t];
       for (int k = 0; k < 3; k++)
         {
           float b = base ? base->data[p * base->c + (base->c == 3 ? k : 0)] : 0.0f;
-          rgb[p * 3 + k] = (guint8) CLAMP (lroundf ((1.0f - alpha) * b + alpha * c[k]), 0, 255);
+          float v = (1.0f - alpha) * b + c[k];
+          rgb[p * 3 + k] = (guint8) (v <= 0.0f ? 0 : v >= 255.0f ? 255 : (int) v);
         }
     }
   return rgb;
