@@ -598,6 +598,99 @@ test_top_k_and_format (void)
   g_assert_cmpstr (c, ==, "1,000");
 }
 
+/* A seeded small Xception and a plan that keeps every output, run on a
+ * seeded input with statistics */
+static XcModel *
+small_xception (XcPlan **full, float **input)
+{
+  g_autoptr(GError) error = NULL;
+  XcModel *m = xc_model_load_spec ("builtin:xception:size=71,width=1/8,classes=10", &error);
+  g_autofree gboolean *keep = NULL;
+  XcTensor in;
+
+  g_assert_no_error (error);
+  keep = g_new (gboolean, xc_model_n_nodes (m));
+  for (guint i = 0; i < xc_model_n_nodes (m); i++)
+    keep[i] = TRUE;
+  *full = xc_plan_new (m, 1, keep, &error);
+  g_assert_no_error (error);
+  in = xc_plan_input (*full);
+  *input = g_new (float, xc_tensor_size (&in));
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    (*input)[i] = in.data[i] = 2.0f * xc_seeded_uniform (11, 0, i) - 1.0f;
+  g_assert_true (xc_plan_run (*full, TRUE, NULL, NULL, &error));
+  return m;
+}
+
+/* The statistics a plan takes as each output is written (in place layers
+ * overwrite their inputs later; nothing is kept) equal those of the kept
+ * outputs, for the window's forward (the explainer's plan) */
+static void
+test_stats_on_the_fly (void)
+{
+  g_autoptr(XcPlan) full = NULL;
+  g_autofree float *input = NULL;
+  g_autoptr(XcModel) m = small_xception (&full, &input);
+  g_autoptr(XcExplainer) ex = xc_explainer_new (m, NULL);
+  g_autoptr(GError) error = NULL;
+  XcPlan *lean = xc_explainer_forward (ex, input, TRUE, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (xc_plan_arena_bytes (lean), <, xc_plan_arena_bytes (full));
+  for (guint i = 0; i < xc_model_n_nodes (m); i++)
+    {
+      const XcStats *a = &xc_plan_node_run (lean, i)->stats;
+      XcStats b;
+      XcTensor t;
+      g_assert_true (xc_plan_output (full, i, &t));
+      xc_tensor_stats (&t, &b);
+      g_assert_cmpfloat_with_epsilon (a->min, b.min, 1e-5 * MAX (1, fabs (b.min)));
+      g_assert_cmpfloat_with_epsilon (a->max, b.max, 1e-5 * MAX (1, fabs (b.max)));
+      g_assert_cmpfloat_with_epsilon (a->mean, b.mean, 1e-5 * MAX (1, fabs (b.mean)));
+      g_assert_cmpfloat_with_epsilon (a->std, b.std, 1e-5 * MAX (1, b.std));
+      g_assert_cmpfloat (a->zero_fraction, ==, b.zero_fraction);
+    }
+  /* and the probabilities are the full plan's */
+  {
+    XcTensor y;
+    g_assert_true (xc_plan_output (full, m->output, &y));
+    assert_close ("probabilities", xc_explainer_probabilities (ex), y.data, y.c, 1e-6);
+  }
+}
+
+/* A layer's output recomputed on demand (a plan keeping just it, run as far
+ * as it) equals the output a plan that kept everything computed */
+static void
+test_activations_on_demand (void)
+{
+  g_autoptr(XcPlan) full = NULL;
+  g_autofree float *input = NULL;
+  g_autoptr(XcModel) m = small_xception (&full, &input);
+  const char *names[] = { "block1_conv1_act", "block4_sepconv1", "add_5", "block14_sepconv2_act" };
+
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree gboolean *keep = g_new0 (gboolean, xc_model_n_nodes (m));
+      g_autoptr(XcPlan) one = NULL;
+      XcTensor a, b, in;
+      guint node;
+
+      g_assert_true (xc_model_lookup (m, names[k], &node, &error));
+      keep[node] = TRUE;
+      one = xc_plan_new (m, 1, keep, &error);
+      g_assert_no_error (error);
+      in = xc_plan_input (one);
+      memcpy (in.data, input, xc_tensor_size (&in) * sizeof (float));
+      g_assert_true (xc_plan_run_range (one, 1, node, FALSE, NULL, NULL, &error));
+      g_assert_true (xc_plan_output (one, node, &a));
+      g_assert_true (xc_plan_output (full, node, &b));
+      g_assert_cmpuint (xc_tensor_size (&a), ==, xc_tensor_size (&b));
+      g_assert_cmpmem (a.data, xc_tensor_size (&a) * sizeof (float), b.data,
+                       xc_tensor_size (&b) * sizeof (float));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -621,5 +714,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/costs/calculator", test_conv_costs);
   g_test_add_func ("/engine/top-k-and-format", test_top_k_and_format);
   g_test_add_func ("/engine/costs/depthwise-output", test_depthwise_output);
+  g_test_add_func ("/engine/plan/statistics-on-the-fly", test_stats_on_the_fly);
+  g_test_add_func ("/engine/plan/activations-on-demand", test_activations_on_demand);
   return g_test_run ();
 }
