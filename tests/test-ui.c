@@ -7,6 +7,7 @@
  */
 #include <string.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "test-helpers.h"
 #include "xs-bars.h"
@@ -281,6 +282,54 @@ test_no_display (void)
   g_test_skip ("no display (run the suite under xvfb-run)");
 }
 
+/* xception-studio --screenshot --timings: the app itself, on its embedded
+ * model and sample, writes the screenshot and every timing key with a
+ * positive value (times from the image handed over; the explanation comes
+ * after the predictions, all the work after both) */
+static void
+test_app_timings (void)
+{
+  const char *app = g_getenv ("XCEPTION_STUDIO");
+  g_autofree char *dir = g_dir_make_tmp ("xs-ui-timings-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename (dir, "explain.png", NULL);
+  g_autofree char *json = g_build_filename (dir, "timings.json", NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(GStrv) env = g_get_environ ();
+  const char *keys[] = { "predictions_ms", "explanation_ms", "all_done_ms",
+                         "launch_to_predictions_ms", "peak_rss_bytes" };
+  const char *argv[] = { app, "--view", "explain", "--screenshot", png, "--timings", json, NULL };
+  JsonObject *o;
+  int status;
+
+  g_assert_nonnull (app);
+  env = g_environ_setenv (env, "XDG_CONFIG_HOME", dir, TRUE);
+  env = g_environ_setenv (env, "XDG_DATA_HOME", dir, TRUE);
+  g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                &error);
+  g_assert_no_error (error);
+  g_test_message ("%s%s", out, err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  assert_png_not_blank (png);
+  g_assert_true (json_parser_load_from_file (parser, json, &error));
+  g_assert_no_error (error);
+  o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "model"), "embedded:"));
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_test_message ("%s = %g", keys[i], json_object_get_double_member (o, keys[i]));
+      g_assert_cmpfloat (json_object_get_double_member (o, keys[i]), >, 0);
+    }
+  g_assert_cmpfloat (json_object_get_double_member (o, "explanation_ms"), >=,
+                     json_object_get_double_member (o, "predictions_ms"));
+  g_assert_cmpfloat (json_object_get_double_member (o, "all_done_ms"), >=,
+                     json_object_get_double_member (o, "explanation_ms"));
+  g_unlink (png);
+  g_unlink (json);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -297,6 +346,7 @@ main (int argc, char **argv)
     {
       g_test_add_func ("/ui/window/fer", test_window_fer);
       g_test_add_func ("/ui/window/errors", test_window_errors);
+      g_test_add_func ("/ui/app/timings", test_app_timings);
     }
   else
     g_test_add_func ("/ui/no-display", test_no_display);
