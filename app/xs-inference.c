@@ -496,15 +496,67 @@ xs_inference_explain_finish (XsInference *self, GAsyncResult *result, GError **e
 /* faithfulness ------------------------------------------------------------ */
 
 typedef struct {
-  XsAnalysis    *analysis;
-  XcExplanation  e;          /* a copy; map owned */
+  XsAnalysis         *analysis;
+  XcExplanation       e;          /* a copy; map owned */
+  XsProgressCallback  progress;
+  GObject            *progress_data;   /* owned */
+  GCancellable       *cancellable;
+  guint               last;      /* the last step reported */
 } FaithData;
+
+typedef struct {
+  XsProgressCallback  progress;
+  GObject            *data;      /* owned */
+  GCancellable       *cancellable;  /* owned */
+  guint               done, total;
+} ProgressReport;
+
+static gboolean
+report_progress_cb (gpointer p)
+{
+  ProgressReport *r = p;
+
+  if (!g_cancellable_is_cancelled (r->cancellable))
+    r->progress (r->done, r->total, r->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_report_free (gpointer p)
+{
+  ProgressReport *r = p;
+  g_object_unref (r->data);
+  g_clear_object (&r->cancellable);
+  g_free (r);
+}
+
+/* The worker's progress, to the main context, and the cancellation check */
+static gboolean
+faith_progress_cb (guint done, guint total, gpointer data)
+{
+  FaithData *d = data;
+
+  if (g_cancellable_is_cancelled (d->cancellable))
+    return FALSE;
+  if (d->progress && done != d->last)
+    {
+      ProgressReport *r = g_new0 (ProgressReport, 1);
+      *r = (ProgressReport) { d->progress, g_object_ref (d->progress_data),
+                              d->cancellable ? g_object_ref (d->cancellable) : NULL, done, total };
+      d->last = done;
+      g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, report_progress_cb, r,
+                                  progress_report_free);
+    }
+  return TRUE;
+}
 
 static void
 faith_data_free (gpointer p)
 {
   FaithData *d = p;
   xs_analysis_unref (d->analysis);
+  g_clear_object (&d->progress_data);
+  g_clear_object (&d->cancellable);
   g_free (d->e.map);
   g_free (d);
 }
@@ -521,7 +573,7 @@ faith_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   g_mutex_lock (&self->engine_lock);
   ex = explainer_for (d->analysis, &error);
   if (ex)
-    f = xc_explainer_faithfulness (ex, &d->e, 20, _xs_inference_progress_cb, cancellable, &error);
+    f = xc_explainer_faithfulness (ex, &d->e, 20, faith_progress_cb, d, &error);
   g_mutex_unlock (&self->engine_lock);
   if (f == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -539,6 +591,8 @@ void
 xs_inference_faithfulness_async (XsInference         *self,
                                  XsAnalysis          *analysis,
                                  const XcExplanation *explanation,
+                                 XsProgressCallback   progress,
+                                 gpointer             progress_data,
                                  GCancellable        *cancellable,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
@@ -547,6 +601,10 @@ xs_inference_faithfulness_async (XsInference         *self,
   FaithData *d = g_new0 (FaithData, 1);
 
   d->analysis = xs_analysis_ref (analysis);
+  d->progress = progress;
+  d->progress_data = progress_data ? g_object_ref (progress_data) : NULL;
+  d->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
+  d->last = G_MAXUINT;
   d->e = *explanation;
   d->e.map = g_memdup2 (explanation->map, (size_t) explanation->map_h * explanation->map_w *
                                           sizeof (float));

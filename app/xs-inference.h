@@ -140,9 +140,14 @@ XsExplainResult *xs_inference_explain_finish   (XsInference         *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
 
+/* Called in the main context with the steps done of a job's total */
+typedef void (*XsProgressCallback) (guint done, guint total, gpointer user_data);
+
 void             xs_inference_faithfulness_async (XsInference       *self,
                                                 XsAnalysis          *analysis,
                                                 const XcExplanation *explanation,
+                                                XsProgressCallback   progress,
+                                                gpointer             progress_data,
                                                 GCancellable        *cancellable,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);

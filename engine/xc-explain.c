@@ -1036,6 +1036,20 @@ mask_fill (gpointer data, int i, float *dst)
  * [0, 1]). Average drop and increase in confidence (Chattopadhay et al.
  * 2018) use the image times the map normalised to [0, 1].
  */
+/* Progress over the whole of several score_many() calls */
+typedef struct {
+  XcProgressFunc progress;
+  gpointer       data;
+  guint          offset, total;
+} Overall;
+
+static gboolean
+overall_progress (guint done, guint n, gpointer data)
+{
+  Overall *o = data;
+  return o->progress == NULL || o->progress (o->offset + done, o->total, o->data);
+}
+
 XcFaithfulness *
 xc_explainer_faithfulness (XcExplainer         *ex,
                            const XcExplanation *e,
@@ -1055,8 +1069,11 @@ xc_explainer_faithfulness (XcExplainer         *ex,
   double y, o;
   CurveFill cf;
   MaskFill mf;
+  Overall all;
 
   steps = steps > 0 ? steps : 20;
+  /* the deletion and insertion curves, then the masked image: one progress */
+  all = (Overall) { progress, pdata, 0, 2 * (steps + 1) + 1 };
   resize_map (e->map, e->map_h, e->map_w, map, in->h, in->w);
   for (size_t p = 0; p < HW; p++)
     {
@@ -1072,13 +1089,15 @@ xc_explainer_faithfulness (XcExplainer         *ex,
   f->insertion = g_new (double, steps + 1);
   cf = (CurveFill) { ex, ex->input, zeros, order, steps, HW };
   if (!score_many (ex, steps + 1, curve_fill, &cf, e->target_class, XC_SCORE_PROBABILITY,
-                   f->deletion, progress, pdata, error))
+                   f->deletion, overall_progress, &all, error))
     return NULL;
+  all.offset += steps + 1;
   box_blur (ex->input, blur, in->h, in->w, in->c, MAX (1, MIN (in->h, in->w) / 16));
   cf = (CurveFill) { ex, blur, ex->input, order, steps, HW };
   if (!score_many (ex, steps + 1, curve_fill, &cf, e->target_class, XC_SCORE_PROBABILITY,
-                   f->insertion, progress, pdata, error))
+                   f->insertion, overall_progress, &all, error))
     return NULL;
+  all.offset += steps + 1;
   f->deletion_auc = auc (f->deletion, steps);
   f->insertion_auc = auc (f->insertion, steps);
 
@@ -1086,8 +1105,8 @@ xc_explainer_faithfulness (XcExplainer         *ex,
   /* the unperturbed probability: the explainer's own, or the curve's first
    * point (no pixel deleted) when no gradient plan ran on this input */
   y = ex->have_probs ? ex->probs[e->target_class] : f->deletion[0];
-  if (!score_many (ex, 1, mask_fill, &mf, e->target_class, XC_SCORE_PROBABILITY, &o, progress,
-                   pdata, error))
+  if (!score_many (ex, 1, mask_fill, &mf, e->target_class, XC_SCORE_PROBABILITY, &o,
+                   overall_progress, &all, error))
     return NULL;
   f->average_drop = y > 0 ? 100.0 * MAX (0.0, y - o) / y : 0.0;
   f->increase = o > y ? 1.0 : 0.0;

@@ -137,6 +137,19 @@ on_faithfulness_cb (GObject *source, GAsyncResult *result, gpointer data)
   gtk_label_set_text (self->faithfulness_label, txt);
 }
 
+/* The deletion and insertion curves take one forward per step: say how far */
+static void
+on_faithfulness_progress_cb (guint done, guint total, gpointer data)
+{
+  XsExplainView *self = data;
+  g_autofree char *txt = g_strdup_printf ("Faithfulness: measuring… %u of %u forward passes",
+                                          done, total);
+
+  gtk_label_set_text (self->faithfulness_label, txt);
+  xs_session_progress (xs_view_get_session (XS_VIEW (self)), "Measuring faithfulness…",
+                       (double) done / MAX (total, 1));
+}
+
 static void
 on_explained_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -174,7 +187,8 @@ on_explained_cb (GObject *source, GAsyncResult *result, gpointer data)
   g_signal_emit (self, signals[EXPLAINED], 0);
   /* the map shows now; its deletion/insertion curves follow */
   xs_session_begin (session, "Measuring faithfulness…");
-  xs_inference_faithfulness_async (xs_session_get_inference (session), a, e, self->cancel,
+  xs_inference_faithfulness_async (xs_session_get_inference (session), a, e,
+                                   on_faithfulness_progress_cb, self, self->cancel,
                                    on_faithfulness_cb, g_object_ref (self));
 }
 

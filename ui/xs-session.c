@@ -236,6 +236,16 @@ xs_session_end (XsSession *self)
   g_signal_emit (self, signals[BUSY_CHANGED], 0, self->busy, NULL);
 }
 
+/* How far the newest job is, for the status line */
+void
+xs_session_progress (XsSession *self, const char *what, double fraction)
+{
+  g_autofree char *txt = g_strdup_printf ("%s %.0f%%", what, 100.0 * CLAMP (fraction, 0.0, 1.0));
+
+  if (self->busy > 0)
+    g_signal_emit (self, signals[BUSY_CHANGED], 0, self->busy, txt);
+}
+
 guint
 xs_session_get_busy (XsSession *self)
 {

@@ -44,6 +44,9 @@ int            xs_session_get_target_class (XsSession   *self);
 void           xs_session_begin           (XsSession    *self,
                                            const char   *what);
 void           xs_session_end             (XsSession    *self);
+void           xs_session_progress        (XsSession    *self,
+                                           const char   *what,
+                                           double        fraction);
 guint          xs_session_get_busy        (XsSession    *self);
 void           xs_session_error           (XsSession    *self,
                                            const char   *message);
