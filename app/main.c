@@ -2,6 +2,8 @@
  *
  * xception-studio: the GTK 4 application.
  */
+#include <malloc.h>
+
 #include "xc.h"
 #include "xs-application.h"
 
@@ -11,6 +13,10 @@ main (int argc, char **argv)
   g_autoptr(XsApplication) app = NULL;
 
   xc_runtime_init (argv);
+  /* Plans, activations and images are large and come and go with each image
+   * and page: give them back to the system when freed (glibc would otherwise
+   * raise its mmap threshold and keep them in the heap) */
+  mallopt (M_MMAP_THRESHOLD, 1 << 20);
   xc_set_threads (2);
   app = xs_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);

@@ -23,6 +23,7 @@ struct _XsApplication {
   int   class_index;
   char *screenshot;
   char *timings;
+  gboolean visit_all;
   char *compare_model;
 };
 
@@ -71,6 +72,8 @@ new_window (XsApplication *self)
   xs_window_add_model (win, self->model ? self->model : def, TRUE);
   if (self->timings)
     xs_window_set_timings_path (win, self->timings);
+  if (self->visit_all)
+    xs_window_visit_all_before_screenshot (win);
   if (self->screenshot)
     xs_window_screenshot_when_done (win, self->screenshot);
   return win;
@@ -148,6 +151,15 @@ xs_application_handle_local_options (GApplication *app, GVariantDict *options)
           return 2;
         }
       self->timings = g_strdup (s);
+    }
+  if (g_variant_dict_contains (options, "visit-all"))
+    {
+      if (self->screenshot == NULL)
+        {
+          g_printerr ("xception-studio: --visit-all needs --screenshot\n");
+          return 2;
+        }
+      self->visit_all = TRUE;
     }
   return -1;
 }
@@ -254,6 +266,8 @@ xs_application_init (XsApplication *self)
     { "class", 0, 0, G_OPTION_ARG_INT, NULL, "Class to explain (default: the top-1)", "IDX" },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       "When all work is done, save the window as a PNG and exit", "FILE.png" },
+    { "visit-all", 0, 0, G_OPTION_ARG_NONE, NULL,
+      "With --screenshot: show every view in turn (each until its work is done) first", NULL },
     { "timings", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       "With --screenshot: write predictions_ms, explanation_ms, all_done_ms, peak_rss_bytes "
       "and model as JSON", "FILE.json" },

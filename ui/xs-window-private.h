@@ -52,6 +52,10 @@ struct _XsWindow {
   XsWindowRequest       pending;        /* from the command line, applied once possible */
   gboolean              updating;
 
+  /* --visit-all: pages still to show before the screenshot, then the one to end on */
+  int                   tour;           /* -1: no tour; else the next page's index */
+  char                 *tour_end;
+
   /* --timings: monotonic microseconds */
   char                 *timings_path;
   gint64                t_window;       /* the window was created */

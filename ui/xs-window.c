@@ -159,6 +159,19 @@ take_screenshot_cb (gpointer data)
 
   if (self->screenshot_path == NULL || xs_session_get_busy (self->session) > 0)
     return G_SOURCE_REMOVE;
+  if (self->tour >= 0)
+    {
+      /* every page in turn, each once its work is done, then the asked-for one */
+      static const char *pages[] = { "predictions", "features", "explain", "costs",
+                                     "architecture", "separable", "compare" };
+      const char *next = self->tour < (int) G_N_ELEMENTS (pages) ? pages[self->tour++]
+                                                                  : self->tour_end;
+      if (next == self->tour_end)
+        self->tour = -1;
+      gtk_stack_set_visible_child_name (self->stack, next);
+      maybe_screenshot (self);
+      return G_SOURCE_REMOVE;
+    }
   path = g_steal_pointer (&self->screenshot_path);
   if (self->timings_path && !_xs_window_write_timings (self, &error))
     {
@@ -184,6 +197,21 @@ xs_window_set_timings_path (XsWindow *self, const char *path)
 {
   g_free (self->timings_path);
   self->timings_path = g_strdup (path);
+}
+
+/**
+ * xs_window_visit_all_before_screenshot:
+ *
+ * Before the pending screenshot, show every page in turn, each until its
+ * work is done (peak memory and timings then cover them all), and end on
+ * the page shown now.
+ */
+void
+xs_window_visit_all_before_screenshot (XsWindow *self)
+{
+  g_free (self->tour_end);
+  self->tour_end = g_strdup (gtk_stack_get_visible_child_name (self->stack));
+  self->tour = 0;
 }
 
 /**
@@ -547,6 +575,7 @@ xs_window_finalize (GObject *object)
   g_free (self->last_error);
   g_free (self->screenshot_path);
   g_free (self->timings_path);
+  g_free (self->tour_end);
   g_free (self->pending.view);
   g_free (self->pending.layer);
   g_free (self->pending.method);
@@ -612,6 +641,7 @@ xs_window_init (XsWindow *self)
   self->session = xs_session_new ();
   self->recent = g_ptr_array_new_with_free_func (g_free);
   self->pending.class_index = -1;
+  self->tour = -1;
   self->updating = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_drop_down_set_model (self->model_dropdown,

@@ -28,6 +28,7 @@ void        xs_window_apply_request    (XsWindow             *self,
                                         const XsWindowRequest *request);
 void        xs_window_set_timings_path (XsWindow             *self,
                                         const char           *path);
+void        xs_window_visit_all_before_screenshot (XsWindow   *self);
 void        xs_window_screenshot_when_done (XsWindow         *self,
                                         const char           *path);
 gboolean    xs_window_is_busy          (XsWindow             *self);

@@ -42,13 +42,31 @@ xc_conv2d_infer (XcNode *node, const XcNode *const *inputs, GError **error)
   return TRUE;
 }
 
-/* im2col's columns (N*OH*OW, KH*KW*C); none for a pointwise convolution */
+/* One image is convolved a band of output rows at a time, its im2col
+ * columns at most this many floats (4 MB: Xception's block1_conv2 needs 25 MB
+ * whole, which every plan's arena would carry); the GEMMs stay thousands of
+ * rows tall */
+#define BAND_FLOATS ((size_t) 1 << 20)
+
+static int
+band_rows (const XcNode *node, int in_c)
+{
+  size_t row = (size_t) node->w * node->kh * node->kw * in_c;
+  return (int) CLAMP (BAND_FLOATS / MAX (row, 1), 1, (size_t) node->h);
+}
+
+/* im2col's columns: a band of (rows * OW, KH*KW*C) for one image, the whole
+ * batch's (N*OH*OW, KH*KW*C) for more; none for a pointwise convolution */
 static size_t
 xc_conv2d_scratch (const XcNode *node, const XcNode *in, int batch)
 {
+  size_t row = (size_t) node->w * node->kh * node->kw * in->c;
+
   if (is_pointwise (node))
     return 0;
-  return (size_t) batch * node->h * node->w * node->kh * node->kw * in->c;
+  if (batch == 1)
+    return row * band_rows (node, in->c);
+  return (size_t) batch * node->h * row;
 }
 
 /* im2col for the whole batch into col (N*OH*OW, KH*KW*C), images in parallel */
@@ -76,6 +94,23 @@ xc_conv2d_forward (const XcOpArgs *args)
 
   if (is_pointwise (node))
     xc_f32_gemm (x->data, kernel, y->data, (int) rows, y->c, x->c, 0.0f);
+  else if (x->n == 1)
+    {
+      int kdim = node->kh * node->kw * x->c;
+      int band = band_rows (node, x->c);
+      int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
+      int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
+
+      /* output rows [r, r + m) read input rows from r * sh - pt on */
+      for (int r = 0; r < y->h; r += band)
+        {
+          int m = MIN (band, y->h - r);
+          xc_f32_im2col_nhwc (x->data, x->h, x->w, x->c, node->kh, node->kw, node->sh, node->sw,
+                              pt - r * node->sh, pl, args->scratch, m, y->w);
+          xc_f32_gemm (args->scratch, kernel, y->data + (size_t) r * y->w * y->c, m * y->w, y->c,
+                       kdim, 0.0f);
+        }
+    }
   else
     {
       im2col_batch (node, x, y->h, y->w, args->scratch);
@@ -136,7 +171,9 @@ xc_conv2d_backward (const XcOpBackArgs *args)
 static size_t
 xc_conv2d_backward_scratch (const XcNode *node, const XcNode *in, int batch)
 {
-  return xc_conv2d_scratch (node, in, batch) + _xc_op_fused_act_scratch (node, batch);
+  size_t whole = is_pointwise (node) ? 0 : (size_t) batch * node->h * node->w * node->kh *
+                                           node->kw * in->c;
+  return whole + _xc_op_fused_act_scratch (node, batch);
 }
 
 static const char *const keras_conv2d[] = { "Conv2D", "Convolution2D", NULL };
