@@ -331,52 +331,74 @@ activations_data_free (gpointer p)
   g_free (d);
 }
 
-/* The forward again, as far as the deepest node asked for, in a plan that
- * keeps just those outputs; they are copied out and the plan freed */
+typedef struct {
+  ActivationsData *d;
+  XsActivations   *acts;
+  XcPlan          *plan;
+  GCancellable    *cancellable;
+} Tap;
+
+/* Between nodes: the node that just ran, if asked for, is copied out before
+ * a later node may reuse its buffer */
+static gboolean
+tap_cb (guint node, guint n_nodes, gpointer data)
+{
+  Tap *t = data;
+
+  if (g_cancellable_is_cancelled (t->cancellable))
+    return FALSE;
+  for (guint i = 0; node > 0 && t->plan && i < t->d->n; i++)
+    if (t->d->nodes[i] == node - 1)
+      {
+        XcTensor x;
+        xc_plan_peek (t->plan, node - 1, &x);
+        t->acts->outputs[i] = x;
+        t->acts->outputs[i].data = g_memdup2 (x.data, xc_tensor_size (&x) * sizeof (float));
+      }
+  return TRUE;
+}
+
+/* The forward again in the model's own plan (no other is allocated), each
+ * asked-for output copied out as it is written */
 static void
 activations_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   XsInference *self = source;
   ActivationsData *d = data;
-  const XcModel *model = d->analysis->model->model;
-  g_autofree gboolean *keep = g_new0 (gboolean, xc_model_n_nodes (model));
+  XsModel *m = d->analysis->model;
   g_autoptr(XsActivations) acts = g_new0 (XsActivations, 1);
   g_autoptr(GError) error = NULL;
-  g_autoptr(XcPlan) plan = NULL;
-  guint last = 0;
-  XcTensor x;
+  Tap tap = { d, acts, NULL, cancellable };
+  XcExplainer *ex;
+  XcTensor y;
 
-  for (guint i = 0; i < d->n; i++)
-    {
-      keep[d->nodes[i]] = TRUE;
-      last = MAX (last, d->nodes[i]);
-    }
+  acts->n = d->n;
+  acts->nodes = g_memdup2 (d->nodes, d->n * sizeof (guint));
+  acts->outputs = g_new0 (XcTensor, d->n);
   g_mutex_lock (&self->engine_lock);
-  plan = xc_plan_new (model, 1, keep, &error);
-  if (plan != NULL)
-    {
-      x = xc_plan_input (plan);
-      memcpy (x.data, d->analysis->input, xc_tensor_size (&x) * sizeof (float));
-    }
-  if (plan == NULL || (last > 0 && !xc_plan_run_range (plan, 1, last, FALSE,
-                                                       _xs_inference_progress_cb, cancellable,
-                                                       &error)))
+  m->explainer_of = 0;
+  ex = model_explainer (m, &error);
+  /* the plan is the explainer's current one: found through a first forward
+   * only if it has none yet */
+  if (ex != NULL && (tap.plan = xc_explainer_plan (ex)) == NULL &&
+      xc_explainer_forward (ex, d->analysis->input, FALSE, NULL, NULL, &error))
+    tap.plan = xc_explainer_plan (ex);
+  if (tap.plan == NULL ||
+      !xc_explainer_forward (ex, d->analysis->input, FALSE, tap_cb, &tap, &error))
     {
       g_mutex_unlock (&self->engine_lock);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  acts->n = d->n;
-  acts->nodes = g_memdup2 (d->nodes, d->n * sizeof (guint));
-  acts->outputs = g_new0 (XcTensor, d->n);
+  m->explainer_of = d->analysis->serial;
   for (guint i = 0; i < d->n; i++)
-    {
-      XcTensor t;
-      xc_plan_output (plan, d->nodes[i], &t);
-      acts->outputs[i] = t;
-      acts->outputs[i].data = g_memdup2 (t.data, xc_tensor_size (&t) * sizeof (float));
-    }
-  g_clear_pointer (&plan, xc_plan_free);
+    if (acts->outputs[i].data == NULL)
+      {
+        /* the last node (never followed by a callback), or the input */
+        xc_plan_peek (tap.plan, d->nodes[i], &y);
+        acts->outputs[i] = y;
+        acts->outputs[i].data = g_memdup2 (y.data, xc_tensor_size (&y) * sizeof (float));
+      }
   g_mutex_unlock (&self->engine_lock);
   g_task_return_pointer (task, g_steal_pointer (&acts), (GDestroyNotify) xs_activations_free);
 }

@@ -189,6 +189,17 @@ ensure_probs (XcExplainer *ex, GError **error)
 }
 
 /**
+ * xc_explainer_plan:
+ *
+ * Returns: (transfer none) (nullable): the plan the explainer runs now
+ */
+XcPlan *
+xc_explainer_plan (XcExplainer *ex)
+{
+  return ex->plan;
+}
+
+/**
  * xc_explainer_forward:
  * @input: (array): one preprocessed image
  * @stats: also take each layer's activation statistics

@@ -64,6 +64,7 @@ gboolean        xc_explainer_set_input    (XcExplainer      *ex,
                                            const float      *input,
                                            GError          **error);
 const float    *xc_explainer_probabilities (XcExplainer     *ex);
+XcPlan         *xc_explainer_plan         (XcExplainer      *ex);
 XcPlan         *xc_explainer_forward      (XcExplainer      *ex,
                                            const float      *input,
                                            gboolean          stats,

@@ -698,6 +698,21 @@ xc_plan_output (XcPlan *plan, guint node, XcTensor *out)
   return TRUE;
 }
 
+/**
+ * xc_plan_peek:
+ *
+ * The output of @node where the plan placed it, kept or not: valid from the
+ * moment that node has run until a later node reuses its buffer, so for an
+ * unkept node only in the progress callback called right after it (before
+ * node + 1 runs). A way to copy any layer out of a lean forward pass.
+ */
+void
+xc_plan_peek (XcPlan *plan, guint node, XcTensor *out)
+{
+  g_return_if_fail (node < plan->model->nodes->len);
+  *out = node_tensor (plan, node);
+}
+
 const XcNodeRun *
 xc_plan_node_run (XcPlan *plan, guint node)
 {

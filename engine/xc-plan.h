@@ -79,6 +79,9 @@ gboolean         xc_plan_grad         (XcPlan         *plan,
 gboolean         xc_plan_output       (XcPlan         *plan,
                                        guint           node,
                                        XcTensor       *out);
+void             xc_plan_peek         (XcPlan         *plan,
+                                       guint           node,
+                                       XcTensor       *out);
 const XcNodeRun *xc_plan_node_run     (XcPlan         *plan,
                                        guint           node);
 size_t           xc_plan_arena_bytes  (XcPlan         *plan);
