@@ -114,8 +114,17 @@ compare_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
         }
       else if (!(ex = own = xc_explainer_new (m, &error)))
         break;
-      if (!xc_explainer_set_input (ex, input, &error) ||
-          !xc_model_measure_cost (m, 3, &r->cost[k], &error))
+      /* latency and memory on the plan the model runs in already, if any
+       * (no second plan); then the input, which runs it again */
+      if (xc_explainer_plan (ex) != NULL)
+        {
+          XcPlan *plan = xc_explainer_plan (ex);
+          r->cost[k].latency_ms = xc_plan_time_forward (plan, 3, 5, NULL);
+          r->cost[k].memory_bytes = m->slab_size * sizeof (float) + xc_plan_arena_bytes (plan);
+        }
+      else if (!xc_model_measure_cost (m, 3, &r->cost[k], &error))
+        break;
+      if (!xc_explainer_set_input (ex, input, &error))
         break;
       r->classes[k] = xc_model_node (m, m->output)->c;
       r->probs[k] = g_memdup2 (xc_explainer_probabilities (ex), r->classes[k] * sizeof (float));
@@ -176,7 +185,7 @@ xs_inference_compare_async (XsInference         *self,
   d->class_a = class_a;
   g_task_set_source_tag (task, xs_inference_compare_async);
   g_task_set_task_data (task, d, compare_data_free);
-  g_task_run_in_thread (task, compare_worker);
+  _xs_inference_run (self, task, compare_worker);
 }
 
 XsCompareResult *
@@ -302,7 +311,7 @@ xs_inference_compare_folder_async (XsInference         *self,
   d->spec_b = g_strdup (spec_b);
   d->image[0] = g_strdup (folder);
   g_task_set_task_data (task, d, compare_data_free);
-  g_task_run_in_thread (task, folder_worker);
+  _xs_inference_run (self, task, folder_worker);
 }
 
 XsFolderResult *

@@ -10,9 +10,14 @@
 G_BEGIN_DECLS
 
 struct _XsInference {
-  GObject  parent_instance;
-  GMutex   engine_lock;   /* one engine job at a time */
+  GObject      parent_instance;
+  GMutex       engine_lock;   /* one engine job at a time */
+  GThreadPool *pool;          /* the one thread engine jobs run in */
 };
+
+/* Runs worker for task in the inference's own thread (as g_task_run_in_thread
+ * would in GLib's shared pool) */
+void _xs_inference_run (XsInference *self, GTask *task, GTaskThreadFunc worker);
 
 /* An XcProgressFunc: go on unless the GCancellable in data is cancelled */
 gboolean _xs_inference_progress_cb (guint    node,

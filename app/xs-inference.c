@@ -70,11 +70,43 @@ xs_explain_result_free (XsExplainResult *r)
   g_free (r);
 }
 
+typedef struct {
+  GTask           *task;
+  GTaskThreadFunc  worker;
+} Job;
+
+static void
+run_job (gpointer data, gpointer user_data)
+{
+  Job *job = data;
+
+  job->worker (job->task, g_task_get_source_object (job->task), g_task_get_task_data (job->task),
+               g_task_get_cancellable (job->task));
+  g_object_unref (job->task);
+  g_free (job);
+}
+
+/* Every engine job runs in one thread of the inference's own: OpenBLAS keeps
+ * GEMM buffers per calling thread, so jobs spread over GLib's shared pool
+ * would each grow the memory by tens of MB; they are serialised anyway */
+void
+_xs_inference_run (XsInference *self, GTask *task, GTaskThreadFunc worker)
+{
+  Job *job = g_new (Job, 1);
+
+  job->task = g_object_ref (task);
+  job->worker = worker;
+  g_thread_pool_push (self->pool, job, NULL);
+}
+
 static void
 xs_inference_finalize (GObject *object)
 {
   XsInference *self = XS_INFERENCE (object);
 
+  /* every queued job holds the inference: none is left, but this may run in
+   * the pool's thread as its last job ends, so do not wait for it */
+  g_thread_pool_free (self->pool, FALSE, FALSE);
   g_mutex_clear (&self->engine_lock);
   G_OBJECT_CLASS (xs_inference_parent_class)->finalize (object);
 }
@@ -89,6 +121,7 @@ static void
 xs_inference_init (XsInference *self)
 {
   g_mutex_init (&self->engine_lock);
+  self->pool = g_thread_pool_new (run_job, NULL, 1, FALSE, NULL);
 }
 
 XsInference *
@@ -177,7 +210,7 @@ xs_inference_load_model_async (XsInference         *self,
 
   g_task_set_source_tag (task, xs_inference_load_model_async);
   g_task_set_task_data (task, g_strdup (spec), g_free);
-  g_task_run_in_thread (task, load_worker);
+  _xs_inference_run (self, task, load_worker);
 }
 
 XsModel *
@@ -283,7 +316,7 @@ xs_inference_analyze_async (XsInference         *self,
   d->path = g_strdup (image_path);
   g_task_set_source_tag (task, xs_inference_analyze_async);
   g_task_set_task_data (task, d, analyze_data_free);
-  g_task_run_in_thread (task, analyze_worker);
+  _xs_inference_run (self, task, analyze_worker);
 }
 
 XsAnalysis *
@@ -426,7 +459,7 @@ xs_inference_activations_async (XsInference         *self,
   d->n = n_nodes;
   g_task_set_source_tag (task, xs_inference_activations_async);
   g_task_set_task_data (task, d, activations_data_free);
-  g_task_run_in_thread (task, activations_worker);
+  _xs_inference_run (self, task, activations_worker);
 }
 
 XsActivations *
@@ -506,7 +539,7 @@ xs_inference_explain_async (XsInference            *self,
   d->options = *options;
   g_task_set_source_tag (task, xs_inference_explain_async);
   g_task_set_task_data (task, d, explain_data_free);
-  g_task_run_in_thread (task, explain_worker);
+  _xs_inference_run (self, task, explain_worker);
 }
 
 XsExplainResult *
@@ -632,7 +665,7 @@ xs_inference_faithfulness_async (XsInference         *self,
                                           sizeof (float));
   d->e.grad = NULL;
   g_task_set_task_data (task, d, faith_data_free);
-  g_task_run_in_thread (task, faith_worker);
+  _xs_inference_run (self, task, faith_worker);
 }
 
 XcFaithfulness *
@@ -671,7 +704,7 @@ xs_inference_measure_async (XsInference         *self,
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_task_data (task, g_memdup2 (shape, sizeof *shape), g_free);
-  g_task_run_in_thread (task, measure_worker);
+  _xs_inference_run (self, task, measure_worker);
 }
 
 XcConvTimes *
