@@ -284,6 +284,12 @@ _xs_window_write_timings (XsWindow *self, GError **error)
   add_ms (b, "explanation_ms", self->t_image, self->t_explanation);
   add_ms (b, "all_done_ms", self->t_image, self->t_idle);
   add_ms (b, "launch_to_predictions_ms", self->t_window, self->t_predictions);
+  /* of the predictions' time, the engine's: the forward with every layer's statistics */
+  json_builder_set_member_name (b, "forward_ms");
+  if (xs_session_get_analysis (self->session))
+    json_builder_add_double_value (b, xs_session_get_analysis (self->session)->time_ms);
+  else
+    json_builder_add_null_value (b);
   json_builder_set_member_name (b, "peak_rss_bytes");
   json_builder_add_int_value (b, (gint64) ru.ru_maxrss * 1024);
   json_builder_end_object (b);
