@@ -11,6 +11,7 @@ int
 main (int argc, char **argv)
 {
   g_autoptr(XsApplication) app = NULL;
+  int status;
 
   xc_runtime_init (argv);
   /* Plans, activations and images are large and come and go with each image
@@ -19,5 +20,9 @@ main (int argc, char **argv)
   mallopt (M_MMAP_THRESHOLD, 1 << 20);
   xc_set_threads (2);
   app = xs_application_new ();
-  return g_application_run (G_APPLICATION (app), argc, argv);
+  status = g_application_run (G_APPLICATION (app), argc, argv);
+  /* a --screenshot or --timings that could not be written */
+  if (status == 0 && g_object_get_data (G_OBJECT (app), "xs-failed"))
+    status = 1;
+  return status;
 }

@@ -298,3 +298,116 @@ _xs_window_write_timings (XsWindow *self, GError **error)
   json_generator_set_pretty (gen, TRUE);
   return json_generator_to_file (gen, self->timings_path, error);
 }
+
+/* screenshots, --timings, --visit-all ------------------------------------- */
+
+static gboolean take_screenshot_cb (gpointer data);
+
+/* busy state, errors, screenshots ----------------------------------------- */
+
+void
+_xs_window_maybe_screenshot (XsWindow *self)
+{
+  if (self->screenshot_path != NULL && xs_session_get_busy (self->session) == 0)
+    g_timeout_add (400, take_screenshot_cb, g_object_ref (self));
+}
+
+/* The application's exit status will say that --screenshot or --timings failed */
+static void
+mark_failed (void)
+{
+  GApplication *app = g_application_get_default ();
+
+  if (app != NULL)
+    g_object_set_data (G_OBJECT (app), "xs-failed", GINT_TO_POINTER (1));
+}
+
+static gboolean
+take_screenshot_cb (gpointer data)
+{
+  g_autoptr(XsWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (self->screenshot_path == NULL || xs_session_get_busy (self->session) > 0)
+    return G_SOURCE_REMOVE;
+  if (self->tour >= 0)
+    {
+      /* every page in turn, each once its work is done, then the asked-for one */
+      static const char *pages[] = { "predictions", "features", "explain", "costs",
+                                     "architecture", "separable", "compare" };
+      const char *next = self->tour < (int) G_N_ELEMENTS (pages) ? pages[self->tour++]
+                                                                  : self->tour_end;
+      if (next == self->tour_end)
+        self->tour = -1;
+      gtk_stack_set_visible_child_name (self->stack, next);
+      _xs_window_maybe_screenshot (self);
+      return G_SOURCE_REMOVE;
+    }
+  if (!xs_window_save_screenshot (self, self->screenshot_path, &error))
+    {
+      /* a window just shown may need a few frames before it has drawn
+       * anything (on a loaded machine): try again, for up to 10 s */
+      if (++self->screenshot_tries < 100)
+        {
+          g_timeout_add (100, take_screenshot_cb, g_object_ref (self));
+          return G_SOURCE_REMOVE;
+        }
+      g_printerr ("xception-studio: %s: %s\n", self->screenshot_path, error->message);
+      /* the exit status says so (see main.c) */
+      mark_failed ();
+    }
+  else
+    g_print ("xception-studio: wrote %s\n", self->screenshot_path);
+  path = g_steal_pointer (&self->screenshot_path);
+  if (self->timings_path && !_xs_window_write_timings (self, &error))
+    {
+      g_printerr ("xception-studio: %s\n", error->message);
+      mark_failed ();
+    }
+  gtk_window_destroy (GTK_WINDOW (self));
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * xs_window_set_timings_path:
+ *
+ * With a screenshot pending: also write how long the window took (from the
+ * image handed to it) to @path as JSON when the screenshot is taken.
+ */
+void
+xs_window_set_timings_path (XsWindow *self, const char *path)
+{
+  g_free (self->timings_path);
+  self->timings_path = g_strdup (path);
+}
+
+/**
+ * xs_window_visit_all_before_screenshot:
+ *
+ * Before the pending screenshot, show every page in turn, each until its
+ * work is done (peak memory and timings then cover them all), and end on
+ * the page shown now.
+ */
+void
+xs_window_visit_all_before_screenshot (XsWindow *self)
+{
+  g_free (self->tour_end);
+  self->tour_end = g_strdup (gtk_stack_get_visible_child_name (self->stack));
+  self->tour = 0;
+}
+
+/**
+ * xs_window_screenshot_when_done:
+ *
+ * Once no engine work is pending, renders the window to @path and closes it.
+ */
+void
+xs_window_screenshot_when_done (XsWindow *self, const char *path)
+{
+  /* client-side decorations take a few pixels: keep the content >= 1280x800 */
+  gtk_window_set_default_size (GTK_WINDOW (self), 1290, 812);
+  g_free (self->screenshot_path);
+  self->screenshot_path = g_strdup (path);
+  _xs_window_maybe_screenshot (self);
+}

@@ -54,6 +54,7 @@ struct _XsWindow {
 
   /* --visit-all: pages still to show before the screenshot, then the one to end on */
   int                   tour;           /* -1: no tour; else the next page's index */
+  int                   screenshot_tries;
   char                 *tour_end;
 
   /* --timings: monotonic microseconds */
@@ -69,6 +70,7 @@ void _xs_window_actions_init (GtkWidgetClass *widget_class);
 void _xs_window_show_error   (XsWindow       *self,
                               const char     *message);
 void _xs_window_cancel_all   (XsWindow       *self);
+void _xs_window_maybe_screenshot (XsWindow *self);
 gboolean _xs_window_write_timings (XsWindow   *self,
                                    GError    **error);
 

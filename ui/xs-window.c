@@ -17,7 +17,6 @@ G_DEFINE_FINAL_TYPE (XsWindow, xs_window, GTK_TYPE_APPLICATION_WINDOW)
 
 static void request_analysis (XsWindow *self);
 static void request_analysis_with (XsWindow *self, XsModel *model);
-static gboolean take_screenshot_cb (gpointer data);
 
 /* state file ------------------------------------------------------------- */
 
@@ -110,15 +109,6 @@ restore_state (XsWindow *self)
       xs_window_add_model (self, models[i], FALSE);
 }
 
-/* busy state, errors, screenshots ----------------------------------------- */
-
-static void
-maybe_screenshot (XsWindow *self)
-{
-  if (self->screenshot_path != NULL && xs_session_get_busy (self->session) == 0)
-    g_timeout_add (400, take_screenshot_cb, g_object_ref (self));
-}
-
 static void
 on_busy_changed_cb (XsWindow *self, guint busy, const char *what)
 {
@@ -127,7 +117,7 @@ on_busy_changed_cb (XsWindow *self, guint busy, const char *what)
   gtk_label_set_text (self->status_label, busy > 0 && what ? what : "");
   if (busy == 0)
     self->t_idle = g_get_monotonic_time ();
-  maybe_screenshot (self);
+  _xs_window_maybe_screenshot (self);
 }
 
 void
@@ -148,85 +138,6 @@ _xs_window_cancel_all (XsWindow *self)
   xs_explain_view_cancel (self->explain_page);
   xs_separable_view_cancel (self->separable_page);
   xs_compare_view_cancel (self->compare_page);
-}
-
-static gboolean
-take_screenshot_cb (gpointer data)
-{
-  g_autoptr(XsWindow) self = data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-
-  if (self->screenshot_path == NULL || xs_session_get_busy (self->session) > 0)
-    return G_SOURCE_REMOVE;
-  if (self->tour >= 0)
-    {
-      /* every page in turn, each once its work is done, then the asked-for one */
-      static const char *pages[] = { "predictions", "features", "explain", "costs",
-                                     "architecture", "separable", "compare" };
-      const char *next = self->tour < (int) G_N_ELEMENTS (pages) ? pages[self->tour++]
-                                                                  : self->tour_end;
-      if (next == self->tour_end)
-        self->tour = -1;
-      gtk_stack_set_visible_child_name (self->stack, next);
-      maybe_screenshot (self);
-      return G_SOURCE_REMOVE;
-    }
-  path = g_steal_pointer (&self->screenshot_path);
-  if (self->timings_path && !_xs_window_write_timings (self, &error))
-    {
-      g_printerr ("xception-studio: %s\n", error->message);
-      g_clear_error (&error);
-    }
-  if (!xs_window_save_screenshot (self, path, &error))
-    g_printerr ("xception-studio: %s\n", error->message);
-  else
-    g_print ("xception-studio: wrote %s\n", path);
-  gtk_window_destroy (GTK_WINDOW (self));
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * xs_window_set_timings_path:
- *
- * With a screenshot pending: also write how long the window took (from the
- * image handed to it) to @path as JSON when the screenshot is taken.
- */
-void
-xs_window_set_timings_path (XsWindow *self, const char *path)
-{
-  g_free (self->timings_path);
-  self->timings_path = g_strdup (path);
-}
-
-/**
- * xs_window_visit_all_before_screenshot:
- *
- * Before the pending screenshot, show every page in turn, each until its
- * work is done (peak memory and timings then cover them all), and end on
- * the page shown now.
- */
-void
-xs_window_visit_all_before_screenshot (XsWindow *self)
-{
-  g_free (self->tour_end);
-  self->tour_end = g_strdup (gtk_stack_get_visible_child_name (self->stack));
-  self->tour = 0;
-}
-
-/**
- * xs_window_screenshot_when_done:
- *
- * Once no engine work is pending, renders the window to @path and closes it.
- */
-void
-xs_window_screenshot_when_done (XsWindow *self, const char *path)
-{
-  /* client-side decorations take a few pixels: keep the content >= 1280x800 */
-  gtk_window_set_default_size (GTK_WINDOW (self), 1290, 812);
-  g_free (self->screenshot_path);
-  self->screenshot_path = g_strdup (path);
-  maybe_screenshot (self);
 }
 
 /* the model --------------------------------------------------------------- */
