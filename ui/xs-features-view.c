@@ -123,6 +123,18 @@ on_map_cb (XsFeaturesView *self)
     show_feature (self);
 }
 
+/* A hidden page holds no layer output: it is recomputed when shown again */
+static void
+on_unmap_cb (XsFeaturesView *self)
+{
+  g_cancellable_cancel (self->cancel);
+  self->stale = xs_view_get_analysis (XS_VIEW (self)) != NULL;
+  if (self->shown == NULL)
+    return;
+  xs_feature_grid_set_tensor (self->feature_grid, NULL, 0, 0, 0);
+  g_clear_pointer (&self->shown, xs_activations_free);
+}
+
 /**
  * xs_features_view_select_node:
  * @node: a node index of the model
@@ -270,4 +282,5 @@ xs_features_view_init (XsFeaturesView *self)
                            G_CONNECT_SWAPPED);
   on_feature_options_cb (self);
   g_signal_connect (self, "map", G_CALLBACK (on_map_cb), NULL);
+  g_signal_connect (self, "unmap", G_CALLBACK (on_unmap_cb), NULL);
 }

@@ -234,6 +234,15 @@ on_map_cb (XsSeparableView *self)
     request_tensors (self);
 }
 
+/* A hidden page holds no activations: they are recomputed when shown again */
+static void
+on_unmap_cb (XsSeparableView *self)
+{
+  g_cancellable_cancel (self->acts_cancel);
+  self->stale = xs_view_get_analysis (XS_VIEW (self)) != NULL;
+  clear_tensors (self);
+}
+
 static void
 update_separable (XsSeparableView *self)
 {
@@ -495,4 +504,5 @@ xs_separable_view_init (XsSeparableView *self)
   self->updating = FALSE;
   update_calculator (self);
   g_signal_connect (self, "map", G_CALLBACK (on_map_cb), NULL);
+  g_signal_connect (self, "unmap", G_CALLBACK (on_unmap_cb), NULL);
 }
