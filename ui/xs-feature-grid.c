@@ -14,7 +14,7 @@
 
 #include "xs-feature-grid.h"
 
-#define MAX_SURFACE 2048
+#define MAX_SURFACE 1280
 
 struct _XsFeatureGrid {
   GtkWidget        parent_instance;
