@@ -24,4 +24,7 @@ gboolean _xs_inference_progress_cb (guint    node,
                                     guint    n_nodes,
                                     gpointer data);
 
+/* The model's explainer, made once per model; the caller holds the engine lock */
+XcExplainer *_xs_inference_model_explainer (XsModel *m, GError **error);
+
 G_END_DECLS

@@ -154,8 +154,8 @@ xs_model_display_name (const char *spec)
 /* The model's explainer, made once: its plan runs every image's forward
  * (the predictions and statistics) and keeps what Grad-CAM at the default
  * layer then needs; the caller holds the engine lock */
-static XcExplainer *
-model_explainer (XsModel *m, GError **error)
+XcExplainer *
+_xs_inference_model_explainer (XsModel *m, GError **error)
 {
   if (m->explainer == NULL)
     m->explainer = xc_explainer_new (m->model, error);
@@ -191,7 +191,7 @@ load_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
       const XcNode *in = xc_model_input (model);
       g_autofree float *zeros = g_new0 (float, (size_t) in->h * in->w * in->c);
       g_mutex_lock (&self->engine_lock);
-      if (model_explainer (m, NULL))
+      if (_xs_inference_model_explainer (m, NULL))
         xc_explainer_forward (m->explainer, zeros, TRUE, _xs_inference_progress_cb, cancellable,
                               NULL);
       g_mutex_unlock (&self->engine_lock);
@@ -278,7 +278,7 @@ analyze_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
   g_mutex_lock (&self->engine_lock);
   /* statistics are taken as each output is written, while it is still in cache */
   d->model->explainer_of = 0;
-  if (!(ex = model_explainer (d->model, &error)) ||
+  if (!(ex = _xs_inference_model_explainer (d->model, &error)) ||
       !(plan = xc_explainer_forward (ex, a->input, TRUE, _xs_inference_progress_cb, cancellable,
                                      &error)))
     goto fail;
@@ -325,149 +325,6 @@ xs_inference_analyze_finish (XsInference *self, GAsyncResult *result, GError **e
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* activations on demand ------------------------------------------------- */
-
-void
-xs_activations_free (XsActivations *acts)
-{
-  if (acts == NULL)
-    return;
-  for (guint i = 0; i < acts->n; i++)
-    g_free (acts->outputs[i].data);
-  g_free (acts->outputs);
-  g_free (acts->nodes);
-  g_free (acts);
-}
-
-/* The output of node, or NULL when it was not asked for */
-const XcTensor *
-xs_activations_get (const XsActivations *acts, guint node)
-{
-  for (guint i = 0; acts && i < acts->n; i++)
-    if (acts->nodes[i] == node)
-      return &acts->outputs[i];
-  return NULL;
-}
-
-typedef struct {
-  XsAnalysis *analysis;
-  guint      *nodes;
-  guint       n;
-} ActivationsData;
-
-static void
-activations_data_free (gpointer p)
-{
-  ActivationsData *d = p;
-  xs_analysis_unref (d->analysis);
-  g_free (d->nodes);
-  g_free (d);
-}
-
-typedef struct {
-  ActivationsData *d;
-  XsActivations   *acts;
-  XcPlan          *plan;
-  GCancellable    *cancellable;
-} Tap;
-
-/* Between nodes: the node that just ran, if asked for, is copied out before
- * a later node may reuse its buffer */
-static gboolean
-tap_cb (guint node, guint n_nodes, gpointer data)
-{
-  Tap *t = data;
-
-  if (g_cancellable_is_cancelled (t->cancellable))
-    return FALSE;
-  for (guint i = 0; node > 0 && t->plan && i < t->d->n; i++)
-    if (t->d->nodes[i] == node - 1)
-      {
-        XcTensor x;
-        xc_plan_peek (t->plan, node - 1, &x);
-        t->acts->outputs[i] = x;
-        t->acts->outputs[i].data = g_memdup2 (x.data, xc_tensor_size (&x) * sizeof (float));
-      }
-  return TRUE;
-}
-
-/* The forward again in the model's own plan (no other is allocated), each
- * asked-for output copied out as it is written */
-static void
-activations_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  XsInference *self = source;
-  ActivationsData *d = data;
-  XsModel *m = d->analysis->model;
-  g_autoptr(XsActivations) acts = g_new0 (XsActivations, 1);
-  g_autoptr(GError) error = NULL;
-  Tap tap = { d, acts, NULL, cancellable };
-  XcExplainer *ex;
-  XcTensor y;
-
-  acts->n = d->n;
-  acts->nodes = g_memdup2 (d->nodes, d->n * sizeof (guint));
-  acts->outputs = g_new0 (XcTensor, d->n);
-  g_mutex_lock (&self->engine_lock);
-  m->explainer_of = 0;
-  ex = model_explainer (m, &error);
-  /* the plan is the explainer's current one: found through a first forward
-   * only if it has none yet */
-  if (ex != NULL && (tap.plan = xc_explainer_plan (ex)) == NULL &&
-      xc_explainer_forward (ex, d->analysis->input, FALSE, NULL, NULL, &error))
-    tap.plan = xc_explainer_plan (ex);
-  if (tap.plan == NULL ||
-      !xc_explainer_forward (ex, d->analysis->input, FALSE, tap_cb, &tap, &error))
-    {
-      g_mutex_unlock (&self->engine_lock);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  m->explainer_of = d->analysis->serial;
-  for (guint i = 0; i < d->n; i++)
-    if (acts->outputs[i].data == NULL)
-      {
-        /* the last node (never followed by a callback), or the input */
-        xc_plan_peek (tap.plan, d->nodes[i], &y);
-        acts->outputs[i] = y;
-        acts->outputs[i].data = g_memdup2 (y.data, xc_tensor_size (&y) * sizeof (float));
-      }
-  g_mutex_unlock (&self->engine_lock);
-  g_task_return_pointer (task, g_steal_pointer (&acts), (GDestroyNotify) xs_activations_free);
-}
-
-/**
- * xs_inference_activations_async:
- * @nodes: (array length=n_nodes): node indices of the analysis' model
- *
- * Recomputes those layers' outputs for the analysis' image.
- */
-void
-xs_inference_activations_async (XsInference         *self,
-                                XsAnalysis          *analysis,
-                                const guint         *nodes,
-                                guint                n_nodes,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  ActivationsData *d = g_new0 (ActivationsData, 1);
-
-  d->analysis = xs_analysis_ref (analysis);
-  d->nodes = g_memdup2 (nodes, n_nodes * sizeof (guint));
-  d->n = n_nodes;
-  g_task_set_source_tag (task, xs_inference_activations_async);
-  g_task_set_task_data (task, d, activations_data_free);
-  _xs_inference_run (self, task, activations_worker);
-}
-
-XsActivations *
-xs_inference_activations_finish (XsInference *self, GAsyncResult *result, GError **error)
-{
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* explain ---------------------------------------------------------------- */
 
 typedef struct {
@@ -490,7 +347,7 @@ explainer_for (XsAnalysis *a, GError **error)
 {
   XsModel *m = a->model;
 
-  if (model_explainer (m, error) == NULL)
+  if (_xs_inference_model_explainer (m, error) == NULL)
     return NULL;
   if (m->explainer_of != a->serial)
     {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
- * xception-cli train: train a classifier from scratch, or put a new head on a trained body (finetune).
+ * xception-cli train: train a classifier from scratch; and what finetune
+ * shares with it (cli-train.h).
  */
 #define G_LOG_DOMAIN "xception-cli"
 
@@ -14,7 +15,7 @@
 #include <json-glib/json-glib.h>
 
 #include "xc.h"
-#include "cli-common.h"
+#include "cli-train.h"
 
 static volatile gint cancel_requested;
 
@@ -78,16 +79,9 @@ labels_json (const XcDataset *ds)
   return json_generator_to_data (gen, NULL);
 }
 
-typedef struct {
-  int      epochs, batch, threads, subset, crop_pad;
-  double   lr, weight_decay, warmup;
-  char    *optimizer, *dataset, *out;
-  int      seed;
-  gboolean no_augment, flip, json;
-} TrainArgs;
 
-static GOptionEntry *
-train_entries (TrainArgs *t)
+GOptionEntry *
+_xs_cli_train_entries (XsCliTrainArgs *t)
 {
   static GOptionEntry e[16];
   GOptionEntry entries[] = {
@@ -118,23 +112,23 @@ train_entries (TrainArgs *t)
   return e;
 }
 
-static void
-train_args_defaults (TrainArgs *t)
+void
+_xs_cli_train_args_defaults (XsCliTrainArgs *t)
 {
-  *t = (TrainArgs) { .epochs = 10, .batch = 64, .lr = -1, .weight_decay = 5e-4, .warmup = 1,
+  *t = (XsCliTrainArgs) { .epochs = 10, .batch = 64, .lr = -1, .weight_decay = 5e-4, .warmup = 1,
                      .seed = 1, .crop_pad = 2, .threads = 0 };
 }
 
-static void
-train_args_clear (TrainArgs *t)
+void
+_xs_cli_train_args_clear (XsCliTrainArgs *t)
 {
   g_free (t->optimizer);
   g_free (t->dataset);
   g_free (t->out);
 }
 
-static gboolean
-train_options_from (const TrainArgs *t, XcTrainOptions *o, GError **error)
+gboolean
+_xs_cli_train_options_from (const XsCliTrainArgs *t, XcTrainOptions *o, GError **error)
 {
   xc_train_options_init (o);
   o->epochs = t->epochs;
@@ -166,8 +160,8 @@ train_options_from (const TrainArgs *t, XcTrainOptions *o, GError **error)
 }
 
 /* Train, report, evaluate on the test/val split, save with our attributes */
-static int
-run_training (XcModel *model, const TrainArgs *t, const XcTrainOptions *o0, char **argv,
+int
+_xs_cli_run_training (XcModel *model, const XsCliTrainArgs *t, const XcTrainOptions *o0, char **argv,
               int argc, const char *cmd)
 {
   const XcNode *in = xc_model_input (model);
@@ -242,7 +236,7 @@ run_training (XcModel *model, const TrainArgs *t, const XcTrainOptions *o0, char
 int
 xs_cli_train (int argc, char **argv)
 {
-  TrainArgs t;
+  XsCliTrainArgs t;
   int status = 0, input_size = 71;
   g_autofree char *arch = NULL, *width = NULL;
   GOptionEntry entries[] = {
@@ -260,11 +254,11 @@ xs_cli_train (int argc, char **argv)
   GError *error = NULL;
   int channels = 1, classes = 10;
 
-  train_args_defaults (&t);
+  _xs_cli_train_args_defaults (&t);
   g_option_context_set_summary (ctx, "Train a classifier from scratch and save it as a Keras "
                                 "HDF5 model.");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_add_main_entries (ctx, train_entries (&t), NULL);
+  g_option_context_add_main_entries (ctx, _xs_cli_train_entries (&t), NULL);
   if (!xs_cli_parse_args (ctx, &argc, &argv, &status))
     goto out;
   if (arch == NULL || t.dataset == NULL || t.out == NULL)
@@ -273,7 +267,7 @@ xs_cli_train (int argc, char **argv)
       status = EXIT_USAGE;
       goto out;
     }
-  if (!train_options_from (&t, &o, &error))
+  if (!_xs_cli_train_options_from (&t, &o, &error))
     {
       g_printerr ("xception-cli train: %s\n", error->message);
       g_error_free (error);
@@ -318,87 +312,9 @@ xs_cli_train (int argc, char **argv)
     }
   xc_model_init_training (model, (guint64) t.seed);
   model->preprocess = XC_PREPROCESS_TF;
-  status = run_training (model, &t, &o, argv, argc, "train");
+  status = _xs_cli_run_training (model, &t, &o, argv, argc, "train");
 
 out:
-  train_args_clear (&t);
-  return status;
-}
-
-int
-xs_cli_finetune (int argc, char **argv)
-{
-  TrainArgs t;
-  XsCliModelArgs ma = { 0 };
-  int status = 0;
-  g_autofree char *freeze = NULL;
-  GOptionEntry entries[] = {
-    { "freeze-until", 0, 0, G_OPTION_ARG_STRING, &freeze,
-      "Keep this layer and all before it fixed (default: the whole body)", "LAYER" },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
-  g_autoptr(XcModel) base = NULL, model = NULL;
-  XcTrainOptions o;
-  GError *error = NULL;
-
-  train_args_defaults (&t);
-  t.epochs = 5;
-  t.crop_pad = 0;
-  g_option_context_set_summary (ctx, "A new classifier head (global average pooling, dropout, "
-                                "dense) on a trained body, for the classes of an image folder.");
-  g_option_context_add_main_entries (ctx, xs_cli_model_entries (&ma), NULL);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_add_main_entries (ctx, train_entries (&t), NULL);
-  if (!xs_cli_parse_args (ctx, &argc, &argv, &status))
-    goto out;
-  if (ma.model == NULL || t.dataset == NULL || t.out == NULL)
-    {
-      g_printerr ("xception-cli finetune: --model, --dataset and --out are required\n");
-      status = EXIT_USAGE;
-      goto out;
-    }
-  if (!train_options_from (&t, &o, &error))
-    {
-      g_printerr ("xception-cli finetune: %s\n", error->message);
-      g_error_free (error);
-      status = EXIT_USAGE;
-      goto out;
-    }
-  xc_set_threads (t.threads > 0 ? t.threads : (int) g_get_num_processors ());
-  base = xs_cli_load_model (&ma, &error);
-  if (base == NULL)
-    {
-      status = xs_cli_fail (error);
-      goto out;
-    }
-  {
-    const XcNode *in = xc_model_input (base);
-    g_autoptr(XcDataset) d = xc_dataset_load (t.dataset, "val", in->h, in->w, in->c,
-                                              (guint64) t.seed, &error);
-    if (d == NULL)
-      {
-        status = xs_cli_fail (error);
-        goto out;
-      }
-    model = xc_model_with_new_head (base, d->n_classes, (guint64) t.seed, &error);
-  }
-  if (model == NULL)
-    {
-      status = xs_cli_fail (error);
-      goto out;
-    }
-  if (freeze && !xc_model_lookup (model, freeze, &o.freeze_until, &error))
-    {
-      status = xs_cli_fail (error);
-      goto out;
-    }
-  if (freeze == NULL)
-    xc_model_lookup (model, "head_pool", &o.freeze_until, NULL), o.freeze_until--;
-  status = run_training (model, &t, &o, argv, argc, "finetune");
-
-out:
-  train_args_clear (&t);
-  xs_cli_model_args_clear (&ma);
+  _xs_cli_train_args_clear (&t);
   return status;
 }
