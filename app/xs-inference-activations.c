@@ -83,6 +83,7 @@ activations_worker (GTask *task, gpointer source, gpointer data, GCancellable *c
   g_autoptr(XsActivations) acts = g_new0 (XsActivations, 1);
   g_autoptr(GError) error = NULL;
   Tap tap = { d, acts, NULL, cancellable };
+  guint last = 0;
   XcExplainer *ex;
   XcTensor y;
 
@@ -97,13 +98,19 @@ activations_worker (GTask *task, gpointer source, gpointer data, GCancellable *c
   if (ex != NULL && (tap.plan = xc_explainer_plan (ex)) == NULL &&
       xc_explainer_forward (ex, d->analysis->input, FALSE, NULL, NULL, &error))
     tap.plan = xc_explainer_plan (ex);
+  for (guint i = 0; i < d->n; i++)
+    last = MAX (last, d->nodes[i]);
+  /* as far as the deepest node asked for, and one more: its output is
+   * copied out just before that one runs */
   if (tap.plan == NULL ||
-      !xc_explainer_forward (ex, d->analysis->input, FALSE, tap_cb, &tap, &error))
+      !xc_explainer_forward_to (ex, d->analysis->input, last + 1, FALSE, tap_cb, &tap, &error))
     {
       g_mutex_unlock (&self->engine_lock);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  /* the explainer holds this input, its plan run only part way: the next
+   * explanation runs it again */
   m->explainer_of = d->analysis->serial;
   for (guint i = 0; i < d->n; i++)
     if (acts->outputs[i].data == NULL)

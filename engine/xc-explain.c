@@ -216,8 +216,24 @@ XcPlan *
 xc_explainer_forward (XcExplainer *ex, const float *input, gboolean stats,
                       XcProgressFunc progress, gpointer data, GError **error)
 {
+  return xc_explainer_forward_to (ex, input, G_MAXUINT, stats, progress, data, error);
+}
+
+/**
+ * xc_explainer_forward_to:
+ * @last: the last node to run (G_MAXUINT: all)
+ *
+ * xc_explainer_forward() as far as @last only (a layer's output copied out
+ * between two nodes needs no more); the next explanation runs the rest.
+ *
+ * Returns: (transfer none): the plan, or %NULL with @error
+ */
+XcPlan *
+xc_explainer_forward_to (XcExplainer *ex, const float *input, guint last, gboolean stats,
+                         XcProgressFunc progress, gpointer data, GError **error)
+{
   XcTensor in, out;
-  guint layer;
+  guint layer, n = xc_model_n_nodes (ex->model);
 
   memcpy (ex->input, input, ex->input_size * sizeof (float));
   ex->have_input = FALSE;    /* until the run completes */
@@ -231,10 +247,19 @@ xc_explainer_forward (XcExplainer *ex, const float *input, gboolean stats,
     }
   in = xc_plan_input (ex->plan);
   memcpy (in.data, ex->input, ex->input_size * sizeof (float));
-  if (!xc_plan_run (ex->plan, stats, progress, data, error))
+  last = MIN (last, n - 1);
+  if (last == 0 || !xc_plan_run_range (ex->plan, 1, last, stats, progress, data, error))
     {
       ex->plan_dirty = TRUE;
-      return NULL;
+      if (last == 0)
+        ex->have_input = TRUE;   /* the input alone: nothing to run */
+      return last == 0 ? ex->plan : NULL;
+    }
+  if (last < n - 1)
+    {
+      ex->have_input = TRUE;
+      ex->plan_dirty = TRUE;
+      return ex->plan;
     }
   xc_plan_output (ex->plan, ex->model->output, &out);
   memcpy (ex->probs, out.data, ex->classes * sizeof (float));

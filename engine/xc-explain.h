@@ -65,6 +65,13 @@ gboolean        xc_explainer_set_input    (XcExplainer      *ex,
                                            GError          **error);
 const float    *xc_explainer_probabilities (XcExplainer     *ex);
 XcPlan         *xc_explainer_plan         (XcExplainer      *ex);
+XcPlan         *xc_explainer_forward_to   (XcExplainer      *ex,
+                                           const float      *input,
+                                           guint             last,
+                                           gboolean          stats,
+                                           XcProgressFunc    progress,
+                                           gpointer          data,
+                                           GError          **error);
 XcPlan         *xc_explainer_forward      (XcExplainer      *ex,
                                            const float      *input,
                                            gboolean          stats,

@@ -714,11 +714,20 @@ test_activations_on_demand (void)
         Tap t = { NULL, node, NULL };
         g_assert_nonnull (xc_explainer_forward (ex, input, FALSE, NULL, NULL, &error));
         t.plan = xc_explainer_plan (ex);
-        g_assert_nonnull (xc_explainer_forward (ex, input, FALSE, tap_cb, &t, &error));
+        /* only as far as the node after it */
+        g_assert_nonnull (xc_explainer_forward_to (ex, input, node + 1, FALSE, tap_cb, &t,
+                                                   &error));
         g_assert_nonnull (t.copy);
         g_assert_cmpmem (t.copy, xc_tensor_size (&b) * sizeof (float), b.data,
                          xc_tensor_size (&b) * sizeof (float));
         g_free (t.copy);
+        /* and the explainer's probabilities afterwards are the full plan's */
+        {
+          XcTensor y;
+          g_assert_true (xc_plan_output (full, m->output, &y));
+          assert_close ("probabilities after a partial run", xc_explainer_probabilities (ex),
+                        y.data, y.c, 1e-6);
+        }
       }
     }
 }
