@@ -39,6 +39,7 @@ struct _XsCompareView {
   XsFolderResult  *folder;
   gboolean         active;         /* shown: comparisons run */
   gboolean         updating;
+  guint            request_source;  /* a request waits for the explanation's */
 };
 
 G_DEFINE_FINAL_TYPE (XsCompareView, xs_compare_view, XS_TYPE_VIEW)
@@ -316,13 +317,30 @@ on_compare_folder_cb (XsCompareView *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
+static gboolean
+request_idle_cb (gpointer data)
+{
+  XsCompareView *self = data;
+
+  self->request_source = 0;
+  request_compare (self);
+  xs_session_end (xs_view_get_session (XS_VIEW (self)));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 xs_compare_view_analysis_changed (XsView *view, XsAnalysis *a)
 {
   XsCompareView *self = XS_COMPARE_VIEW (view);
 
   g_clear_pointer (&self->compared, xs_compare_result_free);
-  request_compare (self);
+  /* after the explain page's request (its idle is queued first): the new
+   * image's own explanation comes before the comparison */
+  if (a != NULL && self->active && self->request_source == 0)
+    {
+      xs_session_begin (xs_view_get_session (view), NULL);
+      self->request_source = g_idle_add (request_idle_cb, self);
+    }
 }
 
 /* The page is shown (or hidden): comparisons run only while it is */
@@ -383,6 +401,11 @@ xs_compare_view_dispose (GObject *object)
   XsCompareView *self = XS_COMPARE_VIEW (object);
 
   xs_compare_view_cancel (self);
+  if (self->request_source != 0)
+    {
+      g_clear_handle_id (&self->request_source, g_source_remove);
+      xs_session_end (xs_view_get_session (XS_VIEW (self)));
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_COMPARE_VIEW);
   g_clear_object (&self->compare_cancel);
   g_clear_object (&self->folder_cancel);
