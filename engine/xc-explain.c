@@ -629,12 +629,15 @@ occlusion_fill (gpointer data, int i, float *dst)
         dst[((size_t) y * in->w + x) * in->c + ch] = 0.0f;
 }
 
+/* Window offsets along one axis, the last flush with the end; any stride
+ * past the size means one window (and p + stride can no longer wrap) */
 static int
 window_positions (int size, int window, int stride, int *out)
 {
   int n = 0;
 
-  for (int p = 0; p + window <= size; p += stride)
+  stride = CLAMP (stride, 1, MAX (size, 1));
+  for (int p = 0; p <= size - window; p += stride)
     out[n++] = p;
   if (n == 0 || out[n - 1] + window < size)
     out[n++] = MAX (size - window, 0);

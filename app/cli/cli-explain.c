@@ -198,7 +198,8 @@ xs_cli_explain (int argc, char **argv)
 
   t0 = g_get_monotonic_time ();
   ex = xc_explainer_new (model, &error);
-  if (ex == NULL || !xc_explainer_set_input (ex, input, &error))
+  /* the forward on its own (the explainer would otherwise run it lazily) */
+  if (ex == NULL || !xc_explainer_forward (ex, input, FALSE, NULL, NULL, &error))
     {
       status = xs_cli_fail (error);
       goto out;
