@@ -8,7 +8,6 @@
 #define G_LOG_DOMAIN "xs-explain-view"
 
 #include <math.h>
-#include <string.h>
 
 #include "xs-explain-view.h"
 #include "xs-util.h"
@@ -31,9 +30,7 @@ struct _XsExplainView {
   /* owned */
   XsExplainResult *explained;
   GArray          *layer_ids;      /* node index per layer_dropdown row */
-  XcImage         *display;        /* the analysis' image at most DISPLAY_MAX pixels wide or high */
-  guint8          *overlay_rgb;     /* the overlay as shown, display-sized */
-  int              overlay_w, overlay_h;
+  XcImage         *display;        /* the analysis' image scaled to DISPLAY_MAX, if larger */
   GCancellable    *cancel;
   guint            refresh_source;  /* an idle refresh is pending */
   gboolean         updating;
@@ -86,29 +83,24 @@ render_overlay (XsExplainView *self)
   const XcExplanation *e;
   const XcImage *img;
   g_autoptr(GdkTexture) tex = NULL;
+  g_autofree guint8 *rgb = NULL;
   XcColormap cmap;
 
   if (self->explained == NULL || a == NULL)
     return;
   e = self->explained->explanation;
-  if (self->display == NULL)
+  if (self->display == NULL && MAX (a->image->w, a->image->h) > DISPLAY_MAX)
     {
-      double k = MIN (1.0, (double) DISPLAY_MAX / MAX (a->image->w, a->image->h));
+      double k = (double) DISPLAY_MAX / MAX (a->image->w, a->image->h);
       int w = MAX (1, (int) lround (a->image->w * k)), h = MAX (1, (int) lround (a->image->h * k));
       self->display = xc_image_new (h, w, a->image->c);
-      if (k < 1.0)
-        xc_image_resize (a->image, self->display);
-      else
-        memcpy (self->display->data, a->image->data,
-                (size_t) w * h * a->image->c * sizeof (float));
+      xc_image_resize (a->image, self->display);
     }
-  img = self->display;
+  img = self->display ? self->display : a->image;
   cmap = gtk_drop_down_get_selected (self->cmap_dropdown);
-  g_free (self->overlay_rgb);
-  self->overlay_rgb = xc_render_heatmap (e->map, e->map_h, e->map_w, img, img->h, img->w, cmap,
-                                         (float) gtk_range_get_value (GTK_RANGE (self->opacity_scale)));
-  self->overlay_w = img->w, self->overlay_h = img->h;
-  tex = xs_texture_from_rgb (self->overlay_rgb, img->w, img->h);
+  rgb = xc_render_heatmap (e->map, e->map_h, e->map_w, img, img->h, img->w, cmap,
+                           (float) gtk_range_get_value (GTK_RANGE (self->opacity_scale)));
+  tex = xs_texture_from_rgb (rgb, img->w, img->h);
   gtk_picture_set_paintable (self->overlay_picture, GDK_PAINTABLE (tex));
   render_raw (self);
 }
@@ -329,7 +321,6 @@ xs_explain_view_analysis_changed (XsView *view, XsAnalysis *a)
   cancel_pending_refresh (self);
   g_cancellable_cancel (self->cancel);
   g_clear_pointer (&self->explained, xs_explain_result_free);
-  g_clear_pointer (&self->overlay_rgb, g_free);
   g_clear_pointer (&self->display, xc_image_free);
   gtk_picture_set_paintable (self->overlay_picture, NULL);
   gtk_picture_set_paintable (self->raw_picture, NULL);
@@ -438,7 +429,6 @@ xs_explain_view_finalize (GObject *object)
   XsExplainView *self = XS_EXPLAIN_VIEW (object);
 
   g_array_unref (self->layer_ids);
-  g_free (self->overlay_rgb);
   xc_image_free (self->display);
   G_OBJECT_CLASS (xs_explain_view_parent_class)->finalize (object);
 }

@@ -277,13 +277,11 @@ xs_session_failed (XsSession *self, gpointer result, const GError *error)
   return result == NULL;
 }
 
-/* Newest request wins: cancels what *cancellable guards and puts a fresh one
- * there. Returns TRUE (for use in conditions). */
-gboolean
+/* Newest request wins: cancels what *cancellable guards and puts a fresh one there */
+void
 xs_session_restart (GCancellable **cancellable)
 {
   g_cancellable_cancel (*cancellable);
   g_clear_object (cancellable);
   *cancellable = g_cancellable_new ();
-  return TRUE;
 }

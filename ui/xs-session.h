@@ -53,6 +53,6 @@ void           xs_session_error           (XsSession    *self,
 gboolean       xs_session_failed          (XsSession    *self,
                                            gpointer      result,
                                            const GError *error);
-gboolean       xs_session_restart         (GCancellable **cancellable);
+void           xs_session_restart         (GCancellable **cancellable);
 
 G_END_DECLS
