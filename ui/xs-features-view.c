@@ -28,7 +28,6 @@ struct _XsFeaturesView {
   GListStore         *rows;
   GtkSingleSelection *selection;
   guint               node;       /* the layer to show once rows exist */
-  XsActivations      *shown;      /* the output the grid shows (it borrows it) */
   GCancellable       *cancel;
   gboolean            stale;      /* a layer to compute once the page is shown */
 };
@@ -64,10 +63,9 @@ on_activations_cb (GObject *source, GAsyncResult *result, gpointer data)
 
   if (xs_session_failed (xs_view_get_session (XS_VIEW (self)), acts, error))
     return;
-  xs_feature_grid_set_tensor (self->feature_grid, NULL, 0, 0, 0);
-  g_clear_pointer (&self->shown, xs_activations_free);
-  self->shown = acts;
+  /* the grid keeps a copy of what it shows */
   show_tensor (self, acts->nodes[0], &acts->outputs[0]);
+  xs_activations_free (acts);
 }
 
 /* The selected row's channels: the image, the input the analysis kept, or a
@@ -123,18 +121,6 @@ on_map_cb (XsFeaturesView *self)
     show_feature (self);
 }
 
-/* A hidden page holds no layer output: it is recomputed when shown again */
-static void
-on_unmap_cb (XsFeaturesView *self)
-{
-  g_cancellable_cancel (self->cancel);
-  self->stale = xs_view_get_analysis (XS_VIEW (self)) != NULL;
-  if (self->shown == NULL)
-    return;
-  xs_feature_grid_set_tensor (self->feature_grid, NULL, 0, 0, 0);
-  g_clear_pointer (&self->shown, xs_activations_free);
-}
-
 /**
  * xs_features_view_select_node:
  * @node: a node index of the model
@@ -182,7 +168,6 @@ xs_features_view_analysis_changed (XsView *view, XsAnalysis *a)
     {
       g_cancellable_cancel (self->cancel);
       xs_feature_grid_set_tensor (self->feature_grid, NULL, 0, 0, 0);
-      g_clear_pointer (&self->shown, xs_activations_free);
       return;
     }
   xs_node_rows_fill (self->rows, a->model->model, a);
@@ -220,7 +205,6 @@ xs_features_view_dispose (GObject *object)
   g_cancellable_cancel (self->cancel);
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_FEATURES_VIEW);
   g_clear_object (&self->cancel);
-  g_clear_pointer (&self->shown, xs_activations_free);
   g_clear_object (&self->selection);
   g_clear_object (&self->rows);
   G_OBJECT_CLASS (xs_features_view_parent_class)->dispose (object);
@@ -282,5 +266,4 @@ xs_features_view_init (XsFeaturesView *self)
                            G_CONNECT_SWAPPED);
   on_feature_options_cb (self);
   g_signal_connect (self, "map", G_CALLBACK (on_map_cb), NULL);
-  g_signal_connect (self, "unmap", G_CALLBACK (on_unmap_cb), NULL);
 }

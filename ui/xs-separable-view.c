@@ -46,11 +46,10 @@ struct _XsSeparableView {
   /* owned */
   GArray        *sep_ids;        /* node per sep_layer_dropdown row */
   float         *dw_out;         /* the selected layer's depthwise output */
-  XsActivations *acts;           /* its input and output, recomputed; the grids borrow them */
+  XsActivations *acts;           /* its input and output, recomputed, for the step-through */
   GCancellable  *acts_cancel;
   GCancellable  *measure_cancel;
   gboolean       updating;
-  gboolean       stale;          /* tensors wanted once the page is shown */
 };
 
 G_DEFINE_FINAL_TYPE (XsSeparableView, xs_separable_view, XS_TYPE_VIEW)
@@ -159,7 +158,7 @@ update_step (XsSeparableView *self)
 
 static void update_step (XsSeparableView *self);
 
-/* The grids borrow the activations and the depthwise output */
+/* The grids (each with its copy) and the step-through's tensors */
 static void
 clear_tensors (XsSeparableView *self)
 {
@@ -202,7 +201,7 @@ on_tensors_cb (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 /* The selected layer's input and output for the analysis, recomputed; only
- * while the page is shown (then again when it is mapped) */
+ * while the page is shown */
 static void
 request_tensors (XsSeparableView *self)
 {
@@ -214,33 +213,14 @@ request_tensors (XsSeparableView *self)
   g_cancellable_cancel (self->acts_cancel);
   if (a == NULL || (node = selected_sep (self, &nodes[1])) == NULL)
     return;
+  /* a hidden page computes nothing: shown, it is told the analysis again */
   if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
-    {
-      self->stale = TRUE;
-      return;
-    }
-  self->stale = FALSE;
+    return;
   nodes[0] = node->inputs[0];
   xs_session_restart (&self->acts_cancel);
   xs_session_begin (session, "Computing the layer's input and output…");
   xs_inference_activations_async (xs_session_get_inference (session), a, nodes, 2,
                                   self->acts_cancel, on_tensors_cb, g_object_ref (self));
-}
-
-static void
-on_map_cb (XsSeparableView *self)
-{
-  if (self->stale)
-    request_tensors (self);
-}
-
-/* A hidden page holds no activations: they are recomputed when shown again */
-static void
-on_unmap_cb (XsSeparableView *self)
-{
-  g_cancellable_cancel (self->acts_cancel);
-  self->stale = xs_view_get_analysis (XS_VIEW (self)) != NULL;
-  clear_tensors (self);
 }
 
 static void
@@ -402,6 +382,16 @@ xs_separable_view_model_changed (XsView *view, XsModel *model)
   update_separable (self);
 }
 
+/* Hidden, the page holds no activations: shown again, it computes them anew */
+static void
+xs_separable_view_hidden (XsView *view)
+{
+  XsSeparableView *self = XS_SEPARABLE_VIEW (view);
+
+  g_cancellable_cancel (self->acts_cancel);
+  clear_tensors (self);
+}
+
 static void
 xs_separable_view_analysis_changed (XsView *view, XsAnalysis *a)
 {
@@ -456,6 +446,7 @@ xs_separable_view_class_init (XsSeparableViewClass *klass)
   G_OBJECT_CLASS (klass)->finalize = xs_separable_view_finalize;
   XS_VIEW_CLASS (klass)->model_changed = xs_separable_view_model_changed;
   XS_VIEW_CLASS (klass)->analysis_changed = xs_separable_view_analysis_changed;
+  XS_VIEW_CLASS (klass)->hidden = xs_separable_view_hidden;
 
   g_type_ensure (XS_TYPE_FEATURE_GRID);
   g_type_ensure (XS_TYPE_COST_CHART);
@@ -503,6 +494,4 @@ xs_separable_view_init (XsSeparableView *self)
                                                              "string"));
   self->updating = FALSE;
   update_calculator (self);
-  g_signal_connect (self, "map", G_CALLBACK (on_map_cb), NULL);
-  g_signal_connect (self, "unmap", G_CALLBACK (on_unmap_cb), NULL);
 }

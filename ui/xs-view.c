@@ -61,6 +61,22 @@ on_model_cb (XsView *self)
     tell_model (self);
 }
 
+/* A page whose class releases what it computed when hidden is told the
+ * analysis again when next shown */
+static void
+xs_view_unmap (GtkWidget *widget)
+{
+  XsView *self = XS_VIEW (widget);
+  XsViewPrivate *priv = xs_view_get_instance_private (self);
+
+  GTK_WIDGET_CLASS (xs_view_parent_class)->unmap (widget);
+  if (XS_VIEW_GET_CLASS (self)->hidden && priv->analysis != NULL && !priv->analysis_stale)
+    {
+      XS_VIEW_GET_CLASS (self)->hidden (self);
+      priv->analysis_stale = TRUE;
+    }
+}
+
 static void
 xs_view_map (GtkWidget *widget)
 {
@@ -179,6 +195,7 @@ xs_view_class_init (XsViewClass *klass)
   object_class->set_property = xs_view_set_property;
   object_class->dispose = xs_view_dispose;
   GTK_WIDGET_CLASS (klass)->map = xs_view_map;
+  GTK_WIDGET_CLASS (klass)->unmap = xs_view_unmap;
 
   properties[PROP_SESSION] =
     g_param_spec_object ("session", NULL, NULL, XS_TYPE_SESSION,

@@ -4,7 +4,8 @@
  * belongs to and the analysis it shows (the `analysis` property, which the
  * window binds to the session's), and tells its subclass when the model or
  * the analysis changes — a hidden page only once it is shown, unless its
- * class is eager. The seven pages (xs-<name>-view.c) derive from it.
+ * class is eager; a page that releases what it computed when hidden (the
+ * hidden vfunc) is told the analysis again when shown. The seven pages (xs-<name>-view.c) derive from it.
  */
 #pragma once
 
@@ -30,6 +31,8 @@ struct _XsViewClass {
   /* a new analysis of the current model, or NULL */
   void (*analysis_changed) (XsView     *self,
                             XsAnalysis *analysis);
+  /* (optional) the page is hidden: release what it computed from the analysis */
+  void (*hidden)           (XsView     *self);
 };
 
 XsSession  *xs_view_get_session  (XsView     *self);
