@@ -87,6 +87,12 @@ xc_runtime_init (char **argv)
       g_setenv ("OPENBLAS_CORETYPE", core, TRUE);
       again = TRUE;
     }
+  /* no idle OpenBLAS server threads: xc_set_threads() keeps it at one */
+  if (g_getenv ("OPENBLAS_NUM_THREADS") == NULL)
+    {
+      g_setenv ("OPENBLAS_NUM_THREADS", "1", TRUE);
+      again = TRUE;
+    }
   if (g_getenv ("OMP_WAIT_POLICY") == NULL && g_getenv ("GOMP_SPINCOUNT") == NULL)
     {
       g_setenv ("OMP_WAIT_POLICY", "active", TRUE);

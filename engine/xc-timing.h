@@ -14,5 +14,11 @@ double xc_plan_time_forward      (XcPlan  *plan,
                                   int      runs,
                                   guint64  seed,
                                   double  *ms);
+double xc_plan_time_forward_ops  (XcPlan  *plan,
+                                  int      runs,
+                                  guint64  seed,
+                                  double  *ms,
+                                  double  *op_ms);
+double xc_sgemm_peak_gflops      (void);
 
 G_END_DECLS

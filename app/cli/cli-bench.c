@@ -42,6 +42,7 @@ xs_cli_bench (int argc, char **argv)
   double gradcam_ms[2];
   gint64 gradcam_rss[2];   /* peak RSS once Grad-CAM at that layer (and those before) ran */
   guint n_gradcam = 0;
+  double op_ms[XC_N_OPS], peak;
 
   g_option_context_set_summary (ctx, "Time the forward pass on seeded random input.");
   g_option_context_add_main_entries (ctx, xs_cli_model_entries (&ma), NULL);
@@ -62,7 +63,7 @@ xs_cli_bench (int argc, char **argv)
       goto out;
     }
   ms = g_new (double, runs);
-  xc_plan_time_forward (plan, runs, 1, ms);
+  xc_plan_time_forward_ops (plan, runs, 1, ms, op_ms);
   in = xc_plan_input (plan);
   xc_model_totals (model, NULL, NULL, &macs, NULL, NULL);
   getrusage (RUSAGE_SELF, &ru);
@@ -102,6 +103,7 @@ xs_cli_bench (int argc, char **argv)
         }
     }
   getrusage (RUSAGE_SELF, &ru);
+  peak = xc_sgemm_peak_gflops ();   /* after every RSS reading: it takes 48 MB */
 
   if (json)
     {
@@ -126,6 +128,19 @@ xs_cli_bench (int argc, char **argv)
       json_builder_end_object (b);
       json_builder_set_member_name (b, "gmacs_per_s");
       json_builder_add_double_value (b, macs * batch / (ms[runs / 2] * 1e6));
+      json_builder_set_member_name (b, "sgemm_peak_gflops");
+      json_builder_add_double_value (b, peak);
+      json_builder_set_member_name (b, "fraction_of_sgemm_peak");
+      json_builder_add_double_value (b, 2.0 * macs * batch / (ms[runs / 2] * 1e6) / peak);
+      json_builder_set_member_name (b, "op_ms");
+      json_builder_begin_object (b);
+      for (int op = 1; op < XC_N_OPS; op++)
+        if (op_ms[op] > 0.0)
+          {
+            json_builder_set_member_name (b, xc_op_name (op));
+            json_builder_add_double_value (b, op_ms[op]);
+          }
+      json_builder_end_object (b);
       json_builder_set_member_name (b, "gradcam");
       json_builder_begin_array (b);
       for (guint l = 0; l < n_gradcam; l++)
@@ -151,13 +166,27 @@ xs_cli_bench (int argc, char **argv)
     }
   else
     g_print ("%s, batch %d, %d threads (OpenBLAS %s kernels), %d runs\n"
-             "forward: median %.2f ms, min %.2f ms, max %.2f ms (%.1f GMAC/s)\n"
+             "forward: median %.2f ms, min %.2f ms, max %.2f ms (%.1f GMAC/s, %.0f%% of the "
+             "%.0f GFLOP/s a 2048x2048 sgemm reaches here)\n"
              "activations arena %.1f MB (%.1f MB without reuse), weights %.1f MB, "
              "peak RSS %.1f MB (%.1f MB once Grad-CAM ran)\n",
              model->name, batch, threads, xc_blas_core (), runs, ms[runs / 2], ms[0], ms[runs - 1],
-             macs * batch / (ms[runs / 2] * 1e6), xc_plan_arena_bytes (plan) / 1048576.0,
+             macs * batch / (ms[runs / 2] * 1e6),
+             100.0 * 2.0 * macs * batch / (ms[runs / 2] * 1e6) / peak, peak,
+             xc_plan_arena_bytes (plan) / 1048576.0,
              xc_plan_naive_bytes (plan) / 1048576.0,
              model->slab_size * 4 / 1048576.0, forward_rss / 1048576.0, ru.ru_maxrss / 1024.0);
+  if (!json)
+    {
+      g_print ("by op:");
+      for (int op = 1, first = 1; op < XC_N_OPS; op++)
+        if (op_ms[op] >= 0.05)
+          {
+            g_print ("%s %s %.1f ms", first ? "" : ",", xc_op_name (op), op_ms[op]);
+            first = 0;
+          }
+      g_print ("\n");
+    }
   for (guint l = 0; l < n_gradcam && !json; l++)
     g_print ("Grad-CAM at %s (forward + backward + map): median %.2f ms, %.2fx the forward, "
              "peak RSS %.1f MB\n", gradcam_layer[l], gradcam_ms[l], gradcam_ms[l] / ms[runs / 2],
