@@ -92,11 +92,14 @@ xc_batchnorm_forward (const XcOpArgs *args)
       double *sum = (double *) (args->scratch + 2 * c), *sq = sum + c;
       for (int i = 0; i < c; i++)
         sum[i] = sq[i] = 0;
+      /* rows split over the threads, each summing into its own copy */
+#pragma omp parallel for schedule(static) reduction(+: sum[:c]) if (rows * c > 65536)
       for (size_t r = 0; r < rows; r++)
         for (int i = 0; i < c; i++)
           sum[i] += x->data[r * c + i];
       for (int i = 0; i < c; i++)
         sum[i] /= rows;
+#pragma omp parallel for schedule(static) reduction(+: sq[:c]) if (rows * c > 65536)
       for (size_t r = 0; r < rows; r++)
         for (int i = 0; i < c; i++)
           {
@@ -154,6 +157,8 @@ xc_batchnorm_backward (const XcOpBackArgs *args)
       mu[i] = p.mean[i], s[i] = 1.0f / sqrtf (p.var[i] + node->epsilon);
 
   if (args->dparams || args->training)
+#pragma omp parallel for schedule(static) reduction(+: sum_dy[:c], sum_dyx[:c]) \
+  if (rows * c > 65536)
     for (size_t r = 0; r < rows; r++)
       for (int i = 0; i < c; i++)
         {
@@ -180,6 +185,7 @@ xc_batchnorm_backward (const XcOpBackArgs *args)
           sum_g[i] = sum_dy[i] * gm;
           sum_gx[i] = sum_dyx[i] * gm;
         }
+#pragma omp parallel for schedule(static) if (rows * c > 65536)
       for (size_t r = 0; r < rows; r++)
         for (int i = 0; i < c; i++)
           {
@@ -192,6 +198,7 @@ xc_batchnorm_backward (const XcOpBackArgs *args)
     }
   for (int i = 0; i < c; i++)
     s[i] *= p.gamma ? p.gamma[i] : 1.0f;
+#pragma omp parallel for schedule(static) if (rows * c > 65536)
   for (size_t r = 0; r < rows; r++)
     {
       const float *g = dy->data + r * c;

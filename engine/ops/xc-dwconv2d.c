@@ -77,9 +77,9 @@ xc_dwconv2d_forward (const XcOpArgs *args)
   xc_f32_act_inplace (node->act, y->data, rows, y->c);
 }
 
-/* The batch's input and weight gradients from dmid (N, OH, OW, C*DM). Input
- * gradients: images in parallel (each writes its own dx). Weight gradients:
- * a single pass (summing over images would race) */
+/* The batch's input and weight gradients from dmid (N, OH, OW, C*DM), images
+ * in parallel: each writes its own dx, and sums the weight gradient into a
+ * private copy of dk that OpenMP adds up at the end */
 void
 _xc_dwconv2d_backward_batch (const XcNode *node, const XcTensor *x, XcTensor *dx, float *dk,
                              const float *dmid, int oh, int ow)
@@ -89,7 +89,11 @@ _xc_dwconv2d_backward_batch (const XcNode *node, const XcTensor *x, XcTensor *dx
   size_t in_per = (size_t) x->h * x->w * x->c;
   size_t out_per = (size_t) oh * ow * x->c * node->depth_multiplier;
 
+  size_t k_size = (size_t) node->kh * node->kw * x->c * node->depth_multiplier;
+
   if (dk)
+#pragma omp parallel for schedule(static) reduction(+: dk[:k_size]) \
+  if (x->n > 1 && out_per * x->n > 32768)
     for (int n = 0; n < x->n; n++)
       xc_f32_dwconv2d_wgrad_nhwc__ref (x->data + n * in_per, x->h, x->w, x->c, dmid + n * out_per,
                                        oh, ow, node->depth_multiplier, node->kh, node->kw,
