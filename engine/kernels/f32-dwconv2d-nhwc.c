@@ -19,10 +19,38 @@ xc_f32_dwconv2d_row_nhwc__ref (const float *x, int h, int w, int c,
                                float *y, int oy, int ow)
 {
   int oc = c * dm;
+  gboolean rows_inside = oy * sh - pt >= 0 && oy * sh - pt + 3 <= h;
 
   for (int ox = 0; ox < ow; ox++)
     {
       float *dst = y + ((size_t) oy * ow + ox) * oc;
+      int ix0 = ox * sw - pl;
+
+      /* 3x3, one channel each, all taps inside: the nine products of a
+       * channel summed in a register (one store instead of nine) */
+      if (kh == 3 && kw == 3 && dm == 1 && rows_inside && ix0 >= 0 && ix0 + 3 <= w)
+        {
+          const float *restrict r0 = x + ((size_t) (oy * sh - pt) * w + ix0) * c;
+          const float *restrict r1 = r0 + (size_t) w * c;
+          const float *restrict r2 = r1 + (size_t) w * c;
+          const float *restrict kk = k;
+          float *restrict d = dst;
+#pragma omp simd
+          for (int ci = 0; ci < c; ci++)
+            {
+              float acc = r0[ci] * kk[ci];
+              acc += r0[c + ci] * kk[c + ci];
+              acc += r0[2 * c + ci] * kk[2 * c + ci];
+              acc += r1[ci] * kk[3 * c + ci];
+              acc += r1[c + ci] * kk[4 * c + ci];
+              acc += r1[2 * c + ci] * kk[5 * c + ci];
+              acc += r2[ci] * kk[6 * c + ci];
+              acc += r2[c + ci] * kk[7 * c + ci];
+              acc += r2[2 * c + ci] * kk[8 * c + ci];
+              d[ci] = acc;
+            }
+          continue;
+        }
       memset (dst, 0, sizeof (float) * oc);
       for (int ky = 0; ky < kh; ky++)
         {
