@@ -105,8 +105,13 @@ xc_conv2d_forward (const XcOpArgs *args)
       for (int r = 0; r < y->h; r += band)
         {
           int m = MIN (band, y->h - r);
-          xc_f32_im2col_nhwc (x->data, x->h, x->w, x->c, node->kh, node->kw, node->sh, node->sw,
-                              pt - r * node->sh, pl, args->scratch, m, y->w);
+          size_t col_row = (size_t) y->w * kdim;
+          /* the band's rows split over the threads */
+#pragma omp parallel for schedule(static) if ((size_t) m * col_row > 65536)
+          for (int q = r; q < r + m; q++)
+            xc_f32_im2col_nhwc (x->data, x->h, x->w, x->c, node->kh, node->kw, node->sh,
+                                node->sw, pt - q * node->sh, pl,
+                                args->scratch + (size_t) (q - r) * col_row, 1, y->w);
           xc_f32_gemm (args->scratch, kernel, y->data + (size_t) r * y->w * y->c, m * y->w, y->c,
                        kdim, 0.0f);
         }
