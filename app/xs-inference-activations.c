@@ -30,6 +30,17 @@ xs_activations_get (const XsActivations *acts, guint node)
   return NULL;
 }
 
+/* The data of node's output, handed over (g_free() it); NULL if absent or
+ * already taken */
+float *
+xs_activations_steal (XsActivations *acts, guint node)
+{
+  for (guint i = 0; acts && i < acts->n; i++)
+    if (acts->nodes[i] == node)
+      return g_steal_pointer (&acts->outputs[i].data);
+  return NULL;
+}
+
 typedef struct {
   XsAnalysis *analysis;
   guint      *nodes;

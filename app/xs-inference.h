@@ -53,6 +53,8 @@ typedef struct {
 void        xs_activations_free (XsActivations *acts);
 const XcTensor *xs_activations_get (const XsActivations *acts,
                                     guint                node);
+float      *xs_activations_steal (XsActivations *acts,
+                                  guint          node);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsActivations, xs_activations_free)
 
 XsAnalysis *xs_analysis_ref   (XsAnalysis *a);

@@ -309,22 +309,45 @@ xs_feature_grid_new (void)
 }
 
 /**
- * xs_feature_grid_set_tensor:
- * @data: (nullable) (array): (H, W, C), copied
+ * xs_feature_grid_take_tensor:
+ * @data: (nullable) (transfer full) (array): (H, W, C), g_free()d by the grid
  */
 void
-xs_feature_grid_set_tensor (XsFeatureGrid *self, const float *data, int h, int w, int c)
+xs_feature_grid_take_tensor (XsFeatureGrid *self, float *data, int h, int w, int c)
 {
   g_clear_pointer (&self->data, g_free);
   if (data != NULL)
     {
-      self->data = g_memdup2 (data, (size_t) h * w * c * sizeof (float));
+      self->data = data;
       self->h = h, self->w = w, self->c = c;
     }
   if (self->single >= self->c)
     self->single = 0;
   rebuild (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/**
+ * xs_feature_grid_set_tensor:
+ * @data: (nullable) (array): (H, W, C), copied
+ */
+void
+xs_feature_grid_set_tensor (XsFeatureGrid *self, const float *data, int h, int w, int c)
+{
+  xs_feature_grid_take_tensor (self, data ? g_memdup2 (data, (size_t) h * w * c * sizeof (float))
+                                          : NULL, h, w, c);
+}
+
+/**
+ * xs_feature_grid_get_tensor:
+ *
+ * Returns: (transfer none) (nullable): the grid's (H, W, C) data, valid
+ *   until the next xs_feature_grid_take_tensor() or set_tensor()
+ */
+const float *
+xs_feature_grid_get_tensor (XsFeatureGrid *self)
+{
+  return self->data;
 }
 
 void

@@ -11,6 +11,12 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (XsFeatureGrid, xs_feature_grid, XS, FEATURE_GRID, GtkWidget)
 
 GtkWidget *xs_feature_grid_new          (void);
+void       xs_feature_grid_take_tensor  (XsFeatureGrid *self,
+                                         float         *data,
+                                         int            h,
+                                         int            w,
+                                         int            c);
+const float *xs_feature_grid_get_tensor (XsFeatureGrid *self);
 void       xs_feature_grid_set_tensor   (XsFeatureGrid *self,
                                          const float   *data,
                                          int            h,

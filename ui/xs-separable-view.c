@@ -45,8 +45,9 @@ struct _XsSeparableView {
 
   /* owned */
   GArray        *sep_ids;        /* node per sep_layer_dropdown row */
-  float         *dw_out;         /* the selected layer's depthwise output */
-  XsActivations *acts;           /* its input and output, recomputed, for the step-through */
+  guint          tensors_of;     /* the layer whose input, depthwise and pointwise outputs
+                                  * the grids hold (the step-through reads them there), or
+                                  * G_MAXUINT */
   GCancellable  *acts_cancel;
   GCancellable  *measure_cancel;
   gboolean       updating;
@@ -95,14 +96,16 @@ update_step (XsSeparableView *self)
   XcTensor x, y;
   int oy, ox, o, mid, shown;
   double dot = 0;
-  const float *pw;
+  const float *pw, *dw;
 
-  if (node == NULL || self->acts == NULL || self->dw_out == NULL || self->updating ||
-      xs_activations_get (self->acts, idx) == NULL)
+  if (node == NULL || self->tensors_of != idx || self->updating)
     return;
   in = xc_model_node (xs_view_get_model (XS_VIEW (self))->model, node->inputs[0]);
-  x = *xs_activations_get (self->acts, node->inputs[0]);
-  y = *xs_activations_get (self->acts, idx);
+  x.data = (float *) xs_feature_grid_get_tensor (self->sep_input_grid);
+  y.data = (float *) xs_feature_grid_get_tensor (self->sep_pw_grid);
+  dw = xs_feature_grid_get_tensor (self->sep_dw_grid);
+  if (x.data == NULL || y.data == NULL || dw == NULL)
+    return;
   oy = MIN (gtk_spin_button_get_value_as_int (self->step_y_spin), node->h - 1);
   ox = MIN (gtk_spin_button_get_value_as_int (self->step_x_spin), node->w - 1);
   o = MIN (gtk_spin_button_get_value_as_int (self->step_c_spin), node->c - 1);
@@ -138,7 +141,7 @@ update_step (XsSeparableView *self)
   pw = node->params[1].data;
   for (int c = 0; c < mid; c++)
     {
-      float d = self->dw_out[((size_t) oy * node->w + ox) * mid + c];
+      float d = dw[((size_t) oy * node->w + ox) * mid + c];
       dot += (double) d * pw[(size_t) c * node->c + o];
       if (c < shown)
         g_string_append_printf (t, "%s%.4f·%.4f", c ? " + " : "", d, pw[(size_t) c * node->c + o]);
@@ -158,15 +161,14 @@ update_step (XsSeparableView *self)
 
 static void update_step (XsSeparableView *self);
 
-/* The grids (each with its copy) and the step-through's tensors */
+/* The grids' tensors (the step-through's too) */
 static void
 clear_tensors (XsSeparableView *self)
 {
   xs_feature_grid_set_tensor (self->sep_input_grid, NULL, 0, 0, 0);
   xs_feature_grid_set_tensor (self->sep_dw_grid, NULL, 0, 0, 0);
   xs_feature_grid_set_tensor (self->sep_pw_grid, NULL, 0, 0, 0);
-  g_clear_pointer (&self->dw_out, g_free);
-  g_clear_pointer (&self->acts, xs_activations_free);
+  self->tensors_of = G_MAXUINT;
 }
 
 static void
@@ -178,7 +180,9 @@ on_tensors_cb (GObject *source, GAsyncResult *result, gpointer data)
   XsModel *model = xs_view_get_model (XS_VIEW (self));
   const XcNode *node;
   const XcTensor *x, *y;
+  float *dw_out;
   guint idx;
+  int h, w, c;
 
   if (xs_session_failed (xs_view_get_session (XS_VIEW (self)), acts, error))
     return;
@@ -188,15 +192,20 @@ on_tensors_cb (GObject *source, GAsyncResult *result, gpointer data)
       xs_activations_free (acts);   /* another layer was chosen meanwhile */
       return;
     }
+  /* the grids own the tensors; the step-through reads them there */
   clear_tensors (self);
-  self->acts = acts;
   x = xs_activations_get (acts, node->inputs[0]);
-  self->dw_out = g_new (float, (size_t) node->h * node->w * x->c * node->depth_multiplier);
-  xc_sepconv_depthwise_output (model->model, idx, x, self->dw_out);
-  xs_feature_grid_set_tensor (self->sep_input_grid, x->data, x->h, x->w, x->c);
-  xs_feature_grid_set_tensor (self->sep_dw_grid, self->dw_out, node->h, node->w,
-                              x->c * node->depth_multiplier);
-  xs_feature_grid_set_tensor (self->sep_pw_grid, y->data, y->h, y->w, y->c);
+  dw_out = g_new (float, (size_t) node->h * node->w * x->c * node->depth_multiplier);
+  xc_sepconv_depthwise_output (model->model, idx, x, dw_out);
+  h = x->h, w = x->w, c = x->c;
+  xs_feature_grid_take_tensor (self->sep_input_grid, xs_activations_steal (acts, node->inputs[0]),
+                               h, w, c);
+  xs_feature_grid_take_tensor (self->sep_dw_grid, dw_out, node->h, node->w,
+                               c * node->depth_multiplier);
+  h = y->h, w = y->w, c = y->c;
+  xs_feature_grid_take_tensor (self->sep_pw_grid, xs_activations_steal (acts, idx), h, w, c);
+  xs_activations_free (acts);
+  self->tensors_of = idx;
   update_step (self);
 }
 
@@ -423,7 +432,6 @@ xs_separable_view_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_SEPARABLE_VIEW);
   g_clear_object (&self->measure_cancel);
   g_clear_object (&self->acts_cancel);
-  g_clear_pointer (&self->acts, xs_activations_free);
   G_OBJECT_CLASS (xs_separable_view_parent_class)->dispose (object);
 }
 
@@ -433,7 +441,6 @@ xs_separable_view_finalize (GObject *object)
   XsSeparableView *self = XS_SEPARABLE_VIEW (object);
 
   g_array_unref (self->sep_ids);
-  g_free (self->dw_out);
   G_OBJECT_CLASS (xs_separable_view_parent_class)->finalize (object);
 }
 
@@ -487,6 +494,7 @@ static void
 xs_separable_view_init (XsSeparableView *self)
 {
   self->sep_ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->tensors_of = G_MAXUINT;
   self->updating = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_drop_down_set_expression (self->sep_layer_dropdown,
