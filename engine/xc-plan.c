@@ -543,7 +543,7 @@ xc_plan_run_range (XcPlan         *plan,
                                    plan->arena + plan->arena_size,
                                    plan->training && i > plan->frozen_until,
                                    plan->training ? plan->saved + plan->saved_off[i] : NULL,
-                                   plan->step * 1000003u + i });
+                                   plan->step * 1000003u + i, plan->scratch_size });
       plan->runs[i].time_us = g_get_monotonic_time () - t0;
       if (stats)
         xc_tensor_stats (&out, &plan->runs[i].stats);

@@ -11,19 +11,20 @@
 
 #include "xc-kernels.h"
 
-/* One output row oy of one image: x (H, W, C), k (KH, KW, C, DM), y (OH, OW, C*DM) */
+/* One output row oy of one image: x (H, W, C), k (KH, KW, C, DM), into yrow
+ * (OW, C*DM), the row's own start */
 XC_VECTORIZE void
 xc_f32_dwconv2d_row_nhwc__ref (const float *x, int h, int w, int c,
                                const float *k, int kh, int kw, int dm,
                                int sh, int sw, int pt, int pl,
-                               float *y, int oy, int ow)
+                               float *yrow, int oy, int ow)
 {
   int oc = c * dm;
   gboolean rows_inside = oy * sh - pt >= 0 && oy * sh - pt + 3 <= h;
 
   for (int ox = 0; ox < ow; ox++)
     {
-      float *dst = y + ((size_t) oy * ow + ox) * oc;
+      float *dst = yrow + (size_t) ox * oc;
       int ix0 = ox * sw - pl;
 
       /* 3x3, one channel each, all taps inside: the nine products of a
@@ -85,7 +86,8 @@ xc_f32_dwconv2d_nhwc__ref (const float *x, int h, int w, int c,
                            float *y, int oh, int ow)
 {
   for (int oy = 0; oy < oh; oy++)
-    xc_f32_dwconv2d_row_nhwc__ref (x, h, w, c, k, kh, kw, dm, sh, sw, pt, pl, y, oy, ow);
+    xc_f32_dwconv2d_row_nhwc__ref (x, h, w, c, k, kh, kw, dm, sh, sw, pt, pl,
+                                   y + (size_t) oy * ow * c * dm, oy, ow);
 }
 
 /* dx (H, W, C) += the adjoint of the depthwise step for one image: each

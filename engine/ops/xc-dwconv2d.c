@@ -60,8 +60,27 @@ _xc_dwconv2d_batch (const XcNode *node, const XcTensor *x, float *y, int oh, int
       xc_f32_dwconv2d_row_nhwc__ref (x->data + n * in_per, x->h, x->w, x->c,
                                      node->params[0].data, node->kh, node->kw,
                                      node->depth_multiplier, node->sh, node->sw, pt, pl,
-                                     y + n * out_per, oy, ow);
+                                     y + n * out_per + (size_t) oy * ow * x->c *
+                                                       node->depth_multiplier, oy, ow);
     }
+}
+
+/* Output rows [r0, r1) of the batch (row r is image r / OH, row r % OH) on
+ * the calling thread, into y (r1 - r0 rows of (OW, C*DM)) */
+void
+_xc_dwconv2d_rows (const XcNode *node, const XcTensor *x, float *y, int oh, int ow, int r0,
+                   int r1)
+{
+  int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
+  int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
+  size_t in_per = (size_t) x->h * x->w * x->c;
+
+  for (int r = r0; r < r1; r++)
+    xc_f32_dwconv2d_row_nhwc__ref (x->data + (r / oh) * in_per, x->h, x->w, x->c,
+                                   node->params[0].data, node->kh, node->kw,
+                                   node->depth_multiplier, node->sh, node->sw, pt, pl,
+                                   y + (size_t) (r - r0) * ow * x->c * node->depth_multiplier,
+                                   r % oh, ow);
 }
 
 static void

@@ -26,6 +26,8 @@ typedef struct {
   gboolean        training;  /* BN on batch statistics, dropout active */
   float          *saved;     /* xc_op_saved_size() floats that backward reads */
   guint64         seed;      /* dropout masks: (seed, element) */
+  size_t          scratch_floats; /* what scratch holds (>= xc_op_scratch() when the plan
+                                   * was made); 0: exactly xc_op_backward_scratch() */
 } XcOpArgs;
 
 /* Everything one node's backward pass reads and writes. Gradients are
@@ -107,6 +109,8 @@ void         _xc_op_copy_backward     (const XcOpBackArgs *args);
  * (xc-dwconv2d.c) */
 void         _xc_dwconv2d_batch       (const XcNode *node, const XcTensor *x, float *y,
                                        int oh, int ow);
+void         _xc_dwconv2d_rows        (const XcNode *node, const XcTensor *x, float *y,
+                                       int oh, int ow, int r0, int r1);
 void         _xc_dwconv2d_backward_batch (const XcNode *node, const XcTensor *x, XcTensor *dx,
                                           float *dk, const float *dy, int oh, int ow);
 

@@ -7,8 +7,40 @@
  */
 #define G_LOG_DOMAIN "xc-sepconv2d"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "xc-error.h"
 #include "xc-ops.h"
+
+/* From this many floats of depthwise output on, the forward runs in bands
+ * (see xc_sepconv2d_forward()): the entry flow's 147x147 and 74x74 layers */
+#define BAND_MIN_FLOATS ((size_t) 1 << 21)
+#define BAND_FLOATS ((size_t) 1 << 16)   /* a band's depthwise output: 256 KB */
+
+static int
+max_threads (void)
+{
+#ifdef _OPENMP
+  return omp_get_max_threads ();
+#else
+  return 1;
+#endif
+}
+
+/* output rows (of OW positions) in a band, and how many bands run at once */
+static int
+band_rows (const XcNode *node, int mid)
+{
+  return (int) MAX (1, BAND_FLOATS / ((size_t) node->w * mid));
+}
+
+static gboolean
+banded (const XcNode *node, int mid, int batch)
+{
+  return (size_t) batch * node->h * node->w * mid >= BAND_MIN_FLOATS;
+}
 
 static gboolean
 xc_sepconv2d_infer (XcNode *node, const XcNode *const *inputs, GError **error)
@@ -42,10 +74,23 @@ xc_sepconv2d_infer (XcNode *node, const XcNode *const *inputs, GError **error)
   return TRUE;
 }
 
+/* The depthwise output, (N, OH, OW, C*DM); in banded layers one band per
+ * thread (the thread count when the plan is made; a later, larger one
+ * runs with no more threads than that) */
 static size_t
 xc_sepconv2d_scratch (const XcNode *node, const XcNode *in, int batch)
 {
-  /* the depthwise output, (N, OH, OW, C*DM) */
+  int mid = in->c * node->depth_multiplier;
+
+  if (banded (node, mid, batch))
+    return (size_t) max_threads () * band_rows (node, mid) * node->w * mid;
+  return (size_t) batch * (size_t) node->h * node->w * mid;
+}
+
+/* the forward's full depthwise output, which the backward needs */
+static size_t
+depthwise_size (const XcNode *node, const XcNode *in, int batch)
+{
   return (size_t) batch * (size_t) node->h * node->w * in->c * node->depth_multiplier;
 }
 
@@ -58,8 +103,33 @@ xc_sepconv2d_forward (const XcOpArgs *args)
   int mid = x->c * node->depth_multiplier;
   size_t rows = (size_t) y->n * y->h * y->w;
 
-  _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w);             /* (N, OH, OW, C*DM) */
-  xc_f32_gemm (args->scratch, node->params[1].data, y->data, (int) rows, y->c, mid, 0.0f);
+  if (banded (node, mid, y->n) && args->scratch_floats > 0)
+    {
+      /* Large layers are bound by memory, not multiply-adds: each thread
+       * runs the depthwise step on a band of output rows into its own slot
+       * and the pointwise GEMM on it while it is still in cache; no full
+       * depthwise output is ever written */
+      int band = band_rows (node, mid), n_rows = y->n * y->h;
+      int slots = MAX (1, (int) (args->scratch_floats / ((size_t) band * y->w * mid)));
+#pragma omp parallel for schedule(dynamic, 1) num_threads (MIN (slots, max_threads ()))
+      for (int r = 0; r < n_rows; r += band)
+        {
+          int r1 = MIN (n_rows, r + band);
+#ifdef _OPENMP
+          float *d = args->scratch + (size_t) omp_get_thread_num () * band * y->w * mid;
+#else
+          float *d = args->scratch;
+#endif
+          _xc_dwconv2d_rows (node, x, d, y->h, y->w, r, r1);
+          xc_f32_gemm (d, node->params[1].data, y->data + (size_t) r * y->w * y->c,
+                       (r1 - r) * y->w, y->c, mid, 0.0f);
+        }
+    }
+  else
+    {
+      _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w);         /* (N, OH, OW, C*DM) */
+      xc_f32_gemm (args->scratch, node->params[1].data, y->data, (int) rows, y->c, mid, 0.0f);
+    }
   if (node->use_bias)
     xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, rows, y->c);
   xc_f32_act_inplace (node->act, y->data, rows, y->c);
@@ -95,7 +165,7 @@ xc_sepconv2d_backward (const XcOpBackArgs *args)
 static size_t
 xc_sepconv2d_backward_scratch (const XcNode *node, const XcNode *in, int batch)
 {
-  return xc_sepconv2d_scratch (node, in, batch) + _xc_op_fused_act_scratch (node, batch);
+  return depthwise_size (node, in, batch) + _xc_op_fused_act_scratch (node, batch);
 }
 
 static const char *const keras_sepconv2d[] = {
