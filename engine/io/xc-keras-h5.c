@@ -499,6 +499,53 @@ xc_keras_load (const char *path, GError **error)
   return model;
 }
 
+/* HDF5's file image callbacks that hand out the caller's buffer itself
+ * instead of copies (as H5LTopen_file_image's "don't copy" does): the
+ * embedded models are read in place, read-only, and never freed here.
+ * Without them the core driver held two 10 MB copies of a tiny model. */
+static void *
+image_malloc (size_t size, H5FD_file_image_op_t op, void *udata)
+{
+  (void) size; (void) op;
+  return udata;
+}
+
+static void *
+image_memcpy (void *dest, const void *src, size_t size, H5FD_file_image_op_t op, void *udata)
+{
+  (void) op; (void) udata;
+  if (dest != src)
+    memcpy (dest, src, size);
+  return dest;
+}
+
+static void *
+image_realloc (void *ptr, size_t size, H5FD_file_image_op_t op, void *udata)
+{
+  (void) ptr; (void) size; (void) op; (void) udata;
+  return NULL;   /* read-only: never grows */
+}
+
+static herr_t
+image_free (void *ptr, H5FD_file_image_op_t op, void *udata)
+{
+  (void) ptr; (void) op; (void) udata;
+  return 0;
+}
+
+static void *
+image_udata_copy (void *udata)
+{
+  return udata;
+}
+
+static herr_t
+image_udata_free (void *udata)
+{
+  (void) udata;
+  return 0;
+}
+
 /**
  * xc_keras_load_memory:
  * @data: (array length=size): a whole HDF5 file in memory (an embedded model)
@@ -516,6 +563,9 @@ xc_keras_load_memory (gconstpointer data, gsize size, const char *name, GError *
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   fapl = H5Pcreate (H5P_FILE_ACCESS);
   H5Pset_fapl_core (fapl, 1 << 20, 0);
+  H5Pset_file_image_callbacks (fapl, &(H5FD_file_image_callbacks_t) {
+                                 image_malloc, image_memcpy, image_realloc, image_free,
+                                 image_udata_copy, image_udata_free, (void *) data });
   H5Pset_file_image (fapl, (void *) data, size);
   file = H5Fopen (name, H5F_ACC_RDONLY, fapl);
   H5Pclose (fapl);
