@@ -298,7 +298,8 @@ test_app_timings (void)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_auto(GStrv) env = g_get_environ ();
   const char *keys[] = { "predictions_ms", "explanation_ms", "all_done_ms",
-                         "launch_to_predictions_ms", "peak_rss_bytes" };
+                         "launch_to_predictions_ms", "peak_rss_bytes",
+                         "peak_rss_with_screenshot_bytes" };
   const char *argv[] = { app, "--view", "explain", "--screenshot", png, "--timings", json, NULL };
   JsonObject *o;
   int status;
@@ -325,6 +326,9 @@ test_app_timings (void)
                      json_object_get_double_member (o, "predictions_ms"));
   g_assert_cmpfloat (json_object_get_double_member (o, "all_done_ms"), >=,
                      json_object_get_double_member (o, "explanation_ms"));
+  /* the peak once all was done cannot exceed the peak at the very end */
+  g_assert_cmpint (json_object_get_int_member (o, "peak_rss_bytes"), <=,
+                   json_object_get_int_member (o, "peak_rss_with_screenshot_bytes"));
   g_unlink (png);
   g_unlink (json);
   g_rmdir (dir);

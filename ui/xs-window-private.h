@@ -64,6 +64,7 @@ struct _XsWindow {
   gint64                t_predictions;  /* predictions on screen */
   gint64                t_explanation;  /* the explanation overlay on screen */
   gint64                t_idle;         /* the last time no engine work was left */
+  gint64                rss_done;       /* peak RSS once all work was done, before the screenshot */
 };
 
 void _xs_window_actions_init (GtkWidgetClass *widget_class);
