@@ -428,38 +428,57 @@ parse_class_index_json (const char *text, gsize len, GPtrArray *labels)
 }
 
 /**
- * xc_model_set_labels_file:
- * @path: one class name a line, or Keras' imagenet_class_index.json
+ * xc_model_is_classifier:
  *
- * Reads class names and checks their number against the model's outputs.
+ * Whether the model's output is class probabilities (a softmax or sigmoid
+ * output layer), as opposed to a feature vector or map (a Keras
+ * application without its top).
  */
 gboolean
-xc_model_set_labels_file (XcModel *model, const char *path, GError **error)
+xc_model_is_classifier (const XcModel *model)
 {
-  g_autofree char *text = NULL;
-  gsize len = 0;
+  const XcNode *out = xc_model_node (model, model->output);
+
+  return out->flat && (out->act == XC_ACT_SOFTMAX || out->act == XC_ACT_SIGMOID);
+}
+
+/**
+ * xc_model_set_labels_data:
+ * @text: (array length=len): one class name a line or, when @json, Keras'
+ *   imagenet_class_index.json (its names made readable: "tabby_cat" ->
+ *   "tabby cat")
+ * @what: the labels' source, for errors
+ *
+ * Sets class names from text and checks their number against the model's
+ * outputs.
+ */
+gboolean
+xc_model_set_labels_data (XcModel *model, const char *text, gsize len, gboolean json,
+                          const char *what, GError **error)
+{
   g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
   const XcNode *out = xc_model_node (model, model->output);
 
-  if (!g_file_get_contents (path, &text, &len, error))
-    return FALSE;
   if (!g_utf8_validate (text, len, NULL))
     {
-      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: labels are not UTF-8 text", path);
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: labels are not UTF-8 text", what);
       return FALSE;
     }
-  if (g_str_has_suffix (path, ".json"))
+  if (json)
     {
       if (!parse_class_index_json (text, len, labels))
         {
           g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
-                       "%s: not a class index JSON ({\"0\": [\"id\", \"name\"], ...})", path);
+                       "%s: not a class index JSON ({\"0\": [\"id\", \"name\"], ...})", what);
           return FALSE;
         }
+      for (guint i = 0; i < labels->len; i++)
+        g_strdelimit (labels->pdata[i], "_", ' ');
     }
   else
     {
-      g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+      g_autofree char *copy = g_strndup (text, len);
+      g_auto(GStrv) lines = g_strsplit (copy, "\n", -1);
       guint n = g_strv_length (lines);
       /* a final newline leaves one empty string */
       while (n > 0 && g_strstrip (lines[n - 1])[0] == '\0')
@@ -470,11 +489,29 @@ xc_model_set_labels_file (XcModel *model, const char *path, GError **error)
   if (!out->flat || (guint) out->c != labels->len)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
-                   "%s: %u labels for a model with %d outputs", path, labels->len, out->c);
+                   "%s: %u labels for a model with %d outputs", what, labels->len, out->c);
       return FALSE;
     }
   g_clear_pointer (&model->labels, g_ptr_array_unref);
   model->labels = g_steal_pointer (&labels);
   return TRUE;
+}
+
+/**
+ * xc_model_set_labels_file:
+ * @path: one class name a line, or Keras' imagenet_class_index.json
+ *
+ * Reads class names and checks their number against the model's outputs.
+ */
+gboolean
+xc_model_set_labels_file (XcModel *model, const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &text, &len, error))
+    return FALSE;
+  return xc_model_set_labels_data (model, text, len, g_str_has_suffix (path, ".json"), path,
+                                   error);
 }
 

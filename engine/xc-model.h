@@ -53,6 +53,13 @@ gboolean     xc_model_rename_node     (XcModel     *model,
 const XcNode *xc_model_input          (const XcModel *model);
 const char  *xc_model_label           (const XcModel *model,
                                        guint        index);
+gboolean     xc_model_is_classifier   (const XcModel *model);
+gboolean     xc_model_set_labels_data (XcModel     *model,
+                                       const char  *text,
+                                       gsize        len,
+                                       gboolean     json,
+                                       const char  *what,
+                                       GError     **error);
 gboolean     xc_model_set_labels_file (XcModel     *model,
                                        const char  *path,
                                        GError     **error);

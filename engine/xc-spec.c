@@ -174,6 +174,58 @@ xc_model_default_spec (void)
   return "builtin:xception";
 }
 
+/* A weights-only file of the Keras Xception (the official ImageNet weights,
+ * with or without the top, or one saved the same way): the built-in
+ * topology of its width, channels and classes at Keras' default 299x299,
+ * then its weights. Without the top the model ends with avg_pool. */
+static XcModel *
+load_xception_weights (const char *path, const XcKerasWeightsInfo *info, GError **error)
+{
+  g_autoptr(XcModel) model = NULL;
+  XcXceptionOptions opts;
+
+  xc_xception_options_init (&opts);
+  opts.channels = info->channels;
+  opts.include_top = info->include_top;
+  opts.pool = !info->include_top;
+  opts.classes = info->include_top ? info->classes : 1;
+  opts.width = info->first_filters / 32.0;
+  model = xc_xception_new (&opts, path, error);
+  if (model == NULL || !xc_keras_load_weights (model, path, error))
+    {
+      g_prefix_error (error, "%s: a weights-only Keras Xception file (%s, %d channels, width "
+                      "%d/32): ", path, info->include_top ? "with its top" : "without top",
+                      info->channels, info->first_filters);
+      return NULL;
+    }
+  if (info->include_top && info->classes == 1000)
+    xc_model_set_imagenet_labels (model, NULL);
+  else if (info->include_top)
+    xc_model_find_labels (model, path);
+  return g_steal_pointer (&model);
+}
+
+/**
+ * xc_model_set_imagenet_labels:
+ *
+ * Gives a 1000-class model the ImageNet class names (Keras' class index,
+ * embedded, made readable).
+ */
+gboolean
+xc_model_set_imagenet_labels (XcModel *model, GError **error)
+{
+  g_autoptr(GBytes) bytes = g_resources_lookup_data (XC_RESOURCE_PREFIX
+                                                     "data/imagenet_class_index.json",
+                                                     G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+  gsize len;
+  const char *text;
+
+  if (bytes == NULL)
+    return FALSE;
+  text = g_bytes_get_data (bytes, &len);
+  return xc_model_set_labels_data (model, text, len, TRUE, "ImageNet labels", error);
+}
+
 /**
  * xc_model_load_spec:
  * @spec: a file path or builtin:xception[:options]
@@ -184,6 +236,7 @@ XcModel *
 xc_model_load_spec (const char *spec, GError **error)
 {
   XcModel *model;
+  XcKerasWeightsInfo info;
 
   g_return_val_if_fail (spec != NULL, NULL);
 
@@ -205,7 +258,6 @@ xc_model_load_spec (const char *spec, GError **error)
       g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "xception-studio", NULL);
       g_autofree char *weights = g_build_filename (dir, "xception_weights_tf_dim_ordering_tf_kernels.h5",
                                                    NULL);
-      g_autofree char *labels = g_build_filename (dir, "imagenet_class_index.json", NULL);
       if (!g_file_test (weights, G_FILE_TEST_IS_REGULAR))
         {
           g_set_error (error, XC_ERROR, XC_ERROR_IO,
@@ -222,8 +274,7 @@ xc_model_load_spec (const char *spec, GError **error)
           xc_model_free (model);
           return NULL;
         }
-      if (g_file_test (labels, G_FILE_TEST_IS_REGULAR))
-        xc_model_set_labels_file (model, labels, NULL);
+      xc_model_set_imagenet_labels (model, NULL);
       return model;
     }
   if (g_str_has_prefix (spec, "embedded:"))
@@ -251,6 +302,10 @@ xc_model_load_spec (const char *spec, GError **error)
       data = g_bytes_get_data (bytes, &size);
       return xc_keras_load_memory (data, size, spec, error);
     }
+  if (!xc_keras_probe_xception_weights (spec, &info, error))
+    return NULL;
+  if (info.xception)
+    return load_xception_weights (spec, &info, error);
   model = xc_keras_load (spec, error);
   if (model)
     xc_model_find_labels (model, spec);

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 XcModel    *xc_model_load_spec    (const char *spec,
                                    GError    **error);
 const char *xc_model_default_spec (void);
+gboolean xc_model_set_imagenet_labels (XcModel  *model,
+                                       GError  **error);
 gboolean xc_model_find_labels (XcModel  *model,
                                const char *path);
 

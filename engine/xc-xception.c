@@ -223,9 +223,10 @@ xc_xception_new (const XcXceptionOptions *opts, const char *name, GError **error
   x = bn (&b, "block14_sepconv2_bn", x);
   x = relu (&b, "block14_sepconv2_act", x);
 
+  if (opts->include_top || opts->pool)
+    x = add (&b, XC_OP_GAP, "avg_pool", x);
   if (opts->include_top)
     {
-      x = add (&b, XC_OP_GAP, "avg_pool", x);
       x = add (&b, XC_OP_DENSE, "predictions", x);
       if (!b.error)
         {

@@ -14,6 +14,7 @@ typedef struct {
   int      channels;      /* 1 or 3 */
   int      classes;
   gboolean include_top;   /* avg_pool + predictions (softmax) */
+  gboolean pool;          /* without the top: end with avg_pool, a feature vector */
   double   width;         /* multiplies every filter count */
   gboolean standard;      /* every SeparableConv2D becomes a Conv2D */
 } XcXceptionOptions;

@@ -283,8 +283,9 @@ def make_fer():
 
 # ---------------------------------------------------------------- Xception
 
-def xception_layers(size=299, channels=3, classes=1000):
-    """Keras Applications' xception.py, written out layer by layer in Keras' depth order."""
+def xception_layers(size=299, channels=3, classes=1000, width=1.0, top=True):
+    """Keras Applications' xception.py, written out layer by layer in Keras' depth order
+    (every filter count times width; without the top, pooling='avg')."""
     out = []
     n = {"conv": 0, "bn": 0, "add": 0}
 
@@ -293,10 +294,12 @@ def xception_layers(size=299, channels=3, classes=1000):
         return name
 
     def conv(name, x, f, k, s, pad):
+        f = max(1, int(math.floor(f * width + 0.5)))
         return add("Conv2D", name, [x], filters=f, kernel_size=[k, k], strides=[s, s],
                    padding=pad, use_bias=False, activation="linear")
 
     def sep(name, x, f):
+        f = max(1, int(math.floor(f * width + 0.5)))
         return add("SeparableConv2D", name, [x], filters=f, kernel_size=[3, 3], strides=[1, 1],
                    padding="same", use_bias=False, activation="linear", depth_multiplier=1)
 
@@ -339,7 +342,8 @@ def xception_layers(size=299, channels=3, classes=1000):
     x = relu("block14_sepconv1_act", bn("block14_sepconv1_bn", sep("block14_sepconv1", x, 1536)))
     x = relu("block14_sepconv2_act", bn("block14_sepconv2_bn", sep("block14_sepconv2", x, 2048)))
     x = add("GlobalAveragePooling2D", "avg_pool", [x])
-    add("Dense", "predictions", [x], units=classes, activation="softmax", use_bias=True)
+    if top:
+        add("Dense", "predictions", [x], units=classes, activation="softmax", use_bias=True)
     return out
 
 
@@ -409,6 +413,45 @@ def make_xception():
           (n_params, logits.min(), logits.max(), y.argmax(), y.max()))
 
 
+# ------------------------------------------- official-layout weights-only files
+
+def write_weights_only(path, layers, weights):
+    """A weights-only file as Keras Applications publishes its ImageNet weights
+    (model.save_weights of Keras 2): root attributes layer_names, backend and
+    keras_version, one group per layer with weight_names and its datasets."""
+    names = [name for cls, name, cfg, inb in layers]
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = np.array([n.encode() for n in names])
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["keras_version"] = b"2.1.2"
+        for n in names:
+            g = f.create_group(n)
+            wn = []
+            for wname, arr in weights.get(n, []):
+                full = "%s/%s:0" % (n, wname)
+                g.create_dataset(full, data=np.asarray(arr, dtype=np.float32))
+                wn.append(full.encode())
+            g.attrs["weight_names"] = np.array(wn) if wn else np.zeros((0,), dtype=np.float64)
+
+
+def make_weights_only():
+    """Xception weights-only files, width 1/8, with the top (10 classes) and without,
+    and what PyTorch computes from them on a seeded 299x299 image."""
+    d = os.path.join(DATA, "weights")
+    os.makedirs(d, exist_ok=True)
+    x = (2 * kt.seeded_uniform(INPUT_SEED, 0, 299 * 299 * 3) - 1).astype(np.float32)
+    x = x.reshape(1, 299, 299, 3)   # the engine's test makes the same input from the seed
+    for top in (True, False):
+        ll = xception_layers(classes=10, width=1 / 8, top=top)
+        wl = channels_and_weights(ll, random_weights(np.random.RandomState(5)))
+        name = "xception-w8-top" if top else "xception-w8-notop"
+        write_weights_only(os.path.join(d, name + ".h5"), ll, wl)
+        w = {k: [a for _, a in v] for k, v in wl.items()}
+        y, _, _ = kt.run_model(ll, w, x)
+        save(os.path.join(d, name + ".out.npy"), y)
+        print("weights/%s: output %s, max %.4f" % (name, y.shape, y.max()))
+
+
 # ---------------------------------------------------------------- training
 
 def make_train():
@@ -467,12 +510,14 @@ def make_train():
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["ops", "fer", "xception", "train"]
+    parts = sys.argv[1:] or ["ops", "fer", "xception", "weights", "train"]
     if "ops" in parts:
         make_ops()
     if "fer" in parts:
         make_fer()
     if "xception" in parts:
         make_xception()
+    if "weights" in parts:
+        make_weights_only()
     if "train" in parts:
         make_train()

@@ -128,6 +128,46 @@ test_predict_json (void)
                    ==, 3);
 }
 
+/* A weights-only Xception file as --model: with the top it classifies;
+ * without, predict reports its feature vector and no classes */
+static void
+test_predict_weights_only (void)
+{
+  g_autofree char *top = g_test_build_filename (G_TEST_DIST, "data", "weights",
+                                                "xception-w8-top.h5", NULL);
+  g_autofree char *notop = g_test_build_filename (G_TEST_DIST, "data", "weights",
+                                                  "xception-w8-notop.h5", NULL);
+  g_autofree char *image = g_test_build_filename (G_TEST_DIST, "..", "resources", "samples",
+                                                  "fmnist-test-0000-ankle-boot.png", NULL);
+  g_auto(Run) a = { 0 }, b = { 0 }, t = { 0 };
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *res;
+
+  run_cli (&a, "predict", "--model", top, "--json", "--top", "3", image, NULL);
+  g_assert_cmpint (a.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, a.out, -1, &error));
+  res = json_array_get_object_element (json_object_get_array_member (
+          json_node_get_object (json_parser_get_root (p)), "results"), 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (res, "top")), ==, 3);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (res, "probabilities")),
+                    ==, 10);
+
+  run_cli (&b, "predict", "--model", notop, "--json", image, NULL);
+  g_assert_cmpint (b.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, b.out, -1, &error));
+  res = json_array_get_object_element (json_object_get_array_member (
+          json_node_get_object (json_parser_get_root (p)), "results"), 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (res, "top")), ==, 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (res, "features")), ==,
+                    256);
+  g_assert_false (json_object_has_member (res, "probabilities"));
+
+  run_cli (&t, "predict", "--model", notop, image, NULL);
+  g_assert_cmpint (t.status, ==, 0);
+  g_assert_nonnull (strstr (t.out, "no classes: avg_pool gives 256 features"));
+}
+
 static void
 test_summary_json (void)
 {
@@ -615,6 +655,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/usage", test_usage);
   g_test_add_func ("/cli/predict/json", test_predict_json);
   g_test_add_func ("/cli/predict/input-npy", test_input_npy);
+  g_test_add_func ("/cli/predict/weights-only", test_predict_weights_only);
   g_test_add_func ("/cli/summary/json", test_summary_json);
   g_test_add_func ("/cli/summary/stats", test_summary_stats);
   g_test_add_func ("/cli/dump", test_dump);

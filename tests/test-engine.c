@@ -227,6 +227,67 @@ test_xception_official_layout (void)
     }
 }
 
+/* The weights-only files Keras Applications publishes (here written by
+ * tests/make-goldens.py with h5py, width 1/8, with and without the top),
+ * opened as --model: the built-in topology of their size, against PyTorch */
+static void
+test_weights_only_files (void)
+{
+  const struct { const char *name; int outputs; gboolean classifier; } cases[] = {
+    { "xception-w8-top", 10, TRUE },
+    { "xception-w8-notop", 256, FALSE },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autofree char *rel = g_strdup_printf ("weights/%s.h5", cases[c].name);
+      g_autofree char *orel = g_strdup_printf ("weights/%s.out.npy", cases[c].name);
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", rel, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(XcModel) model = xc_model_load_spec (path, &error);
+      g_autoptr(XcPlan) plan = NULL;
+      g_autofree float *gold = NULL;
+      const XcNode *out_node;
+      XcTensor in, out;
+      int gs[4], gn;
+
+      g_assert_no_error (error);
+      out_node = xc_model_node (model, model->output);
+      g_assert_cmpstr (out_node->name, ==, cases[c].classifier ? "predictions" : "avg_pool");
+      g_assert_cmpint (out_node->c, ==, cases[c].outputs);
+      g_assert_cmpint (xc_model_is_classifier (model), ==, cases[c].classifier);
+      g_assert_cmpint (xc_model_input (model)->h, ==, 299);
+      plan = xc_plan_new (model, 1, NULL, &error);
+      g_assert_no_error (error);
+      in = xc_plan_input (plan);
+      for (size_t i = 0; i < xc_tensor_size (&in); i++)
+        in.data[i] = 2.0f * xc_seeded_uniform (7, 0, i) - 1.0f;
+      g_assert_true (xc_plan_run (plan, FALSE, NULL, NULL, NULL));
+      xc_plan_output (plan, model->output, &out);
+      gold = load_golden (orel, gs, &gn);
+      g_assert_cmpint (gs[gn - 1], ==, cases[c].outputs);
+      assert_close_scaled (cases[c].name, out.data, gold, cases[c].outputs, 1e-5, 1.0);
+    }
+}
+
+/* The embedded ImageNet class names (Keras' class index, made readable) */
+static void
+test_imagenet_labels (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) model = xc_model_load_spec ("builtin:xception:size=71", &error);
+  g_autoptr(XcModel) small = xc_model_load_spec ("builtin:xception:size=71,classes=10", &error);
+
+  g_assert_no_error (error);
+  g_assert_true (xc_model_set_imagenet_labels (model, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (xc_model_label (model, 0), ==, "tench");
+  g_assert_cmpstr (xc_model_label (model, 2), ==, "great white shark");
+  g_assert_cmpstr (xc_model_label (model, 999), ==, "toilet tissue");
+  g_assert_false (xc_model_set_imagenet_labels (small, &error));
+  g_assert_error (error, XC_ERROR, XC_ERROR_ARGUMENT);
+}
+
 static void
 test_summary_totals (void)
 {
@@ -747,6 +808,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/fer/faces", test_fer);
   g_test_add_func ("/engine/xception/official-layout", test_xception_official_layout);
   g_test_add_func ("/engine/xception/summary-totals", test_summary_totals);
+  g_test_add_func ("/engine/xception/weights-only-files", test_weights_only_files);
+  g_test_add_func ("/engine/xception/imagenet-labels", test_imagenet_labels);
   g_test_add_func ("/engine/xception/options", test_builtin_options);
   g_test_add_func ("/engine/errors/files", test_errors_files);
   g_test_add_func ("/engine/errors/config", test_errors_config);

@@ -39,6 +39,20 @@ xs_predictions_view_analysis_changed (XsView *view, XsAnalysis *a)
       xs_bars_set_data (self->bars, NULL, NULL, NULL, 0);
       return;
     }
+  if (!xc_model_is_classifier (a->model->model))
+    {
+      /* a feature extractor (no top): its output is no class probabilities */
+      const XcNode *out = xc_model_node (a->model->model, a->model->model->output);
+      xs_bars_set_data (self->bars, NULL, NULL, NULL, 0);
+      heading = g_strdup_printf ("No classes: %s gives %d features", out->name, out->c);
+      gtk_label_set_text (self->predictions_heading, heading);
+      note = g_strdup_printf ("Forward pass %.1f ms on %s, a model without its classification "
+                              "top. The feature maps, explanations (of a feature), costs, "
+                              "architecture and separable pages all work.",
+                              a->time_ms, a->model->display_name);
+      gtk_label_set_text (self->predictions_note, note);
+      return;
+    }
   n = MIN ((guint) a->classes, 10);
   xs_fill_bars (self->bars, a->model->model, a->probs, a->classes, n);
   xs_bars_set_selected (self->bars, -1);

@@ -152,11 +152,13 @@ update_model_info (XsWindow *self, XsModel *model)
 
   xc_model_totals (m, &p, NULL, &macs, NULL, NULL);
   p_s = xc_format_count (p), m_s = xc_format_count (macs);
-  txt = g_strdup_printf ("%s\ninput %d×%d×%d, preprocessing %s\n%d classes%s\n%s params, %s MACs\n"
+  txt = g_strdup_printf ("%s\ninput %d×%d×%d, preprocessing %s\n%d %s%s\n%s params, %s MACs\n"
                          "%u layers",
                          model->display_name, in->h, in->w, in->c,
                          xc_preprocess_name (m->preprocess), out->c,
-                         m->labels ? "" : " (no labels)", p_s, m_s, xc_model_n_nodes (m));
+                         xc_model_is_classifier (m) ? "classes" : "features (no top)",
+                         m->labels || !xc_model_is_classifier (m) ? "" : " (no labels)", p_s, m_s,
+                         xc_model_n_nodes (m));
   gtk_label_set_text (self->model_info_label, txt);
 }
 
@@ -234,8 +236,10 @@ show_image (XsWindow *self, XsAnalysis *a)
   int top = xs_top_of (a->probs, a->classes);
   const char *label = xc_model_label (a->model->model, top);
   g_autofree char *fallback = g_strdup_printf ("class %d", top);
-  g_autofree char *top_txt = g_strdup_printf ("%s — %.1f%%", label ? label : fallback,
-                                              100.0 * a->probs[top]);
+  g_autofree char *top_txt = xc_model_is_classifier (a->model->model)
+                             ? g_strdup_printf ("%s — %.1f%%", label ? label : fallback,
+                                                100.0 * a->probs[top])
+                             : g_strdup ("none: no classification top");
 
   gtk_picture_set_paintable (self->image_picture, GDK_PAINTABLE (tex));
   gtk_label_set_text (self->image_label, txt);

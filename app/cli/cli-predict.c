@@ -115,7 +115,8 @@ xs_cli_predict (int argc, char **argv)
       for (int c = 0; c < out.c; c++)
         ranked[c] = (Ranked) { c, out.data[c] };
       qsort (ranked, out.c, sizeof (Ranked), compare_ranked);
-      k = MIN ((guint) top, (guint) out.c);
+      /* a feature extractor (no top) has no classes to rank */
+      k = xc_model_is_classifier (model) ? MIN ((guint) top, (guint) out.c) : 0;
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "input");
@@ -138,7 +139,7 @@ xs_cli_predict (int argc, char **argv)
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
-      json_builder_set_member_name (b, "probabilities");
+      json_builder_set_member_name (b, k > 0 ? "probabilities" : "features");
       json_builder_begin_array (b);
       for (int c = 0; c < out.c; c++)
         json_builder_add_double_value (b, out.data[c]);
@@ -150,6 +151,14 @@ xs_cli_predict (int argc, char **argv)
       if (!json)
         {
           g_print ("%s  (%.1f ms)\n", name, xc_plan_total_us (plan) / 1000.0);
+          if (k == 0)
+            {
+              XcStats st;
+              xc_tensor_stats (&out, &st);
+              g_print ("  no classes: %s gives %d features (min %.4f, max %.4f, mean %.4f); "
+                       "--json lists them\n", xc_model_node (model, model->output)->name, out.c,
+                       st.min, st.max, st.mean);
+            }
           for (guint j = 0; j < k; j++)
             {
               const char *label = xc_model_label (model, ranked[j].index);

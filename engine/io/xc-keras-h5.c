@@ -581,6 +581,84 @@ xc_keras_load_memory (gconstpointer data, gsize size, const char *name, GError *
   return model;
 }
 
+/* The dimensions of layer's first weight (its kernel) in weights group wg;
+ * FALSE if the layer has no weights there */
+static gboolean
+first_weight_dims (hid_t wg, const char *layer, hsize_t *dims, int *rank)
+{
+  g_auto(GStrv) names = NULL;
+  hid_t lg, ds, space;
+
+  if (H5Lexists (wg, layer, H5P_DEFAULT) <= 0 || (lg = H5Gopen2 (wg, layer, H5P_DEFAULT)) < 0)
+    return FALSE;
+  names = read_strings_attr (lg, "weight_names", NULL);
+  ds = names && names[0] && H5Lexists (lg, names[0], H5P_DEFAULT) > 0
+       ? H5Dopen2 (lg, names[0], H5P_DEFAULT) : -1;
+  H5Gclose (lg);
+  if (ds < 0)
+    return FALSE;
+  space = H5Dget_space (ds);
+  *rank = H5Sget_simple_extent_ndims (space);
+  if (*rank < 1 || *rank > 4)
+    *rank = 0;
+  else
+    H5Sget_simple_extent_dims (space, dims, NULL);
+  H5Sclose (space);
+  H5Dclose (ds);
+  return *rank > 0;
+}
+
+/**
+ * xc_keras_probe_xception_weights:
+ * @info: (out caller-allocates): what the file holds
+ *
+ * Whether @path is a weights-only file (no model_config, root layer_names)
+ * of the Keras Xception, as Keras Applications publishes them: its input
+ * channels and first filter count (block1_conv1's kernel), and whether it
+ * has the top (a "predictions" layer) and how many classes.
+ *
+ * Returns: FALSE (with @error) if the file cannot be read; TRUE otherwise,
+ *   with info->xception telling whether it is such a file
+ */
+gboolean
+xc_keras_probe_xception_weights (const char *path, XcKerasWeightsInfo *info, GError **error)
+{
+  hid_t file, wg;
+  hsize_t dims[4];
+  int rank;
+
+  memset (info, 0, sizeof *info);
+  g_mutex_lock (&h5_lock);
+  file = open_file (path, H5F_ACC_RDONLY, error);
+  if (file < 0)
+    {
+      g_mutex_unlock (&h5_lock);
+      return FALSE;
+    }
+  if (H5Aexists (file, "model_config") <= 0 && H5Aexists (file, "layer_names") > 0 &&
+      (wg = H5Gopen2 (file, "/", H5P_DEFAULT)) >= 0)
+    {
+      if (first_weight_dims (wg, "block1_conv1", dims, &rank) && rank == 4 &&
+          dims[0] == 3 && dims[1] == 3 && dims[2] >= 1 && dims[2] <= 4 && dims[3] >= 1 &&
+          dims[3] <= 4096 && H5Lexists (wg, "block14_sepconv2", H5P_DEFAULT) > 0)
+        {
+          info->xception = TRUE;
+          info->channels = (int) dims[2];
+          info->first_filters = (int) dims[3];
+          if (first_weight_dims (wg, "predictions", dims, &rank) && rank == 2 &&
+              dims[1] >= 1 && dims[1] <= 100000)
+            {
+              info->include_top = TRUE;
+              info->classes = (int) dims[1];
+            }
+        }
+      H5Gclose (wg);
+    }
+  H5Fclose (file);
+  g_mutex_unlock (&h5_lock);
+  return TRUE;
+}
+
 /**
  * xc_keras_load_weights:
  * @model: a finished model, e.g. the built-in Xception

@@ -10,6 +10,18 @@
 
 G_BEGIN_DECLS
 
+/* What a weights-only Keras Xception file holds (xc_keras_probe_xception_weights) */
+typedef struct {
+  gboolean xception;       /* a weights-only file with the Keras Xception's layers */
+  int      channels;       /* input channels */
+  int      first_filters;  /* block1_conv1's filters: 32 at full width */
+  gboolean include_top;    /* a "predictions" layer */
+  int      classes;
+} XcKerasWeightsInfo;
+
+gboolean  xc_keras_probe_xception_weights (const char         *path,
+                                           XcKerasWeightsInfo *info,
+                                           GError            **error);
 XcModel  *xc_keras_load          (const char    *path,
                                   GError       **error);
 XcModel  *xc_keras_model_from_json (const char  *json,
