@@ -7,6 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   build-essential meson ninja-build pkg-config
   libglib2.0-dev libgtk-4-dev libopenblas-dev libhdf5-dev libjson-glib-dev libgdk-pixbuf-2.0-dev
+  libsoup-3.0-dev
   xvfb xauth poppler-utils dataset-fashion-mnist
 )
 if [ "${1:-}" = "--dev" ]; then

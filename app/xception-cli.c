@@ -27,6 +27,7 @@ static const struct {
   { "report", xs_cli_report, "a PDF report of an analysis" },
   { "summary", xs_cli_summary, "layers, params, MACs, standard-convolution costs" },
   { "bench", xs_cli_bench, "time the forward pass" },
+  { "download", xs_cli_download, "the official ImageNet Xception weights" },
 };
 
 static void

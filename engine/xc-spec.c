@@ -206,6 +206,20 @@ load_xception_weights (const char *path, const XcKerasWeightsInfo *info, GError 
 }
 
 /**
+ * xc_imagenet_weights_path:
+ *
+ * Returns: (transfer full): where `xception-cli download imagenet` puts the
+ *   official weights file: $XDG_DATA_HOME/xception-studio/<Keras' name>
+ */
+char *
+xc_imagenet_weights_path (gboolean notop)
+{
+  return g_build_filename (g_get_user_data_dir (), "xception-studio",
+                           notop ? "xception_weights_tf_dim_ordering_tf_kernels_notop.h5"
+                                 : "xception_weights_tf_dim_ordering_tf_kernels.h5", NULL);
+}
+
+/**
  * xc_model_set_imagenet_labels:
  *
  * Gives a 1000-class model the ImageNet class names (Keras' class index,
@@ -253,28 +267,27 @@ xc_model_load_spec (const char *spec, GError **error)
         }
       return load_builtin (spec, colon ? colon + 1 : NULL, error);
     }
-  if (g_str_equal (spec, "imagenet:xception"))
+  if (g_str_equal (spec, "imagenet:xception") || g_str_equal (spec, "imagenet:xception-notop"))
     {
-      g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "xception-studio", NULL);
-      g_autofree char *weights = g_build_filename (dir, "xception_weights_tf_dim_ordering_tf_kernels.h5",
-                                                   NULL);
+      gboolean notop = g_str_has_suffix (spec, "-notop");
+      g_autofree char *weights = xc_imagenet_weights_path (notop);
+      g_autofree char *dir = g_path_get_dirname (weights);
       if (!g_file_test (weights, G_FILE_TEST_IS_REGULAR))
         {
           g_set_error (error, XC_ERROR, XC_ERROR_IO,
-                       "%s: the official ImageNet weights are not installed: put "
-                       "xception_weights_tf_dim_ordering_tf_kernels.h5 in %s (see the README)",
-                       spec, dir);
+                       "%s: the official ImageNet weights are not installed: run "
+                       "'xception-cli download imagenet%s' (or put %s in %s)",
+                       spec, notop ? " --notop" : "",
+                       notop ? "xception_weights_tf_dim_ordering_tf_kernels_notop.h5"
+                             : "xception_weights_tf_dim_ordering_tf_kernels.h5", dir);
           return NULL;
         }
-      model = load_builtin (spec, NULL, error);
-      if (model == NULL)
-        return NULL;
-      if (!xc_keras_load_weights (model, weights, error))
+      model = xc_model_load_spec (weights, error);
+      if (model != NULL)
         {
-          xc_model_free (model);
-          return NULL;
+          g_free (model->name);
+          model->name = g_strdup (spec);
         }
-      xc_model_set_imagenet_labels (model, NULL);
       return model;
     }
   if (g_str_has_prefix (spec, "embedded:"))

@@ -18,6 +18,7 @@
 #include "xc-compare.h"
 #include "xc-spec.h"
 #include "xc-timing.h"
+#include "io/xc-download.h"
 #include "io/xc-image.h"
 #include "io/xc-keras.h"
 #include "io/xc-npy.h"

@@ -8,6 +8,8 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include <libsoup/soup.h>
+
 #include "test-helpers.h"
 
 typedef struct {
@@ -166,6 +168,198 @@ test_predict_weights_only (void)
   run_cli (&t, "predict", "--model", notop, image, NULL);
   g_assert_cmpint (t.status, ==, 0);
   g_assert_nonnull (strstr (t.out, "no classes: avg_pool gives 256 features"));
+}
+
+/* A local HTTP server (libsoup's SoupServer, in its own thread) serving one
+ * file at /w.h5 with HTTP Range support, recording the Range asked for */
+typedef struct {
+  GThread      *thread;
+  GMainContext *ctx;
+  GMainLoop    *loop;
+  GBytes       *body;
+  guint         port;
+  char         *last_range;
+  int           requests;
+  GMutex        lock;
+  GCond         cond;
+  gboolean      ready;
+} TestServer;
+
+static void
+serve_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer data)
+{
+  TestServer *ts = data;
+  const char *range = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                    "Range");
+  gsize size;
+  const char *bytes = g_bytes_get_data (ts->body, &size);
+  guint64 start = 0;
+
+  g_mutex_lock (&ts->lock);
+  ts->requests++;
+  g_free (ts->last_range);
+  ts->last_range = g_strdup (range);
+  g_mutex_unlock (&ts->lock);
+  if (!g_str_equal (path, "/w.h5"))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  if (range && sscanf (range, "bytes=%" G_GUINT64_FORMAT "-", &start) == 1 && start < size)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
+      soup_message_headers_set_content_range (soup_server_message_get_response_headers (msg),
+                                              start, size - 1, size);
+    }
+  else
+    {
+      start = 0;
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    }
+  soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_COPY,
+                                    bytes + start, size - start);
+}
+
+static gpointer
+server_thread (gpointer data)
+{
+  TestServer *ts = data;
+  g_autoptr(SoupServer) server = NULL;
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  g_main_context_push_thread_default (ts->ctx);
+  server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (server, NULL, serve_cb, ts, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  g_mutex_lock (&ts->lock);
+  ts->port = g_uri_get_port (uris->data);
+  ts->ready = TRUE;
+  g_cond_signal (&ts->cond);
+  g_mutex_unlock (&ts->lock);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_main_loop_run (ts->loop);
+  soup_server_disconnect (server);
+  g_main_context_pop_thread_default (ts->ctx);
+  return NULL;
+}
+
+static gboolean
+quit_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* xception-cli download against the local server: a whole download whose
+ * file then predicts as the original does; a resume of a half part (with
+ * its Range request); a wrong MD5 (refused, part removed, nothing at the
+ * destination); a 404; an unreachable host */
+static void
+test_download (void)
+{
+  g_autofree char *src = g_test_build_filename (G_TEST_DIST, "data", "weights",
+                                                "xception-w8-top.h5", NULL);
+  g_autofree char *image = g_test_build_filename (G_TEST_DIST, "..", "resources", "samples",
+                                                  "fmnist-test-0000-ankle-boot.png", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("xc-download-XXXXXX", NULL);
+  g_autofree char *dest = g_build_filename (dir, "w.h5", NULL);
+  g_autofree char *part = g_strconcat (dest, ".part", NULL);
+  g_autofree char *contents = NULL, *md5 = NULL, *url = NULL, *missing = NULL, *got = NULL;
+  g_autofree char *got_json = NULL;
+  gsize len = 0, got_len = 0;
+  TestServer ts = { 0 };
+
+  g_assert_true (g_file_get_contents (src, &contents, &len, NULL));
+  md5 = g_compute_checksum_for_data (G_CHECKSUM_MD5, (const guchar *) contents, len);
+  ts.body = g_bytes_new (contents, len);
+  ts.ctx = g_main_context_new ();
+  ts.loop = g_main_loop_new (ts.ctx, FALSE);
+  g_mutex_init (&ts.lock);
+  g_cond_init (&ts.cond);
+  ts.thread = g_thread_new ("test-server", server_thread, &ts);
+  g_mutex_lock (&ts.lock);
+  while (!ts.ready)
+    g_cond_wait (&ts.cond, &ts.lock);
+  g_mutex_unlock (&ts.lock);
+  url = g_strdup_printf ("http://127.0.0.1:%u/w.h5", ts.port);
+  missing = g_strdup_printf ("http://127.0.0.1:%u/nothing.h5", ts.port);
+
+  {
+    g_auto(Run) r = { 0 }, a = { 0 }, b = { 0 };
+    run_cli (&r, "download", "imagenet", "--url", url, "--md5", md5, "--out", dest, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "verified"));
+    g_assert_true (g_file_get_contents (dest, &got, &got_len, NULL));
+    g_assert_cmpuint (got_len, ==, len);
+    g_assert_cmpint (memcmp (got, contents, len), ==, 0);
+    g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+    /* the downloaded file predicts exactly as the original */
+    run_cli (&a, "predict", "--json", "--model", src, image, NULL);
+    run_cli (&b, "predict", "--json", "--model", dest, image, NULL);
+    g_assert_cmpint (a.status, ==, 0);
+    g_assert_cmpint (b.status, ==, 0);
+    {
+      const char *pa = strstr (a.out, "\"probabilities\""), *pb = strstr (b.out, "\"probabilities\"");
+      g_assert_nonnull (pa);
+      g_assert_nonnull (pb);
+      g_assert_cmpint (strstr (pa, "time_ms") - pa, ==, strstr (pb, "time_ms") - pb);
+      g_assert_cmpint (memcmp (pa, pb, strstr (pa, "time_ms") - pa), ==, 0);
+    }
+    g_unlink (dest);
+  }
+  {
+    /* a connection cut half-way left a part: the rerun asks for the rest */
+    g_auto(Run) r = { 0 };
+    g_assert_true (g_file_set_contents (part, contents, len / 2, NULL));
+    run_cli (&r, "download", "imagenet", "--url", url, "--md5", md5, "--out", dest, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_mutex_lock (&ts.lock);
+    got_json = g_strdup_printf ("bytes=%" G_GSIZE_FORMAT "-", len / 2);
+    g_assert_cmpstr (ts.last_range, ==, got_json);
+    g_mutex_unlock (&ts.lock);
+    g_clear_pointer (&got, g_free);
+    g_assert_true (g_file_get_contents (dest, &got, &got_len, NULL));
+    g_assert_cmpuint (got_len, ==, len);
+    g_assert_cmpint (memcmp (got, contents, len), ==, 0);
+    g_unlink (dest);
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "download", "imagenet", "--url", url, "--md5",
+             "00000000000000000000000000000000", "--out", dest, NULL);
+    assert_user_error (&r, "MD5");
+    g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "download", "imagenet", "--url", missing, "--out", dest, NULL);
+    assert_user_error (&r, "404");
+    g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "download", "imagenet", "--url", "http://127.0.0.1:1/w.h5", "--out", dest, NULL);
+    assert_user_error (&r, "cannot reach http://127.0.0.1:1/w.h5");
+    g_assert_nonnull (strstr (r.err, "put it at"));
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "download", "imagenet", "--md5", "xyz", NULL);
+    g_assert_cmpint (r.status, ==, 2);
+  }
+
+  g_main_context_invoke (ts.ctx, quit_cb, ts.loop);
+  g_thread_join (ts.thread);
+  g_main_loop_unref (ts.loop);
+  g_main_context_unref (ts.ctx);
+  g_bytes_unref (ts.body);
+  g_free (ts.last_range);
+  g_rmdir (dir);
 }
 
 static void
@@ -656,6 +850,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/predict/json", test_predict_json);
   g_test_add_func ("/cli/predict/input-npy", test_input_npy);
   g_test_add_func ("/cli/predict/weights-only", test_predict_weights_only);
+  g_test_add_func ("/cli/download", test_download);
   g_test_add_func ("/cli/summary/json", test_summary_json);
   g_test_add_func ("/cli/summary/stats", test_summary_stats);
   g_test_add_func ("/cli/dump", test_dump);

@@ -50,6 +50,7 @@ int xs_cli_predict  (int argc, char **argv);
 int xs_cli_dump     (int argc, char **argv);
 int xs_cli_summary  (int argc, char **argv);
 int xs_cli_bench    (int argc, char **argv);
+int xs_cli_download (int argc, char **argv);
 int xs_cli_explain  (int argc, char **argv);
 int xs_cli_train    (int argc, char **argv);
 int xs_cli_finetune (int argc, char **argv);
