@@ -6,6 +6,7 @@
  * non-blank screenshot of each view. Skips without a display.
  */
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
@@ -276,6 +277,24 @@ test_window_errors (void)
   g_rmdir (dir);
 }
 
+/* The menu's "Download the ImageNet Xception" with the network unreachable:
+ * the banner says so with the address, the window goes on */
+static void
+test_download_offline (void)
+{
+  XsWindow *win = open_window ("builtin:xception:size=71,width=1/16,classes=3", NULL);
+
+  g_setenv ("XCEPTION_STUDIO_IMAGENET_URL", "http://127.0.0.1:1/w.h5", TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.download-imagenet", NULL));
+  wait_idle (win);
+  g_assert_nonnull (xs_window_get_last_error (win));
+  g_assert_nonnull (strstr (xs_window_get_last_error (win), "cannot reach http://127.0.0.1:1/w.h5"));
+  g_assert_nonnull (strstr (xs_window_get_last_error (win), "put it at"));
+  g_assert_true (gtk_revealer_get_reveal_child (child (win, "banner_revealer")));
+  g_unsetenv ("XCEPTION_STUDIO_IMAGENET_URL");
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 static void
 test_no_display (void)
 {
@@ -342,6 +361,11 @@ main (int argc, char **argv)
   xc_runtime_init (argv);
   g_test_init (&argc, &argv, NULL);
   g_setenv ("XDG_CONFIG_HOME", g_get_tmp_dir (), TRUE);
+  /* no ImageNet weights there: the download test starts a download */
+  {
+    g_autofree char *data = g_strdup_printf ("%s/xs-ui-data-%d", g_get_tmp_dir (), (int) getpid ());
+    g_setenv ("XDG_DATA_HOME", data, TRUE);
+  }
   /* no session bus under Xvfb: the accessibility bridge would warn, and tests make warnings fatal */
   g_setenv ("GTK_A11Y", "none", FALSE);
   fer_model = shared_path ("models", "fer2013_mini_XCEPTION.102-0.66.hdf5", NULL);
@@ -350,6 +374,7 @@ main (int argc, char **argv)
     {
       g_test_add_func ("/ui/window/fer", test_window_fer);
       g_test_add_func ("/ui/window/errors", test_window_errors);
+      g_test_add_func ("/ui/window/download-offline", test_download_offline);
       g_test_add_func ("/ui/app/timings", test_app_timings);
     }
   else

@@ -108,6 +108,117 @@ paste_image_action (GtkWidget *widget, const char *name, GVariant *param)
                                     g_object_ref (widget));
 }
 
+/* Download the ImageNet Xception: a worker thread runs the download
+ * (engine/io/xc-download.c), progress reaches the status line through the
+ * main context, win.cancel stops it (the part stays for a resume), and the
+ * model is selected once its MD5 is verified ----------------------------- */
+
+typedef struct {
+  XsWindow *window;   /* owned */
+  goffset   done, total;
+  double    rate;     /* MB/s */
+} DownloadProgress;
+
+typedef struct {
+  XsWindow     *window;   /* owned */
+  GCancellable *cancel;   /* owned */
+  gint64        t0, last;
+  goffset       start;
+} DownloadJob;
+
+static void
+download_job_free (gpointer p)
+{
+  DownloadJob *job = p;
+  g_object_unref (job->window);
+  g_object_unref (job->cancel);
+  g_free (job);
+}
+
+static gboolean
+show_download_progress (gpointer data)
+{
+  DownloadProgress *p = data;
+  g_autofree char *what = g_strdup_printf ("Downloading the ImageNet Xception: %.1f of %.1f MB, "
+                                           "%.1f MB/s —", p->done / 1e6, p->total / 1e6, p->rate);
+
+  xs_session_progress (p->window->session, what, p->total > 0 ? (double) p->done / p->total : 0);
+  g_object_unref (p->window);
+  g_free (p);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+download_progress_cb (goffset done, goffset total, gpointer data)
+{
+  DownloadJob *job = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (job->t0 == 0)
+    job->t0 = now, job->start = done;
+  if (now - job->last > 200000 || done == total)
+    {
+      DownloadProgress *p = g_new0 (DownloadProgress, 1);
+      p->window = g_object_ref (job->window);
+      p->done = done, p->total = total;
+      p->rate = (done - job->start) / MAX (1e-3, (now - job->t0) / 1e6) / 1e6;
+      job->last = now;
+      g_main_context_invoke (NULL, show_download_progress, p);
+    }
+  return !g_cancellable_is_cancelled (job->cancel);
+}
+
+static void
+download_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  DownloadJob *job = data;
+  g_autofree char *dest = xc_imagenet_weights_path (FALSE);
+  GError *error = NULL;
+  /* a mirror (and the tests' unreachable address) */
+  const char *url = g_getenv ("XCEPTION_STUDIO_IMAGENET_URL");
+
+  if (xc_download_file (url ? url : XC_IMAGENET_URL, dest, XC_IMAGENET_MD5,
+                        download_progress_cb, job, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_downloaded_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  XsWindow *self = XS_WINDOW (source);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+
+  if (xs_session_failed (self->session, ok ? GINT_TO_POINTER (1) : NULL, error))
+    return;
+  xs_window_add_model (self, "imagenet:xception", TRUE);
+}
+
+static void
+download_imagenet_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  XsWindow *self = XS_WINDOW (widget);
+  g_autofree char *dest = xc_imagenet_weights_path (FALSE);
+  g_autoptr(GTask) task = NULL;
+  DownloadJob *job;
+
+  if (g_file_test (dest, G_FILE_TEST_IS_REGULAR))
+    {
+      xs_window_add_model (self, "imagenet:xception", TRUE);
+      return;
+    }
+  xs_session_restart (&self->download_cancel);
+  job = g_new0 (DownloadJob, 1);
+  job->window = g_object_ref (self);
+  job->cancel = g_object_ref (self->download_cancel);
+  xs_session_begin (self->session, "Downloading the ImageNet Xception (88 MB)…");
+  task = g_task_new (self, self->download_cancel, on_downloaded_cb, NULL);
+  g_task_set_task_data (task, job, download_job_free);
+  g_task_run_in_thread (task, download_worker);
+}
+
 static void
 cancel_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -168,6 +279,8 @@ _xs_window_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
   gtk_widget_class_install_action (widget_class, "win.paste-image", NULL, paste_image_action);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "win.download-imagenet", NULL,
+                                   download_imagenet_action);
   gtk_widget_class_install_action (widget_class, "win.dismiss-banner", NULL,
                                    dismiss_banner_action);
   gtk_widget_class_install_action (widget_class, "win.view", "s", view_action);

@@ -47,6 +47,7 @@ struct _XsWindow {
   char                 *last_error;
   GCancellable         *load_cancel;
   GCancellable         *analyze_cancel;
+  GCancellable         *download_cancel;
   GPtrArray            *recent;
   char                 *screenshot_path;
   XsWindowRequest       pending;        /* from the command line, applied once possible */

@@ -135,6 +135,7 @@ _xs_window_cancel_all (XsWindow *self)
 {
   g_cancellable_cancel (self->analyze_cancel);
   g_cancellable_cancel (self->load_cancel);
+  g_cancellable_cancel (self->download_cancel);
   xs_explain_view_cancel (self->explain_page);
   xs_separable_view_cancel (self->separable_page);
   xs_compare_view_cancel (self->compare_page);
@@ -474,6 +475,7 @@ xs_window_dispose (GObject *object)
     _xs_window_cancel_all (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_WINDOW);
   g_clear_object (&self->load_cancel);
+  g_clear_object (&self->download_cancel);
   g_clear_object (&self->analyze_cancel);
   g_clear_object (&self->session);
   G_OBJECT_CLASS (xs_window_parent_class)->dispose (object);
