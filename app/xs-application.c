@@ -60,14 +60,13 @@ new_window (XsApplication *self)
   XsWindowRequest req = { self->view, self->layer, self->method, self->class_index,
                           self->compare_model };
   g_autofree char *def = default_model ();
-  g_autofree char *weights = g_build_filename (g_get_user_data_dir (), "xception-studio",
-                                               "xception_weights_tf_dim_ordering_tf_kernels.h5",
-                                               NULL);
+  g_autofree char *weights = xc_imagenet_weights_path (FALSE);
 
-  add_embedded_models (win);
-  xs_window_add_model (win, "builtin:xception", FALSE);
+  /* the real ImageNet Xception first, once downloaded */
   if (g_file_test (weights, G_FILE_TEST_IS_REGULAR))
     xs_window_add_model (win, "imagenet:xception", FALSE);
+  add_embedded_models (win);
+  xs_window_add_model (win, "builtin:xception", FALSE);
   xs_window_apply_request (win, &req);
   xs_window_add_model (win, self->model ? self->model : def, TRUE);
   if (self->timings)
