@@ -315,6 +315,13 @@ xc_model_load_spec (const char *spec, GError **error)
       data = g_bytes_get_data (bytes, &size);
       return xc_keras_load_memory (data, size, spec, error);
     }
+  if (g_str_has_suffix (spec, ".keras"))
+    {
+      model = xc_keras3_load (spec, error);
+      if (model)
+        xc_model_find_labels (model, spec);
+      return model;
+    }
   if (!xc_keras_probe_xception_weights (spec, &info, error))
     return NULL;
   if (info.xception)

@@ -10,6 +10,7 @@
 import json
 import math
 import os
+import re
 import sys
 
 import h5py
@@ -452,6 +453,114 @@ def make_weights_only():
         print("weights/%s: output %s, max %.4f" % (name, y.shape, y.max()))
 
 
+# -------------------------------- Keras 3 .keras and tf.keras 2.x .h5 files
+
+def keras3_tensor(name):
+    return {"class_name": "__keras_tensor__",
+            "config": {"shape": None, "dtype": "float32", "keras_history": [name, 0, 0]}}
+
+
+def keras3_config(layers, out_name):
+    """A Functional model's config.json as Keras 3 writes it (keras/src/models/functional.py,
+    serialization_lib): module/registered_name, DTypePolicy objects, batch_shape, and
+    inbound_nodes as calls with args of __keras_tensor__ carrying keras_history."""
+    policy = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+              "registered_name": None}
+    out = []
+    for cls, name, cfg, inb in layers:
+        if cls == "InputLayer":
+            c = {"batch_shape": cfg["batch_input_shape"], "dtype": "float32", "sparse": False,
+                 "name": name}
+            out.append({"module": "keras.layers", "class_name": cls, "config": c,
+                        "registered_name": None, "name": name, "inbound_nodes": []})
+            continue
+        c = dict(cfg, name=name, trainable=True, dtype=policy)
+        if cls in ("Conv2D", "SeparableConv2D"):
+            c.update(data_format="channels_last", dilation_rate=[1, 1])
+        args = [[keras3_tensor(n) for n in inb]] if cls == "Add" else [keras3_tensor(inb[0])]
+        out.append({"module": "keras.layers", "class_name": cls, "config": c,
+                    "registered_name": None, "build_config": {"input_shape": None},
+                    "name": name, "inbound_nodes": [{"args": args, "kwargs": {}}]})
+    return {"module": "keras.src.models.functional", "class_name": "Functional",
+            "config": {"name": "xception", "trainable": True, "layers": out,
+                       "input_layers": [[layers[0][1], 0, 0]],
+                       "output_layers": [[out_name, 0, 0]]},
+            "registered_name": "Functional", "build_config": {"input_shape": None},
+            "compile_config": None}
+
+
+def snake_case(name):
+    """keras.src.utils.naming.to_snake_case"""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def write_keras3(path, layers, weights):
+    """A .keras file as keras/src/saving/saving_lib.py writes it: a zip (stored) of
+    metadata.json, config.json and model.weights.h5, whose variables sit at
+    layers/<snake_case class>[_k]/vars/<i> in layer order (_save_container_state)."""
+    import io
+    import zipfile
+    config = keras3_config(layers, layers[-1][1])
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        used = {}
+        for cls, name, cfg, inb in layers:
+            sn = snake_case(cls)
+            if sn in used:
+                used[sn] += 1
+                sn = "%s_%d" % (sn, used[sn])
+            else:
+                used[sn] = 0
+            g = f.create_group("layers/%s/vars" % sn)
+            for i, (wname, arr) in enumerate(weights.get(name, [])):
+                g.create_dataset(str(i), data=np.asarray(arr, dtype=np.float32))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr("metadata.json", json.dumps({"keras_version": "3.3.3",
+                                                "date_saved": "2026-11-27@12:00:00"}))
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("model.weights.h5", buf.getvalue())
+
+
+def tfkeras_config(layers, out_name):
+    """model_config of a tf.keras 2.x file: class_name Functional, groups in the
+    convolutions, ragged/sparse flags on the input, Keras 2 inbound_nodes."""
+    out = []
+    for cls, name, cfg, inb in layers:
+        c = dict(cfg, name=name, trainable=True, dtype="float32")
+        if cls == "InputLayer":
+            c.update(sparse=False, ragged=False)
+        if cls in ("Conv2D", "SeparableConv2D"):
+            c.update(groups=1, data_format="channels_last", dilation_rate=[1, 1])
+        out.append({"class_name": cls, "config": c, "name": name,
+                    "inbound_nodes": [[[n, 0, 0, {}] for n in inb]] if inb else []})
+    return {"class_name": "Functional",
+            "config": {"name": "xception", "layers": out,
+                       "input_layers": [[layers[0][1], 0, 0]],
+                       "output_layers": [[out_name, 0, 0]]},
+            "keras_version": "2.13.1", "backend": "tensorflow"}
+
+
+def make_keras3():
+    """The same small Xception (71x71, width 1/16, 5 classes) as a Keras 3 .keras file and
+    as a tf.keras 2.x .h5, and what PyTorch computes from it on a seeded input."""
+    d = os.path.join(DATA, "keras3")
+    os.makedirs(d, exist_ok=True)
+    ll = xception_layers(size=71, classes=5, width=1 / 16)
+    wl = channels_and_weights(ll, random_weights(np.random.RandomState(6)))
+    write_keras3(os.path.join(d, "xception-small.keras"), ll, wl)
+    kt.write_keras(os.path.join(d, "xception-small-tfkeras.h5"), tfkeras_config(ll, ll[-1][1]),
+                   wl)
+    with h5py.File(os.path.join(d, "xception-small-tfkeras.h5"), "a") as f:
+        f.attrs["keras_version"] = b"2.13.1"
+    x = (2 * kt.seeded_uniform(INPUT_SEED, 0, 71 * 71 * 3) - 1).astype(np.float32)
+    w = {k: [a for _, a in v] for k, v in wl.items()}
+    y, _, _ = kt.run_model(ll, w, x.reshape(1, 71, 71, 3))
+    save(os.path.join(d, "xception-small.out.npy"), y)
+    print("keras3: probabilities", y.shape, "max", y.max())
+
+
 # ---------------------------------------------------------------- training
 
 def make_train():
@@ -510,7 +619,7 @@ def make_train():
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["ops", "fer", "xception", "weights", "train"]
+    parts = sys.argv[1:] or ["ops", "fer", "xception", "weights", "keras3", "train"]
     if "ops" in parts:
         make_ops()
     if "fer" in parts:
@@ -519,5 +628,7 @@ if __name__ == "__main__":
         make_xception()
     if "weights" in parts:
         make_weights_only()
+    if "keras3" in parts:
+        make_keras3()
     if "train" in parts:
         make_train()

@@ -270,6 +270,75 @@ test_weights_only_files (void)
     }
 }
 
+/* A Keras 3 .keras file and a tf.keras 2.x .h5 of the same small Xception,
+ * both written by tests/make-goldens.py (zip + h5py, following Keras'
+ * saving_lib and functional config), against PyTorch */
+static void
+test_keras3_files (void)
+{
+  const char *files[] = { "keras3/xception-small.keras", "keras3/xception-small-tfkeras.h5" };
+  g_autofree float *gold = NULL;
+  int gs[4], gn;
+
+  gold = load_golden ("keras3/xception-small.out.npy", gs, &gn);
+  for (guint f = 0; f < G_N_ELEMENTS (files); f++)
+    {
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", files[f], NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(XcModel) model = xc_model_load_spec (path, &error);
+      g_autoptr(XcPlan) plan = NULL;
+      XcTensor in, out;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (xc_model_input (model)->h, ==, 71);
+      g_assert_cmpint (xc_model_node (model, model->output)->c, ==, 5);
+      plan = xc_plan_new (model, 1, NULL, &error);
+      g_assert_no_error (error);
+      in = xc_plan_input (plan);
+      for (size_t i = 0; i < xc_tensor_size (&in); i++)
+        in.data[i] = 2.0f * xc_seeded_uniform (7, 0, i) - 1.0f;
+      g_assert_true (xc_plan_run (plan, FALSE, NULL, NULL, NULL));
+      xc_plan_output (plan, model->output, &out);
+      assert_close (files[f], out.data, gold, 5, 1e-5);
+    }
+}
+
+/* Broken .keras archives: one line naming the file and what is wrong */
+static void
+test_keras3_broken (void)
+{
+  g_autofree char *src = g_test_build_filename (G_TEST_DIST, "data", "keras3",
+                                                "xception-small.keras", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("xc-keras3-XXXXXX", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.keras", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+  const struct { gsize cut; gssize flip; const char *expect; } cases[] = {
+    { 100, -1, "not a zip archive" },          /* truncated: no directory */
+    { 0, 4000, "CRC-32" },                     /* a byte of the weights changed */
+  };
+
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(XcModel) model = NULL;
+      g_autofree char *copy = g_memdup2 (data, len);
+      gsize n = cases[c].cut ? cases[c].cut : len;
+      if (cases[c].flip >= 0)
+        copy[len - 1 - (gsize) cases[c].flip - 2000] ^= 0x55;
+      g_assert_true (g_file_set_contents (bad, copy, n, NULL));
+      model = xc_model_load_spec (bad, &error);
+      g_assert_null (model);
+      g_assert_nonnull (error);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, cases[c].expect));
+      g_assert_nonnull (strstr (error->message, "bad.keras"));
+    }
+  g_unlink (bad);
+  g_rmdir (dir);
+}
+
 /* The embedded ImageNet class names (Keras' class index, made readable) */
 static void
 test_imagenet_labels (void)
@@ -810,6 +879,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/xception/summary-totals", test_summary_totals);
   g_test_add_func ("/engine/xception/weights-only-files", test_weights_only_files);
   g_test_add_func ("/engine/xception/imagenet-labels", test_imagenet_labels);
+  g_test_add_func ("/engine/keras3/files", test_keras3_files);
+  g_test_add_func ("/engine/keras3/broken", test_keras3_broken);
   g_test_add_func ("/engine/xception/options", test_builtin_options);
   g_test_add_func ("/engine/errors/files", test_errors_files);
   g_test_add_func ("/engine/errors/config", test_errors_config);

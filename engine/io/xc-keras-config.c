@@ -259,7 +259,50 @@ input_shape (JsonObject *cfg, XcNode *node, GError **error)
   return TRUE;
 }
 
-/* Inbound names of a functional layer: [[["name", node, tensor, {}], ...]] */
+/* Keras 3's inbound node: {"args": [tensor or [tensors]], "kwargs": {}},
+ * each tensor {"class_name": "__keras_tensor__", "config": {"keras_history":
+ * ["name", node, tensor]}}; collects the names in argument order */
+static gboolean
+keras3_tensors (JsonNode *n, const char *name, GPtrArray *out, GError **error)
+{
+  if (JSON_NODE_HOLDS_ARRAY (n))
+    {
+      JsonArray *a = json_node_get_array (n);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        if (!keras3_tensors (json_array_get_element (a, i), name, out, error))
+          return FALSE;
+      return TRUE;
+    }
+  if (JSON_NODE_HOLDS_OBJECT (n))
+    {
+      JsonObject *o = json_node_get_object (n);
+      JsonNode *cfg = json_object_get_member (o, "config"), *hist;
+      JsonArray *h;
+      if (!g_str_equal (str_member (o, "class_name", ""), "__keras_tensor__"))
+        return TRUE;   /* a constant or option among the arguments */
+      if (cfg == NULL || !JSON_NODE_HOLDS_OBJECT (cfg) ||
+          !(hist = json_object_get_member (json_node_get_object (cfg), "keras_history")) ||
+          !JSON_NODE_HOLDS_ARRAY (hist) ||
+          json_array_get_length (h = json_node_get_array (hist)) < 1 ||
+          json_node_get_value_type (json_array_get_element (h, 0)) != G_TYPE_STRING)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
+                       "%s: an input tensor without keras_history", name);
+          return FALSE;
+        }
+      if (json_array_get_length (h) >= 2 && json_array_get_int_element (h, 1) != 0)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
+                       "%s: input from a shared layer's second call is not supported", name);
+          return FALSE;
+        }
+      g_ptr_array_add (out, (gpointer) json_array_get_string_element (h, 0));
+    }
+  return TRUE;
+}
+
+/* Inbound names of a functional layer: Keras 2's [[["name", node, tensor,
+ * {}], ...]] or Keras 3's [{"args": [...], "kwargs": {...}}] */
 static gboolean
 inbound_names (JsonObject *layer, const char *name, GPtrArray *out, GError **error)
 {
@@ -276,6 +319,14 @@ inbound_names (JsonObject *layer, const char *name, GPtrArray *out, GError **err
       g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
                    "%s: a layer applied more than once (shared layer) is not supported", name);
       return FALSE;
+    }
+  if (JSON_NODE_HOLDS_OBJECT (json_array_get_element (nodes, 0)))
+    {
+      JsonObject *call = json_array_get_object_element (nodes, 0);
+      JsonNode *args = json_object_get_member (call, "args");
+      if (args == NULL)
+        goto bad;
+      return keras3_tensors (args, name, out, error);
     }
   if (!JSON_NODE_HOLDS_ARRAY (json_array_get_element (nodes, 0)))
     goto bad;
@@ -302,7 +353,7 @@ inbound_names (JsonObject *layer, const char *name, GPtrArray *out, GError **err
 
 bad:
   g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED,
-               "%s: inbound_nodes not in the Keras 2 list format (Keras 3 files are not supported)",
+               "%s: inbound_nodes in neither the Keras 2 nor the Keras 3 format",
                name);
   return FALSE;
 }

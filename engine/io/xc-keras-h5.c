@@ -16,6 +16,7 @@
 
 #include "xc-error.h"
 #include "xc-keras.h"
+#include "xc-zip.h"
 
 static GMutex h5_lock;
 
@@ -544,6 +545,165 @@ image_udata_free (void *udata)
 {
   (void) udata;
   return 0;
+}
+
+/* Keras' naming.to_snake_case: "SeparableConv2D" -> "separable_conv2d" */
+static char *
+snake_case (const char *cls)
+{
+  GString *s = g_string_new (NULL);
+  size_t n = strlen (cls);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      char c = cls[i];
+      if (!g_ascii_isalnum (c) && c != '_')
+        continue;
+      /* "(.)([A-Z][a-z]+)" -> "\\1_\\2", then "([a-z])([A-Z])" -> "\\1_\\2" */
+      if (i > 0 && g_ascii_isupper (c) &&
+          ((i + 1 < n && g_ascii_islower (cls[i + 1])) || g_ascii_islower (cls[i - 1])))
+        g_string_append_c (s, '_');
+      g_string_append_c (s, g_ascii_tolower (c));
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* A Keras 3 weights file (model.weights.h5 of a .keras): each layer's
+ * variables at layers/<snake_case class>[_k]/vars/<i>, k counting earlier
+ * layers of the same class, in the model's layer order (Keras'
+ * saving_lib._save_container_state) */
+static gboolean
+load_keras3_weights (XcModel *model, hid_t file, GError **error)
+{
+  g_autoptr(GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    {
+      XcNode *node = xc_model_node (model, i);
+      g_autofree char *snake = NULL, *path = NULL;
+      gpointer seen;
+      FileLayer fl = { 0 };
+      H5G_info_t info;
+      hid_t g;
+      gboolean ok;
+
+      if (node->keras_class == NULL)
+        continue;   /* the input a Sequential config implies */
+      snake = snake_case (node->keras_class);
+      if (g_hash_table_lookup_extended (used, snake, NULL, &seen))
+        {
+          guint k = GPOINTER_TO_UINT (seen) + 1;
+          g_hash_table_insert (used, g_strdup (snake), GUINT_TO_POINTER (k));
+          path = g_strdup_printf ("layers/%s_%u/vars", snake, k);
+        }
+      else
+        {
+          g_hash_table_insert (used, g_strdup (snake), GUINT_TO_POINTER (0));
+          path = g_strdup_printf ("layers/%s/vars", snake);
+        }
+      if (node->n_params == 0)
+        continue;
+      if (H5Lexists (file, "layers", H5P_DEFAULT) <= 0 ||
+          H5Lexists (file, path, H5P_DEFAULT) <= 0 || (g = H5Gopen2 (file, path, H5P_DEFAULT)) < 0)
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS, "%s: no %s in model.weights.h5",
+                       node->name, path);
+          return FALSE;
+        }
+      H5Gget_info (g, &info);
+      fl.layer = node->name;
+      fl.weights = g_new0 (char *, info.nlinks + 1);
+      for (hsize_t v = 0; v < info.nlinks; v++)
+        fl.weights[v] = g_strdup_printf ("%u", (guint) v);
+      ok = read_layer (g, &fl, node, error);
+      g_strfreev (fl.weights);
+      H5Gclose (g);
+      if (!ok)
+        {
+          g_prefix_error (error, "%s: ", path);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Opens HDF5 bytes in memory read-only, in place (the callbacks above) */
+static hid_t
+open_memory (gconstpointer data, gsize size)
+{
+  hid_t fapl = H5Pcreate (H5P_FILE_ACCESS), file;
+
+  H5Pset_fapl_core (fapl, 1 << 20, 0);
+  H5Pset_file_image_callbacks (fapl, &(H5FD_file_image_callbacks_t) {
+                                 image_malloc, image_memcpy, image_realloc, image_free,
+                                 image_udata_copy, image_udata_free, (void *) data });
+  H5Pset_file_image (fapl, (void *) data, size);
+  file = H5Fopen ("model.weights.h5", H5F_ACC_RDONLY, fapl);
+  H5Pclose (fapl);
+  return file;
+}
+
+/**
+ * xc_keras3_load:
+ * @path: a Keras 3 .keras file: a zip of config.json, metadata.json and
+ *   model.weights.h5
+ *
+ * Reads it in place (the archive mapped, its entries sliced, the weights
+ * opened by HDF5's core driver from memory): nothing is unpacked to disk.
+ *
+ * Returns: (transfer full): the model, or %NULL with @error
+ */
+XcModel *
+xc_keras3_load (const char *path, GError **error)
+{
+  g_autoptr(GMappedFile) mf = NULL;
+  g_autoptr(GBytes) zip = NULL, config = NULL, weights = NULL;
+  g_autoptr(XcModel) model = NULL;
+  g_autofree char *json = NULL;
+  gsize size;
+  gconstpointer data;
+  hid_t file;
+  gboolean ok;
+
+  mf = g_mapped_file_new (path, FALSE, error);
+  if (mf == NULL)
+    {
+      if (error && *error)
+        (*error)->domain = XC_ERROR, (*error)->code = XC_ERROR_IO;
+      return NULL;
+    }
+  zip = g_mapped_file_get_bytes (mf);
+  if (!(config = xc_zip_extract (zip, "config.json", path, error)) ||
+      !(weights = xc_zip_extract (zip, "model.weights.h5", path, error)))
+    return NULL;
+  data = g_bytes_get_data (config, &size);
+  json = g_strndup (data, size);
+  model = xc_keras_model_from_json (json, path, error);
+  if (model == NULL)
+    {
+      g_prefix_error (error, "%s: config.json: ", path);
+      return NULL;
+    }
+  data = g_bytes_get_data (weights, &size);
+  g_mutex_lock (&h5_lock);
+  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+  file = open_memory (data, size);
+  if (file < 0)
+    {
+      g_mutex_unlock (&h5_lock);
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: model.weights.h5 is not readable HDF5",
+                   path);
+      return NULL;
+    }
+  ok = load_keras3_weights (model, file, error);
+  H5Fclose (file);
+  g_mutex_unlock (&h5_lock);
+  if (!ok)
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  return g_steal_pointer (&model);
 }
 
 /**

@@ -22,6 +22,8 @@ typedef struct {
 gboolean  xc_keras_probe_xception_weights (const char         *path,
                                            XcKerasWeightsInfo *info,
                                            GError            **error);
+XcModel  *xc_keras3_load         (const char    *path,
+                                  GError       **error);
 XcModel  *xc_keras_load          (const char    *path,
                                   GError       **error);
 XcModel  *xc_keras_model_from_json (const char  *json,
