@@ -6,6 +6,7 @@
 # it shares no code with the C engine. TensorFlow's "same" padding is done
 # with an explicit asymmetric F.pad (extra row/column bottom/right).
 import json
+import re
 import math
 
 import h5py
@@ -219,6 +220,55 @@ def run_model(layers, weights, x, keep=(), logits_of=None):
             kept[name] = y.numpy().astype(np.float32)
         out = y
     return out.numpy(), kept, (pre.numpy() if pre is not None else None)
+
+
+def _keras3_history(node, out):
+    if isinstance(node, list):
+        for n in node:
+            _keras3_history(n, out)
+    elif isinstance(node, dict) and node.get("class_name") == "__keras_tensor__":
+        out.append(node["config"]["keras_history"][0])
+
+
+def _snake_case(name):
+    """keras.src.utils.naming.to_snake_case"""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def load_keras3(path):
+    """A Keras 3 .keras file read as keras/src/saving/saving_lib.py lays it out:
+    config.json (inbound_nodes as calls on __keras_tensor__ args) and
+    model.weights.h5 (layers/<snake_case class>[_k]/vars/<i>)."""
+    import io
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        config = json.loads(z.read("config.json"))
+        weights_bytes = z.read("model.weights.h5")
+    layers = []
+    for l in config["config"]["layers"]:
+        inb = []
+        for call in l["inbound_nodes"]:
+            _keras3_history(call["args"], inb)
+        cfg = dict(l["config"])
+        if "batch_shape" in cfg:
+            cfg["batch_input_shape"] = cfg["batch_shape"]
+        layers.append((l["class_name"], l["config"]["name"], cfg, inb))
+    weights = {}
+    used = {}
+    with h5py.File(io.BytesIO(weights_bytes), "r") as f:
+        for cls, name, cfg, inb in layers:
+            sn = _snake_case(cls)
+            if sn in used:
+                used[sn] += 1
+                sn = "%s_%d" % (sn, used[sn])
+            else:
+                used[sn] = 0
+            g = f.get("layers/%s/vars" % sn)
+            if g is not None and len(g):
+                weights[name] = [np.array(g[str(i)]) for i in range(len(g))]
+    return layers, weights
 
 
 def load_keras(path):

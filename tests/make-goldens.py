@@ -617,6 +617,17 @@ def make_train():
     assert labels[9] == "Ankle boot", labels
     print("train/engine-saved: probabilities", probs.shape)
 
+    # the same, saved as Keras 3 .keras by our engine, read by the zip + h5py reader
+    path = os.path.join(d, "engine-saved.keras")
+    subprocess.run([cli, "train", "--arch", "mini-xception", "--input-size", "32",
+                    "--dataset", "fashion-mnist:/usr/share/datasets/fashion-mnist",
+                    "--subset", "256", "--epochs", "1", "--batch", "32", "--seed", "3",
+                    "--threads", "1", "--out", path], check=True, capture_output=True)
+    ll, w = kt.load_keras3(path)
+    probs = np.concatenate([kt.run_model(ll, w, xs[i:i + 1])[0] for i in range(3)])
+    save(os.path.join(d, "engine-saved-keras3.probs.npy"), probs)
+    print("train/engine-saved.keras: probabilities", probs.shape)
+
 
 if __name__ == "__main__":
     parts = sys.argv[1:] or ["ops", "fer", "xception", "weights", "keras3", "train"]

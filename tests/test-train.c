@@ -215,6 +215,63 @@ test_engine_saved_vs_pytorch (void)
   assert_close ("engine-saved", out.data, probs, 30, 1e-5);
 }
 
+/* The same, saved by our trainer as a Keras 3 .keras and read by the
+ * independent zip + h5py reader (tests/keras_torch.py load_keras3) */
+static void
+test_engine_saved_keras3 (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "train",
+                                                 "engine-saved.keras", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = xc_keras3_load (path, &error);
+  g_autoptr(XcPlan) plan = NULL;
+  g_autofree float *x = NULL, *probs = NULL;
+  int s[4], n;
+  XcTensor in, out;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (xc_model_label (m, 9), ==, "Ankle boot");
+  plan = xc_plan_new (m, 3, NULL, &error);
+  x = load_golden ("train/engine-saved.in.npy", s, &n);
+  probs = load_golden ("train/engine-saved-keras3.probs.npy", s, &n);
+  in = xc_plan_input (plan);
+  memcpy (in.data, x, xc_tensor_size (&in) * sizeof (float));
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  xc_plan_output (plan, m->output, &out);
+  assert_close ("engine-saved.keras", out.data, probs, 30, 1e-5);
+}
+
+/* train --out FILE.keras, then read back: the same predictions as the
+ * .h5 of the same run */
+static void
+test_save_keras3_roundtrip (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("xc-k3-XXXXXX", NULL);
+  g_autofree char *k3 = g_build_filename (dir, "m.keras", NULL);
+  g_autofree char *h5 = g_build_filename (dir, "m.h5", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = xc_model_load_spec ("builtin:xception:size=71,width=1/16,classes=4",
+                                             &error);
+  g_autoptr(XcModel) a = NULL, b = NULL;
+
+  g_assert_no_error (error);
+  m->preprocess = XC_PREPROCESS_UNIT;
+  g_assert_true (xc_keras_save_model (m, k3, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (xc_keras_save_model (m, h5, NULL, &error));
+  a = xc_model_load_spec (k3, &error);
+  g_assert_no_error (error);
+  b = xc_model_load_spec (h5, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a->preprocess, ==, XC_PREPROCESS_UNIT);
+  g_assert_cmpuint (a->slab_size, ==, m->slab_size);
+  g_assert_cmpint (memcmp (a->slab, m->slab, m->slab_size * sizeof (float)), ==, 0);
+  g_assert_cmpint (memcmp (b->slab, m->slab, m->slab_size * sizeof (float)), ==, 0);
+  g_unlink (k3);
+  g_unlink (h5);
+  g_rmdir (dir);
+}
+
 static void
 write_pattern (const char *path, int kind, int variant)
 {
@@ -312,6 +369,8 @@ main (int argc, char **argv)
   g_test_add_func ("/train/lr-schedule", test_lr_schedule);
   g_test_add_func ("/train/short-run", test_short_run);
   g_test_add_func ("/train/engine-saved-vs-pytorch", test_engine_saved_vs_pytorch);
+  g_test_add_func ("/train/engine-saved-keras3-vs-pytorch", test_engine_saved_keras3);
+  g_test_add_func ("/train/save-keras3-roundtrip", test_save_keras3_roundtrip);
   g_test_add_func ("/train/finetune-cli", test_finetune_cli);
   return g_test_run ();
 }

@@ -104,7 +104,7 @@ _xs_cli_train_entries (XsCliTrainArgs *t)
     { "flip", 0, 0, G_OPTION_ARG_NONE, &t->flip, "Random horizontal flips (off by default: "
       "wrong for X-rays and digits)", NULL },
     { "threads", 't', 0, G_OPTION_ARG_INT, &t->threads, "Threads (all cores)", "T" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &t->out, "The trained model (.h5)", "FILE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &t->out, "The trained model: FILE.h5 (Keras 2) or FILE.keras (Keras 3)", "FILE" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &t->json, "Progress as JSON lines", NULL },
     { NULL }
   };

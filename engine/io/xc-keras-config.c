@@ -740,3 +740,106 @@ xc_keras_model_to_json (const XcModel *model)
   json_generator_set_root (gen, root);
   return json_generator_to_data (gen, NULL);
 }
+
+/* {"class_name": "__keras_tensor__", "config": {"keras_history": [name, 0, 0]}} */
+static JsonNode *
+keras3_tensor (const char *name)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  add_str (b, "class_name", "__keras_tensor__");
+  json_builder_set_member_name (b, "config");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "shape");
+  json_builder_add_null_value (b);
+  add_str (b, "dtype", "float32");
+  json_builder_set_member_name (b, "keras_history");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, name);
+  json_builder_add_int_value (b, 0);
+  json_builder_add_int_value (b, 0);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/**
+ * xc_keras3_model_to_json:
+ *
+ * Returns: (transfer full): the model as Keras 3's config.json: a
+ *   Functional with module/registered_name, DTypePolicy dtypes, batch_shape
+ *   and inbound_nodes as calls on __keras_tensor__ arguments
+ */
+char *
+xc_keras3_model_to_json (const XcModel *model)
+{
+  g_autofree char *k2 = xc_keras_model_to_json (model);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  JsonObject *root, *cfg;
+  JsonArray *layers;
+
+  if (!json_parser_load_from_data (parser, k2, -1, NULL))
+    return NULL;
+  root = json_node_get_object (json_parser_get_root (parser));
+  json_object_set_string_member (root, "module", "keras.src.models.functional");
+  json_object_set_string_member (root, "class_name", "Functional");
+  json_object_set_string_member (root, "registered_name", "Functional");
+  json_object_remove_member (root, "keras_version");
+  json_object_remove_member (root, "backend");
+  cfg = json_object_get_object_member (root, "config");
+  layers = json_object_get_array_member (cfg, "layers");
+  for (guint i = 0; i < json_array_get_length (layers); i++)
+    {
+      JsonObject *l = json_array_get_object_element (layers, i);
+      JsonObject *c = json_object_get_object_member (l, "config");
+      JsonArray *in = json_object_get_array_member (l, "inbound_nodes");
+      JsonArray *calls = json_array_new ();
+
+      json_object_set_string_member (l, "module", "keras.layers");
+      json_object_set_null_member (l, "registered_name");
+      if (json_object_has_member (c, "batch_input_shape"))
+        {
+          JsonNode *shape = json_node_copy (json_object_get_member (c, "batch_input_shape"));
+          json_object_remove_member (c, "batch_input_shape");
+          json_object_set_member (c, "batch_shape", shape);
+          json_object_set_boolean_member (c, "sparse", FALSE);
+        }
+      else
+        {
+          JsonObject *policy = json_object_new (), *pc = json_object_new ();
+          json_object_set_string_member (pc, "name", "float32");
+          json_object_set_string_member (policy, "module", "keras");
+          json_object_set_string_member (policy, "class_name", "DTypePolicy");
+          json_object_set_object_member (policy, "config", pc);
+          json_object_set_null_member (policy, "registered_name");
+          json_object_set_object_member (c, "dtype", policy);
+        }
+      if (json_array_get_length (in) > 0)
+        {
+          JsonArray *first = json_array_get_array_element (in, 0);
+          JsonObject *call = json_object_new ();
+          JsonArray *args = json_array_new ();
+          guint n = json_array_get_length (first);
+          if (n == 1)
+            json_array_add_element (args, keras3_tensor (json_array_get_string_element (
+                                      json_array_get_array_element (first, 0), 0)));
+          else
+            {
+              JsonArray *list = json_array_new ();
+              for (guint k = 0; k < n; k++)
+                json_array_add_element (list, keras3_tensor (json_array_get_string_element (
+                                          json_array_get_array_element (first, k), 0)));
+              json_array_add_array_element (args, list);
+            }
+          json_object_set_array_member (call, "args", args);
+          json_object_set_object_member (call, "kwargs", json_object_new ());
+          json_array_add_object_element (calls, call);
+        }
+      json_object_set_array_member (l, "inbound_nodes", calls);
+    }
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  return json_generator_to_data (gen, NULL);
+}

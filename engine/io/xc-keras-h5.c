@@ -657,7 +657,7 @@ XcModel *
 xc_keras3_load (const char *path, GError **error)
 {
   g_autoptr(GMappedFile) mf = NULL;
-  g_autoptr(GBytes) zip = NULL, config = NULL, weights = NULL;
+  g_autoptr(GBytes) zip = NULL, config = NULL, weights = NULL, meta = NULL;
   g_autoptr(XcModel) model = NULL;
   g_autofree char *json = NULL;
   gsize size;
@@ -683,6 +683,30 @@ xc_keras3_load (const char *path, GError **error)
     {
       g_prefix_error (error, "%s: config.json: ", path);
       return NULL;
+    }
+  /* what our own writer keeps in metadata.json: labels, preprocessing */
+  if ((meta = xc_zip_extract (zip, "metadata.json", path, NULL)) != NULL)
+    {
+      g_autoptr(JsonParser) mp = json_parser_new ();
+      JsonNode *mr, *xs;
+      data = g_bytes_get_data (meta, &size);
+      if (json_parser_load_from_data (mp, data, size, NULL) &&
+          (mr = json_parser_get_root (mp)) && JSON_NODE_HOLDS_OBJECT (mr) &&
+          (xs = json_object_get_member (json_node_get_object (mr), "xception_studio")) &&
+          JSON_NODE_HOLDS_OBJECT (xs))
+        {
+          JsonObject *o = json_node_get_object (xs);
+          JsonNode *labels = json_object_get_member (o, "labels");
+          if (json_object_has_member (o, "preprocess") &&
+              JSON_NODE_HOLDS_VALUE (json_object_get_member (o, "preprocess")))
+            xc_preprocess_from_string (json_object_get_string_member (o, "preprocess"),
+                                       &model->preprocess);
+          if (labels && JSON_NODE_HOLDS_ARRAY (labels))
+            {
+              g_autofree char *text = json_to_string (labels, FALSE);
+              set_labels_from_json (model, text);
+            }
+        }
     }
   data = g_bytes_get_data (weights, &size);
   g_mutex_lock (&h5_lock);
@@ -1016,10 +1040,13 @@ gboolean
 xc_keras_save_model (const XcModel *model, const char *path, const char *const *attrs,
                      GError **error)
 {
-  g_autofree char *config = xc_keras_model_to_json (model);
+  g_autofree char *config = NULL;
   hid_t file, wg;
   herr_t rc = 0;
 
+  if (g_str_has_suffix (path, ".keras"))
+    return xc_keras3_save (model, path, attrs, error);
+  config = xc_keras_model_to_json (model);
   g_mutex_lock (&h5_lock);
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   file = H5Fcreate (path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -1050,4 +1077,138 @@ xc_keras_save_model (const XcModel *model, const char *path, const char *const *
       return FALSE;
     }
   return TRUE;
+}
+
+/* model.weights.h5 of a .keras, built in memory (the core driver without a
+ * backing file): every layer gets layers/<snake_case class>[_k]/vars, its
+ * variables as datasets "0", "1", ... in Keras' order */
+static GBytes *
+keras3_weights_image (const XcModel *model, GError **error)
+{
+  g_autoptr(GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  hid_t fapl = H5Pcreate (H5P_FILE_ACCESS), file;
+  herr_t rc = 0;
+  ssize_t size;
+  void *buf;
+
+  H5Pset_fapl_core (fapl, 1 << 20, 0);
+  file = H5Fcreate ("model.weights.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose (fapl);
+  if (file < 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_IO, "cannot create model.weights.h5 in memory");
+      return NULL;
+    }
+  for (guint i = 0; i < xc_model_n_nodes (model) && rc >= 0; i++)
+    {
+      const XcNode *node = xc_model_node (model, i);
+      g_autofree char *snake = snake_case (node->keras_class ? node->keras_class : "InputLayer");
+      g_autofree char *path = NULL;
+      gpointer seen;
+      hid_t lcpl = H5Pcreate (H5P_LINK_CREATE), g;
+
+      if (g_hash_table_lookup_extended (used, snake, NULL, &seen))
+        {
+          guint k = GPOINTER_TO_UINT (seen) + 1;
+          g_hash_table_insert (used, g_strdup (snake), GUINT_TO_POINTER (k));
+          path = g_strdup_printf ("layers/%s_%u/vars", snake, k);
+        }
+      else
+        {
+          g_hash_table_insert (used, g_strdup (snake), GUINT_TO_POINTER (0));
+          path = g_strdup_printf ("layers/%s/vars", snake);
+        }
+      H5Pset_create_intermediate_group (lcpl, 1);
+      g = H5Gcreate2 (file, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+      H5Pclose (lcpl);
+      if (g < 0)
+        {
+          rc = -1;
+          break;
+        }
+      for (guint p = 0; p < node->n_params && rc >= 0; p++)
+        {
+          const XcParam *param = &node->params[p];
+          g_autofree char *ds_name = g_strdup_printf ("%u", p);
+          hsize_t dims[4];
+          hid_t sp, ds;
+          for (int d = 0; d < param->ndims; d++)
+            dims[d] = param->dims[d];
+          sp = H5Screate_simple (param->ndims, dims, NULL);
+          ds = H5Dcreate2 (g, ds_name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+          rc = ds < 0 ? -1 : H5Dwrite (ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                       param->data);
+          if (ds >= 0)
+            H5Dclose (ds);
+          H5Sclose (sp);
+        }
+      H5Gclose (g);
+    }
+  if (rc >= 0)
+    rc = H5Fflush (file, H5F_SCOPE_GLOBAL);
+  size = rc >= 0 ? H5Fget_file_image (file, NULL, 0) : -1;
+  buf = size > 0 ? g_try_malloc (size) : NULL;
+  if (buf == NULL || H5Fget_file_image (file, buf, size) != size)
+    {
+      g_free (buf);
+      H5Fclose (file);
+      g_set_error (error, XC_ERROR, XC_ERROR_IO, "writing model.weights.h5 failed");
+      return NULL;
+    }
+  H5Fclose (file);
+  return g_bytes_new_take (buf, size);
+}
+
+/**
+ * xc_keras3_save:
+ * @attrs: (nullable) (array zero-terminated=1): key/value pairs kept in
+ *   metadata.json under "xception_studio" (labels, the training command...)
+ *
+ * Writes the model as Keras 3 saves it (keras/src/saving/saving_lib.py): a
+ * stored zip of metadata.json, config.json and model.weights.h5.
+ */
+gboolean
+xc_keras3_save (const XcModel *model, const char *path, const char *const *attrs,
+                GError **error)
+{
+  g_autofree char *config = xc_keras3_model_to_json (model);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *date = g_date_time_format (now, "%Y-%m-%d@%H:%M:%S");
+  g_autoptr(GString) meta = g_string_new (NULL);
+  g_autoptr(GBytes) weights = NULL, meta_b = NULL, config_b = NULL;
+  const char *names[] = { "metadata.json", "config.json", "model.weights.h5" };
+  GBytes *contents[3];
+  gboolean ok;
+
+  g_string_append_printf (meta, "{\"keras_version\": \"3.3.3\", \"date_saved\": \"%s\", "
+                          "\"xception_studio\": {\"preprocess\": \"%s\"", date,
+                          xc_preprocess_name (model->preprocess));
+  for (guint i = 0; attrs && attrs[i] && attrs[i + 1]; i += 2)
+    {
+      g_autofree char *v = g_strescape (attrs[i + 1], NULL);
+      const char *key = g_str_has_prefix (attrs[i], "xception_studio_")
+                        ? attrs[i] + strlen ("xception_studio_") : attrs[i];
+      /* labels are JSON already; everything else a string */
+      if (g_str_equal (key, "labels"))
+        g_string_append_printf (meta, ", \"labels\": %s", attrs[i + 1]);
+      else
+        g_string_append_printf (meta, ", \"%s\": \"%s\"", key, v);
+    }
+  g_string_append (meta, "}}");
+  g_mutex_lock (&h5_lock);
+  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+  weights = keras3_weights_image (model, error);
+  g_mutex_unlock (&h5_lock);
+  if (weights == NULL || config == NULL)
+    {
+      if (weights != NULL)
+        g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: the model has no Keras config", path);
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  meta_b = g_bytes_new (meta->str, meta->len);
+  config_b = g_bytes_new (config, strlen (config));
+  contents[0] = meta_b, contents[1] = config_b, contents[2] = weights;
+  ok = xc_zip_write (path, names, contents, 3, error);
+  return ok;
 }

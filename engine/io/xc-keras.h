@@ -40,6 +40,11 @@ gboolean  xc_keras_save_model    (const XcModel *model,
                                   const char *const *attrs,
                                   GError       **error);
 char     *xc_keras_model_to_json (const XcModel *model);
+char     *xc_keras3_model_to_json (const XcModel *model);
+gboolean  xc_keras3_save         (const XcModel      *model,
+                                  const char         *path,
+                                  const char *const  *attrs,
+                                  GError            **error);
 XcModel  *xc_keras_load_memory   (gconstpointer  data,
                                   gsize          size,
                                   const char    *name,
