@@ -34,6 +34,7 @@ enum {
 
 enum {
   BUSY_CHANGED,
+  PROGRESS,
   ERROR,
   N_SIGNALS
 };
@@ -103,6 +104,13 @@ xs_session_class_init (XsSessionClass *klass)
   signals[BUSY_CHANGED] =
     g_signal_new ("busy-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  /**
+   * XsSession::progress:
+   * @fraction: how far the newest job is, 0 to 1
+   */
+  signals[PROGRESS] =
+    g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_DOUBLE);
   /**
    * XsSession::error:
    * @message: what went wrong, for the banner
@@ -243,7 +251,10 @@ xs_session_progress (XsSession *self, const char *what, double fraction)
   g_autofree char *txt = g_strdup_printf ("%s %.0f%%", what, 100.0 * CLAMP (fraction, 0.0, 1.0));
 
   if (self->busy > 0)
-    g_signal_emit (self, signals[BUSY_CHANGED], 0, self->busy, txt);
+    {
+      g_signal_emit (self, signals[BUSY_CHANGED], 0, self->busy, txt);
+      g_signal_emit (self, signals[PROGRESS], 0, CLAMP (fraction, 0.0, 1.0));
+    }
 }
 
 guint

@@ -23,6 +23,7 @@ struct _XsWindow {
   /* template widgets */
   GtkDropDown          *model_dropdown;
   GtkSpinner           *spinner;
+  GtkProgressBar       *progress_bar;
   GtkLabel             *status_label;
   GtkButton            *cancel_button;
   GtkRevealer          *banner_revealer;

@@ -109,6 +109,14 @@ restore_state (XsWindow *self)
       xs_window_add_model (self, models[i], FALSE);
 }
 
+/* A job that knows how far it is (a download, faithfulness curves) */
+static void
+on_progress_cb (XsWindow *self, double fraction)
+{
+  gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), xs_window_is_busy (self));
+}
+
 static void
 on_busy_changed_cb (XsWindow *self, guint busy, const char *what)
 {
@@ -116,7 +124,10 @@ on_busy_changed_cb (XsWindow *self, guint busy, const char *what)
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), busy > 0);
   gtk_label_set_text (self->status_label, busy > 0 && what ? what : "");
   if (busy == 0)
-    self->t_idle = g_get_monotonic_time ();
+    {
+      self->t_idle = g_get_monotonic_time ();
+      gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+    }
   _xs_window_maybe_screenshot (self);
 }
 
@@ -521,6 +532,7 @@ xs_window_class_init (XsWindowClass *klass)
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, XsWindow, name)
   BIND (model_dropdown);
   BIND (spinner);
+  BIND (progress_bar);
   BIND (status_label);
   BIND (cancel_button);
   BIND (banner_revealer);
@@ -574,6 +586,8 @@ xs_window_init (XsWindow *self)
   pages[6] = XS_VIEW (self->compare_page);
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
     xs_view_set_session (pages[i], self->session);
+  g_signal_connect_object (self->session, "progress", G_CALLBACK (on_progress_cb), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "busy-changed", G_CALLBACK (on_busy_changed_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "error", G_CALLBACK (_xs_window_show_error), self,
