@@ -61,10 +61,10 @@ open_model_action (GtkWidget *widget, const char *name, GVariant *param)
                                                               "_Open", "_Cancel");
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
 
-  gtk_file_filter_set_name (filter, "Keras HDF5 models");
+  gtk_file_filter_set_name (filter, "Keras models (.keras, .h5, weights-only .h5)");
   gtk_file_filter_add_pattern (filter, "*.h5");
   gtk_file_filter_add_pattern (filter, "*.hdf5");
-  gtk_file_filter_add_pattern (filter, "*.keras.h5");
+  gtk_file_filter_add_pattern (filter, "*.keras");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
   g_signal_connect (dialog, "response", G_CALLBACK (on_open_model_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));

@@ -457,7 +457,8 @@ on_drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, XsWi
   path = g_file_get_path (files->data);
   if (path == NULL)
     return FALSE;
-  if (g_str_has_suffix (path, ".h5") || g_str_has_suffix (path, ".hdf5"))
+  if (g_str_has_suffix (path, ".h5") || g_str_has_suffix (path, ".hdf5") ||
+      g_str_has_suffix (path, ".keras"))
     xs_window_add_model (self, path, TRUE);
   else
     xs_window_open_image (self, path);
