@@ -14,12 +14,14 @@ main (int argc, char **argv)
   int status;
 
   /* The window's engine thread shares 2 cores with GTK's main thread and the
-   * display server: OpenMP workers that spin between loops (the command
-   * line's setting, see engine/xc-runtime.c) get preempted there and stall
-   * every loop's barrier (the embedded model's first forward: 111-136 ms
-   * spinning, 1.2-1.7 ms sleeping at once). A user's setting wins. */
+   * display server: OpenMP workers that spin long between loops (the command
+   * line's 300,000 spins, see engine/xc-runtime.c) get preempted there and
+   * stall every loop's barrier (the embedded model's first forward: 111-136
+   * ms), and workers that sleep at once wake late (Xception 299: 222-294 ms).
+   * A short spin does best in the window (2.1-2.4 and 216-230 ms). A user's
+   * setting wins. */
   if (g_getenv ("OMP_WAIT_POLICY") == NULL && g_getenv ("GOMP_SPINCOUNT") == NULL)
-    g_setenv ("OMP_WAIT_POLICY", "passive", TRUE);
+    g_setenv ("GOMP_SPINCOUNT", "1000", TRUE);
   xc_runtime_init (argv);
   /* Plans, activations and images are large and come and go with each image
    * and page: give them back to the system when freed (glibc would otherwise
