@@ -23,6 +23,9 @@ typedef enum {
   XC_ERROR_CANCELLED,
 } XcErrorCode;
 
-GQuark xc_error_quark (void);
+GQuark   xc_error_quark     (void);
+gboolean xc_check_user_file (const char  *path,
+                             const char  *what,
+                             GError     **error);
 
 G_END_DECLS

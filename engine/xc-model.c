@@ -509,7 +509,8 @@ xc_model_set_labels_file (XcModel *model, const char *path, GError **error)
   g_autofree char *text = NULL;
   gsize len = 0;
 
-  if (!g_file_get_contents (path, &text, &len, error))
+  if (!xc_check_user_file (path, "a labels file", error) ||
+      !g_file_get_contents (path, &text, &len, error))
     return FALSE;
   return xc_model_set_labels_data (model, text, len, g_str_has_suffix (path, ".json"), path,
                                    error);

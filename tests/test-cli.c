@@ -5,6 +5,7 @@
  * bench, and dump's .npy files against the PyTorch goldens.
  */
 #include <string.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
@@ -401,6 +402,61 @@ test_download (void)
   g_main_context_unref (ts.ctx);
   g_bytes_unref (ts.body);
   g_free (ts.last_range);
+  g_rmdir (dir);
+}
+
+/* Hostile inputs (#15, the first cases): a FIFO given as an image, model,
+ * .npy or labels file is refused at once instead of blocking forever;
+ * training hyper-parameters that are not finite or out of range are
+ * refused instead of silently replaced */
+static void
+test_hostile_basics (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("xc-hostile-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "fifo.png", NULL);
+  g_autofree char *image = g_test_build_filename (G_TEST_DIST, "..", "resources", "samples",
+                                                  "fmnist-test-0000-ankle-boot.png", NULL);
+  const char *lrs[] = { "nan", "-1", "inf", "0", "1e9" };
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "predict", fifo, NULL);
+    assert_user_error (&r, "not a regular file");
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "predict", "--model", fifo, image, NULL);
+    assert_user_error (&r, "not a regular file");
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "predict", "--input-npy", fifo, NULL);
+    assert_user_error (&r, "not a regular file");
+  }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "predict", "--labels", fifo, image, NULL);
+    assert_user_error (&r, "not a regular file");
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (lrs); i++)
+    {
+      g_auto(Run) r = { 0 };
+      g_autofree char *out = g_build_filename (dir, "m.h5", NULL);
+      run_cli (&r, "train", "--arch", "mini-xception", "--input-size", "32", "--dataset",
+               "fashion-mnist:/nonexistent", "--lr", lrs[i], "--out", out, NULL);
+      g_assert_cmpint (r.status, !=, 0);
+      g_assert_nonnull (strstr (r.err, "--lr"));
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+  {
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "train", "--arch", "mini-xception", "--dataset", "fashion-mnist:/nonexistent",
+             "--warmup", "nan", "--out", "/nonexistent/m.h5", NULL);
+    g_assert_cmpint (r.status, !=, 0);
+    g_assert_nonnull (strstr (r.err, "--warmup nan"));
+  }
+  g_unlink (fifo);
   g_rmdir (dir);
 }
 
@@ -893,6 +949,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/predict/input-npy", test_input_npy);
   g_test_add_func ("/cli/predict/weights-only", test_predict_weights_only);
   g_test_add_func ("/cli/download", test_download);
+  g_test_add_func ("/cli/hostile/basics", test_hostile_basics);
   g_test_add_func ("/cli/summary/json", test_summary_json);
   g_test_add_func ("/cli/summary/stats", test_summary_stats);
   g_test_add_func ("/cli/dump", test_dump);

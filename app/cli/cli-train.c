@@ -115,8 +115,8 @@ _xs_cli_train_entries (XsCliTrainArgs *t)
 void
 _xs_cli_train_args_defaults (XsCliTrainArgs *t)
 {
-  *t = (XsCliTrainArgs) { .epochs = 10, .batch = 64, .lr = -1, .weight_decay = 5e-4, .warmup = 1,
-                     .seed = 1, .crop_pad = 2, .threads = 0 };
+  *t = (XsCliTrainArgs) { .epochs = 10, .batch = 64, .lr = -G_MAXDOUBLE, .weight_decay = 5e-4,
+                          .warmup = 1, .seed = 1, .crop_pad = 2, .threads = 0 };
 }
 
 void
@@ -139,21 +139,37 @@ _xs_cli_train_options_from (const XsCliTrainArgs *t, XcTrainOptions *o, GError *
   o->augment.crop_pad = t->crop_pad;
   o->augment.flip = t->flip;
   o->augment.seed = (guint64) t->seed;
+  /* -G_MAXDOUBLE marks "not given" (any value a user types is checked below) */
   if (t->optimizer == NULL || g_str_equal (t->optimizer, "sgd"))
-    o->optimizer = XC_OPTIMIZER_SGD, o->lr = t->lr > 0 ? t->lr : 0.05;
+    o->optimizer = XC_OPTIMIZER_SGD, o->lr = t->lr == -G_MAXDOUBLE ? 0.05 : t->lr;
   else if (g_str_equal (t->optimizer, "adamw"))
-    o->optimizer = XC_OPTIMIZER_ADAMW, o->lr = t->lr > 0 ? t->lr : 0.002;
+    o->optimizer = XC_OPTIMIZER_ADAMW, o->lr = t->lr == -G_MAXDOUBLE ? 0.002 : t->lr;
   else
     {
       g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "--optimizer %s: sgd or adamw",
                    t->optimizer);
       return FALSE;
     }
-  if (t->epochs < 1 || t->batch < 1 || t->batch > 4096 || t->crop_pad < 0 || t->crop_pad > 64 ||
-      t->warmup < 0 || t->weight_decay < 0)
+  if (!(isfinite (o->lr) && o->lr > 0 && o->lr <= 10))
     {
-      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "bad --epochs, --batch, --crop-pad, "
-                   "--warmup or --weight-decay");
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "--lr %g: the learning rate must be a "
+                   "finite number above 0 and at most 10", o->lr);
+      return FALSE;
+    }
+  if (!(isfinite (t->warmup) && t->warmup >= 0 && t->warmup <= 1000) ||
+      !(isfinite (t->weight_decay) && t->weight_decay >= 0 && t->weight_decay <= 1))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "--warmup %g / --weight-decay %g: "
+                   "warm-up epochs 0 to 1000 and weight decay 0 to 1, finite", t->warmup,
+                   t->weight_decay);
+      return FALSE;
+    }
+  if (t->epochs < 1 || t->epochs > 100000 || t->batch < 1 || t->batch > 4096 ||
+      t->crop_pad < 0 || t->crop_pad > 64)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "--epochs %d (1 to 100000), --batch %d "
+                   "(1 to 4096) or --crop-pad %d (0 to 64) out of range", t->epochs, t->batch,
+                   t->crop_pad);
       return FALSE;
     }
   return TRUE;

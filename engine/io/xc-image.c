@@ -67,11 +67,8 @@ xc_image_load (const char *path, GError **error)
         }
       w = gdk_pixbuf_get_width (raw), h = gdk_pixbuf_get_height (raw);
     }
-  else if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: no such file", path);
-      return NULL;
-    }
+  else if (!xc_check_user_file (path, "an image", error))
+    return NULL;
   else if (gdk_pixbuf_get_file_info (path, &w, &h) == NULL)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,

@@ -384,16 +384,8 @@ open_file (const char *path, unsigned flags, GError **error)
 {
   hid_t file;
 
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: no such file", path);
-      return -1;
-    }
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: is a directory, not a Keras file", path);
-      return -1;
-    }
+  if (!xc_check_user_file (path, "a Keras file", error))
+    return -1;
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   if (H5Fis_hdf5 (path) <= 0)
     {
@@ -665,6 +657,8 @@ xc_keras3_load (const char *path, GError **error)
   hid_t file;
   gboolean ok;
 
+  if (!xc_check_user_file (path, "a .keras file", error))
+    return NULL;
   mf = g_mapped_file_new (path, FALSE, error);
   if (mf == NULL)
     {

@@ -82,7 +82,8 @@ xc_npy_read (const char *path, int *shape, int *ndims, GError **error)
   float *out;
   char *end;
 
-  if (!g_file_get_contents (path, &buf, &len, error))
+  if (!xc_check_user_file (path, "a .npy file", error) ||
+      !g_file_get_contents (path, &buf, &len, error))
     return NULL;
   if (len < 10 || memcmp (buf, "\x93NUMPY", 6) != 0)
     {
