@@ -282,6 +282,11 @@ analyze_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
       !(plan = xc_explainer_forward (ex, a->input, TRUE, _xs_inference_progress_cb, cancellable,
                                      &error)))
     goto fail;
+  if (!xc_plan_check_finite (plan, TRUE, &error))
+    {
+      g_prefix_error (&error, "%s: ", d->path);
+      goto fail;
+    }
   d->model->explainer_of = a->serial;
   a->time_ms = xc_plan_total_us (plan) / 1000.0;
   a->runs = g_new (XcNodeRun, n);

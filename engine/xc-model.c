@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "xc-model"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "xc-error.h"
@@ -425,6 +426,37 @@ parse_class_index_json (const char *text, gsize len, GPtrArray *labels)
     ok = FALSE;
   g_hash_table_unref (map);
   return ok;
+}
+
+/**
+ * xc_model_check_weights:
+ *
+ * Refuses weights that are not finite (NaN or Inf), naming the first layer
+ * and weight: they would give numbers that look like predictions.
+ */
+gboolean
+xc_model_check_weights (const XcModel *model, GError **error)
+{
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    {
+      const XcNode *node = xc_model_node (model, i);
+      for (guint p = 0; p < node->n_params; p++)
+        {
+          const XcParam *param = &node->params[p];
+          size_t n = 1, bad = 0;
+          for (int d = 0; d < param->ndims; d++)
+            n *= param->dims[d];
+          for (size_t k = 0; k < n; k++)
+            bad += !isfinite (param->data[k]);
+          if (bad > 0)
+            {
+              g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS, "%s: %zu values of its %s are "
+                           "not finite (NaN or Inf): refused", node->name, bad, param->name);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
 }
 
 /**

@@ -54,6 +54,8 @@ const XcNode *xc_model_input          (const XcModel *model);
 const char  *xc_model_label           (const XcModel *model,
                                        guint        index);
 gboolean     xc_model_is_classifier   (const XcModel *model);
+gboolean     xc_model_check_weights   (const XcModel *model,
+                                       GError       **error);
 gboolean     xc_model_set_labels_data (XcModel     *model,
                                        const char  *text,
                                        gsize        len,

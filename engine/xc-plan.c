@@ -7,6 +7,7 @@
  */
 #define G_LOG_DOMAIN "xc-plan"
 
+#include <math.h>
 #include <string.h>
 
 #include "xc-error.h"
@@ -738,4 +739,54 @@ gint64
 xc_plan_total_us (XcPlan *plan)
 {
   return plan->total_us;
+}
+
+/**
+ * xc_plan_check_finite:
+ * @have_stats: the last run computed statistics (else it is run again with
+ *   them when the output is not finite)
+ *
+ * After a run: whether its input and the model's output are finite. When
+ * not, says why instead of letting NaN or Inf pass for probabilities: the
+ * input's non-finite values, or the first layer whose output is not finite
+ * (a NaN or Inf weight, or an overflow).
+ *
+ * Returns: %FALSE with @error (XC_ERROR_FORMAT)
+ */
+gboolean
+xc_plan_check_finite (XcPlan *plan, gboolean have_stats, GError **error)
+{
+  const XcModel *model = plan->model;
+  XcTensor out = node_tensor (plan, model->output), in = node_tensor (plan, 0);
+  size_t bad = 0;
+
+  /* the input first: a ReLU turns NaN into 0, so a NaN input can give a
+   * finite, meaningless output */
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    bad += !isfinite (in.data[i]);
+  if (bad > 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "the input has %zu values that are not "
+                   "finite (NaN or Inf): refused", bad);
+      return FALSE;
+    }
+  for (size_t i = 0; i < xc_tensor_size (&out); i++)
+    bad += !isfinite (out.data[i]);
+  if (bad == 0)
+    return TRUE;
+  if (!have_stats)
+    xc_plan_run (plan, TRUE, NULL, NULL, NULL);
+  for (guint i = 1; i < model->nodes->len; i++)
+    {
+      const XcStats *st = &plan->runs[i].stats;
+      if (!isfinite (st->min) || !isfinite (st->max) || !isfinite (st->mean))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: its output is not finite (NaN or "
+                       "Inf: a weight that is, or an overflow), so neither are the model's "
+                       "outputs: refused", xc_model_node (model, i)->name);
+          return FALSE;
+        }
+    }
+  g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "the model's output is not finite (NaN or Inf)");
+  return FALSE;
 }

@@ -84,6 +84,9 @@ void             xc_plan_peek         (XcPlan         *plan,
                                        XcTensor       *out);
 const XcNodeRun *xc_plan_node_run     (XcPlan         *plan,
                                        guint           node);
+gboolean         xc_plan_check_finite (XcPlan         *plan,
+                                       gboolean        have_stats,
+                                       GError        **error);
 size_t           xc_plan_arena_bytes  (XcPlan         *plan);
 size_t           xc_plan_naive_bytes  (XcPlan         *plan);
 gint64           xc_plan_total_us     (XcPlan         *plan);

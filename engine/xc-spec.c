@@ -246,8 +246,26 @@ xc_model_set_imagenet_labels (XcModel *model, GError **error)
  *
  * Returns: (transfer full): the loaded model, or %NULL with @error
  */
+static XcModel *load_spec (const char *spec, GError **error);
+
 XcModel *
 xc_model_load_spec (const char *spec, GError **error)
+{
+  XcModel *model = load_spec (spec, error);
+
+  /* a file's NaN or Inf weights would give numbers that look like predictions */
+  if (model != NULL && !g_str_has_prefix (spec, "builtin:") &&
+      !xc_model_check_weights (model, error))
+    {
+      g_prefix_error (error, "%s: ", spec);
+      xc_model_free (model);
+      return NULL;
+    }
+  return model;
+}
+
+static XcModel *
+load_spec (const char *spec, GError **error)
 {
   XcModel *model;
   XcKerasWeightsInfo info;

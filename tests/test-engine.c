@@ -5,6 +5,7 @@
  * Xception through a weights file in the official layout, the cost totals,
  * and the errors a user can cause.
  */
+#include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -301,6 +302,55 @@ test_keras3_files (void)
       xc_plan_output (plan, model->output, &out);
       assert_close (files[f], out.data, gold, 5, 1e-5);
     }
+}
+
+/* NaN in the input or in a weight: refused, naming the input or the first
+ * layer whose output is not finite, instead of confident "probabilities" */
+static void
+test_nonfinite_refused (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "keras3",
+                                                 "xception-small.keras", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) model = xc_model_load_spec (path, &error);
+  g_autoptr(XcPlan) plan = NULL;
+  XcTensor in;
+  guint idx;
+
+  g_assert_no_error (error);
+  plan = xc_plan_new (model, 1, NULL, &error);
+  g_assert_no_error (error);
+  in = xc_plan_input (plan);
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    in.data[i] = 0.1f;
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  g_assert_true (xc_plan_check_finite (plan, FALSE, &error));
+  g_assert_no_error (error);
+
+  in.data[7] = NAN;
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  g_assert_false (xc_plan_check_finite (plan, FALSE, &error));
+  g_assert_nonnull (strstr (error->message, "the input has 1 values that are not finite"));
+  g_clear_error (&error);
+
+  /* a NaN weight: refused when the model is checked (as every loaded file is) */
+  in.data[7] = 0.1f;
+  g_assert_true (xc_model_lookup (model, "block4_sepconv1", &idx, NULL));
+  xc_model_node (model, idx)->params[1].data[3] = NAN;
+  g_assert_false (xc_model_check_weights (model, &error));
+  g_assert_nonnull (strstr (error->message, "block4_sepconv1: 1 values of its pointwise_kernel"));
+  g_clear_error (&error);
+  xc_model_node (model, idx)->params[1].data[3] = 0.0f;
+
+  /* an overflow: huge finite weights make the logits infinite; the first
+   * layer whose output is not finite is named */
+  g_assert_true (xc_model_lookup (model, "predictions", &idx, NULL));
+  for (int k = 0; k < 40; k++)
+    xc_model_node (model, idx)->params[0].data[k] = 3e38f;
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  g_assert_false (xc_plan_check_finite (plan, FALSE, &error));
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, "predictions: its output is not finite"));
 }
 
 /* Broken .keras archives: one line naming the file and what is wrong */
@@ -881,6 +931,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/xception/imagenet-labels", test_imagenet_labels);
   g_test_add_func ("/engine/keras3/files", test_keras3_files);
   g_test_add_func ("/engine/keras3/broken", test_keras3_broken);
+  g_test_add_func ("/engine/errors/nonfinite", test_nonfinite_refused);
   g_test_add_func ("/engine/xception/options", test_builtin_options);
   g_test_add_func ("/engine/errors/files", test_errors_files);
   g_test_add_func ("/engine/errors/config", test_errors_config);

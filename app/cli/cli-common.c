@@ -56,7 +56,8 @@ xs_cli_load_model (XsCliModelArgs *a, GError **error)
 
   if (model == NULL)
     return NULL;
-  if (a->weights && !xc_keras_load_weights (model, a->weights, error))
+  if (a->weights && (!xc_keras_load_weights (model, a->weights, error) ||
+                     !xc_model_check_weights (model, error)))
     return NULL;
   if (a->labels && !xc_model_set_labels_file (model, a->labels, error))
     return NULL;

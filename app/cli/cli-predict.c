@@ -110,6 +110,13 @@ xs_cli_predict (int argc, char **argv)
           continue;  /* the other images still run */
         }
       xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+      if (!xc_plan_check_finite (plan, FALSE, &error))
+        {
+          g_prefix_error (&error, "%s: ", name);
+          status = xs_cli_fail (error);
+          error = NULL;
+          continue;
+        }
       xc_plan_output (plan, model->output, &out);
       ranked = g_new (Ranked, out.c);
       for (int c = 0; c < out.c; c++)
