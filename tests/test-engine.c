@@ -9,6 +9,8 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include <hdf5.h>
+
 #include "test-helpers.h"
 
 /* Loads ops/CASE.h5, runs ops/CASE.in.npy, compares with ops/CASE.out.npy */
@@ -302,6 +304,66 @@ test_keras3_files (void)
       xc_plan_output (plan, model->output, &out);
       assert_close (files[f], out.data, gold, 5, 1e-5);
     }
+}
+
+/* A model_config stored as a variable-length UTF-8 string (what h5py writes
+ * for a Python str) is read, not refused */
+static void
+test_vlen_utf8_config (void)
+{
+  g_autofree char *src = g_test_build_filename (G_TEST_DIST, "data", "keras3",
+                                                "xception-small-tfkeras.h5", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("xc-vlen-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "vlen.h5", NULL);
+  g_autofree char *data = NULL, *config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) model = NULL;
+  gsize len;
+  hid_t file, attr, type, space, vtype;
+  char *one[1];
+
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (path, data, len, NULL));
+  file = H5Fopen (path, H5F_ACC_RDWR, H5P_DEFAULT);
+  g_assert_cmpint (file, >=, 0);
+  attr = H5Aopen (file, "model_config", H5P_DEFAULT);
+  type = H5Aget_type (attr);
+  if (H5Tis_variable_str (type) > 0)
+    {
+      char *v = NULL;
+      hid_t m = H5Tcopy (H5T_C_S1);
+      H5Tset_size (m, H5T_VARIABLE);
+      H5Tset_cset (m, H5Tget_cset (type));
+      H5Aread (attr, m, &v);
+      config = g_strdup (v);
+      H5free_memory (v);
+      H5Tclose (m);
+    }
+  else
+    {
+      config = g_malloc0 (H5Tget_size (type) + 1);
+      H5Aread (attr, type, config);
+    }
+  H5Tclose (type);
+  H5Aclose (attr);
+  H5Adelete (file, "model_config");
+  vtype = H5Tcopy (H5T_C_S1);
+  H5Tset_size (vtype, H5T_VARIABLE);
+  H5Tset_cset (vtype, H5T_CSET_UTF8);
+  space = H5Screate (H5S_SCALAR);
+  attr = H5Acreate2 (file, "model_config", vtype, space, H5P_DEFAULT, H5P_DEFAULT);
+  one[0] = config;
+  g_assert_cmpint (H5Awrite (attr, vtype, one), >=, 0);
+  H5Aclose (attr);
+  H5Sclose (space);
+  H5Tclose (vtype);
+  H5Fclose (file);
+
+  model = xc_model_load_spec (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (xc_model_node (model, model->output)->c, ==, 5);
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 /* NaN in the input or in a weight: refused, naming the input or the first
@@ -932,6 +994,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/keras3/files", test_keras3_files);
   g_test_add_func ("/engine/keras3/broken", test_keras3_broken);
   g_test_add_func ("/engine/errors/nonfinite", test_nonfinite_refused);
+  g_test_add_func ("/engine/keras/vlen-utf8-config", test_vlen_utf8_config);
   g_test_add_func ("/engine/xception/options", test_builtin_options);
   g_test_add_func ("/engine/errors/files", test_errors_files);
   g_test_add_func ("/engine/errors/config", test_errors_config);

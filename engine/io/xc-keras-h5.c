@@ -53,6 +53,9 @@ read_strings_attr (hid_t obj, const char *name, GError **error)
       g_autofree char **vals = g_new0 (char *, n + 1);
       mtype = H5Tcopy (H5T_C_S1);
       H5Tset_size (mtype, H5T_VARIABLE);
+      /* h5py writes a Python str as variable-length UTF-8: read it as such
+       * (HDF5 does not convert between character sets) */
+      H5Tset_cset (mtype, H5Tget_cset (type));
       if (H5Aread (attr, mtype, vals) < 0)
         goto bad;
       for (hssize_t i = 0; i < n; i++)
@@ -70,6 +73,7 @@ read_strings_attr (hid_t obj, const char *name, GError **error)
       mtype = H5Tcopy (H5T_C_S1);
       H5Tset_size (mtype, sz);
       H5Tset_strpad (mtype, H5T_STR_NULLPAD);  /* NULLTERM would drop the last byte */
+      H5Tset_cset (mtype, H5Tget_cset (type));
       if (H5Aread (attr, mtype, buf) < 0)
         goto bad;
       for (hssize_t i = 0; i < n; i++)
