@@ -366,6 +366,68 @@ test_vlen_utf8_config (void)
   g_rmdir (dir);
 }
 
+/* Weights must live in the model file: a kernel in HDF5 external raw
+ * storage (pointing at another file) and one behind an external link are
+ * refused, naming the dataset */
+static void
+test_external_weights_refused (void)
+{
+  g_autofree char *src = g_test_build_filename (G_TEST_DIST, "data", "keras3",
+                                                "xception-small-tfkeras.h5", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("xc-ext-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "ext.h5", NULL);
+  g_autofree char *raw = g_build_filename (dir, "raw.bin", NULL);
+  g_autofree char *data = NULL, *zeros = g_malloc0 (1 << 16);
+  const char *ds_path = "model_weights/block1_conv1/block1_conv1/kernel:0";
+  gsize len;
+
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (raw, zeros, 1 << 16, NULL));
+  for (int kind = 0; kind < 2; kind++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(XcModel) model = NULL;
+      hid_t file, ds, space, dcpl;
+      hsize_t dims[4];
+      int nd;
+
+      g_assert_true (g_file_set_contents (path, data, len, NULL));
+      file = H5Fopen (path, H5F_ACC_RDWR, H5P_DEFAULT);
+      ds = H5Dopen2 (file, ds_path, H5P_DEFAULT);
+      g_assert_cmpint (ds, >=, 0);
+      space = H5Dget_space (ds);
+      nd = H5Sget_simple_extent_dims (space, dims, NULL);
+      H5Dclose (ds);
+      H5Ldelete (file, ds_path, H5P_DEFAULT);
+      if (kind == 0)
+        {
+          dcpl = H5Pcreate (H5P_DATASET_CREATE);
+          H5Pset_external (dcpl, raw, 0, 1 << 16);
+          ds = H5Dcreate2 (file, ds_path, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+          g_assert_cmpint (ds, >=, 0);
+          H5Dclose (ds);
+          H5Pclose (dcpl);
+        }
+      else
+        g_assert_cmpint (H5Lcreate_external (src, ds_path, file, ds_path, H5P_DEFAULT,
+                                             H5P_DEFAULT), >=, 0);
+      H5Sclose (space);
+      H5Fclose (file);
+      g_assert_cmpint (nd, ==, 4);
+
+      model = xc_model_load_spec (path, &error);
+      g_assert_null (model);
+      g_assert_nonnull (error);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "block1_conv1"));
+      g_assert_nonnull (strstr (error->message, kind == 0 ? "stored externally"
+                                                          : "external link"));
+    }
+  g_unlink (path);
+  g_unlink (raw);
+  g_rmdir (dir);
+}
+
 /* NaN in the input or in a weight: refused, naming the input or the first
  * layer whose output is not finite, instead of confident "probabilities" */
 static void
@@ -995,6 +1057,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/keras3/broken", test_keras3_broken);
   g_test_add_func ("/engine/errors/nonfinite", test_nonfinite_refused);
   g_test_add_func ("/engine/keras/vlen-utf8-config", test_vlen_utf8_config);
+  g_test_add_func ("/engine/keras/external-weights", test_external_weights_refused);
   g_test_add_func ("/engine/xception/options", test_builtin_options);
   g_test_add_func ("/engine/errors/files", test_errors_files);
   g_test_add_func ("/engine/errors/config", test_errors_config);

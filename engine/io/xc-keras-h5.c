@@ -184,6 +184,54 @@ shapes_match (hid_t group, const FileLayer *fl, const XcNode *node)
   return ok;
 }
 
+/* Refuses following an external link (to another file) anywhere */
+static herr_t
+deny_external_link (const char *parent_file, const char *parent_group, const char *child_file,
+                    const char *child_object, unsigned *acc_flags, hid_t fapl_id, void *data)
+{
+  return -1;
+}
+
+/* A weight must live in this file: an external link, external raw storage
+ * (a kernel "stored" in /etc/passwd) or a virtual dataset (whose missing
+ * source reads as zeros) is refused, naming the dataset */
+static hid_t
+open_weight (hid_t lg, const char *name, const XcNode *node, GError **error)
+{
+  hid_t dapl = H5Pcreate (H5P_DATASET_ACCESS), ds, dcpl;
+  const char *why = NULL;
+
+  H5Pset_elink_cb (dapl, deny_external_link, NULL);
+  ds = H5Dopen2 (lg, name, dapl);
+  H5Pclose (dapl);
+  if (ds < 0)
+    {
+      H5L_info_t li;
+      if (H5Lget_info (lg, name, &li, H5P_DEFAULT) >= 0 && li.type == H5L_TYPE_EXTERNAL)
+        g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED, "%s: weight '%s' is an external "
+                     "link to another file: refused (weights must be in the model file)",
+                     node->name, name);
+      else
+        g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS, "%s: dataset '%s' is missing (or "
+                     "reached through an external link, which is refused)", node->name, name);
+      return -1;
+    }
+  dcpl = H5Dget_create_plist (ds);
+  if (H5Pget_layout (dcpl) == H5D_VIRTUAL)
+    why = "a virtual dataset (its data comes from other files)";
+  else if (H5Pget_external_count (dcpl) > 0)
+    why = "stored externally (its data is read from other files)";
+  H5Pclose (dcpl);
+  if (why != NULL)
+    {
+      H5Dclose (ds);
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED, "%s: weight '%s' is %s: refused "
+                   "(weights must be in the model file)", node->name, name, why);
+      return -1;
+    }
+  return ds;
+}
+
 static gboolean
 read_layer (hid_t lg, const FileLayer *fl, XcNode *node, GError **error)
 {
@@ -211,13 +259,9 @@ read_layer (hid_t lg, const FileLayer *fl, XcNode *node, GError **error)
       if (p == NULL)
         p = &node->params[i];
 
-      ds = H5Dopen2 (lg, fl->weights[i], H5P_DEFAULT);
+      ds = open_weight (lg, fl->weights[i], node, error);
       if (ds < 0)
-        {
-          g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS, "%s: dataset '%s' is missing",
-                       node->name, fl->weights[i]);
-          return FALSE;
-        }
+        return FALSE;
       sp = H5Dget_space (ds);
       ty = H5Dget_type (ds);
       nd = H5Sget_simple_extent_ndims (sp);
