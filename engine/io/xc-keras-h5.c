@@ -608,6 +608,25 @@ snake_case (const char *cls)
   return g_string_free (s, FALSE);
 }
 
+/* layers/<snake_case class>[_k]/vars for the next layer of class cls, k
+ * counting the earlier layers of that class in used (Keras' saving_lib
+ * _save_container_state) */
+static char *
+keras3_vars_path (GHashTable *used, const char *cls)
+{
+  g_autofree char *snake = snake_case (cls);
+  gpointer seen;
+
+  if (g_hash_table_lookup_extended (used, snake, NULL, &seen))
+    {
+      guint k = GPOINTER_TO_UINT (seen) + 1;
+      g_hash_table_insert (used, g_strdup (snake), GUINT_TO_POINTER (k));
+      return g_strdup_printf ("layers/%s_%u/vars", snake, k);
+    }
+  g_hash_table_insert (used, g_strdup (snake), GUINT_TO_POINTER (0));
+  return g_strdup_printf ("layers/%s/vars", snake);
+}
+
 /* A Keras 3 weights file (model.weights.h5 of a .keras): each layer's
  * variables at layers/<snake_case class>[_k]/vars/<i>, k counting earlier
  * layers of the same class, in the model's layer order (Keras'
@@ -620,8 +639,7 @@ load_keras3_weights (XcModel *model, hid_t file, GError **error)
   for (guint i = 0; i < xc_model_n_nodes (model); i++)
     {
       XcNode *node = xc_model_node (model, i);
-      g_autofree char *snake = NULL, *path = NULL;
-      gpointer seen;
+      g_autofree char *path = NULL;
       FileLayer fl = { 0 };
       H5G_info_t info;
       hid_t g;
@@ -629,18 +647,7 @@ load_keras3_weights (XcModel *model, hid_t file, GError **error)
 
       if (node->keras_class == NULL)
         continue;   /* the input a Sequential config implies */
-      snake = snake_case (node->keras_class);
-      if (g_hash_table_lookup_extended (used, snake, NULL, &seen))
-        {
-          guint k = GPOINTER_TO_UINT (seen) + 1;
-          g_hash_table_insert (used, g_strdup (snake), GUINT_TO_POINTER (k));
-          path = g_strdup_printf ("layers/%s_%u/vars", snake, k);
-        }
-      else
-        {
-          g_hash_table_insert (used, g_strdup (snake), GUINT_TO_POINTER (0));
-          path = g_strdup_printf ("layers/%s/vars", snake);
-        }
+      path = keras3_vars_path (used, node->keras_class);
       if (node->n_params == 0)
         continue;
       if (H5Lexists (file, "layers", H5P_DEFAULT) <= 0 ||
@@ -1144,22 +1151,10 @@ keras3_weights_image (const XcModel *model, GError **error)
   for (guint i = 0; i < xc_model_n_nodes (model) && rc >= 0; i++)
     {
       const XcNode *node = xc_model_node (model, i);
-      g_autofree char *snake = snake_case (node->keras_class ? node->keras_class : "InputLayer");
-      g_autofree char *path = NULL;
-      gpointer seen;
+      g_autofree char *path = keras3_vars_path (used, node->keras_class ? node->keras_class
+                                                                         : "InputLayer");
       hid_t lcpl = H5Pcreate (H5P_LINK_CREATE), g;
 
-      if (g_hash_table_lookup_extended (used, snake, NULL, &seen))
-        {
-          guint k = GPOINTER_TO_UINT (seen) + 1;
-          g_hash_table_insert (used, g_strdup (snake), GUINT_TO_POINTER (k));
-          path = g_strdup_printf ("layers/%s_%u/vars", snake, k);
-        }
-      else
-        {
-          g_hash_table_insert (used, g_strdup (snake), GUINT_TO_POINTER (0));
-          path = g_strdup_printf ("layers/%s/vars", snake);
-        }
       H5Pset_create_intermediate_group (lcpl, 1);
       g = H5Gcreate2 (file, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
       H5Pclose (lcpl);
