@@ -80,8 +80,10 @@ gboolean
 xc_download_file (const char *url, const char *dest, const char *md5,
                   XcDownloadProgress progress, gpointer data, GError **error)
 {
+  /* a stalled connection fails after a minute instead of hanging */
   g_autoptr(SoupSession) session = soup_session_new_with_options ("user-agent",
-                                                                  "xception-studio", NULL);
+                                                                  "xception-studio",
+                                                                  "timeout", 60, NULL);
   g_autoptr(SoupMessage) msg = NULL;
   g_autoptr(GInputStream) in = NULL;
   g_autoptr(GError) local = NULL;
