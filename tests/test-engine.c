@@ -428,6 +428,45 @@ test_external_weights_refused (void)
   g_rmdir (dir);
 }
 
+/* Numbers in a Keras config are range-checked before any cast: 1e300
+ * filters, a kernel of 2^32 + 3 (which wrapped to 3) and an input of 2^32
+ * are refused with the layer and key named */
+static void
+test_config_numbers_checked (void)
+{
+  const char *tmpl = "{\"class_name\": \"Model\", \"config\": {\"layers\": ["
+    "{\"class_name\": \"InputLayer\", \"name\": \"in\", \"config\": {\"name\": \"in\", "
+    "\"batch_input_shape\": [null, %s, 8, 1]}, \"inbound_nodes\": []},"
+    "{\"class_name\": \"Conv2D\", \"name\": \"c\", \"config\": {\"name\": \"c\", "
+    "\"filters\": %s, \"kernel_size\": [%s, 3], \"padding\": \"same\"}, "
+    "\"inbound_nodes\": [[[\"in\", 0, 0, {}]]]}]}}";
+  const struct { const char *h, *f, *k, *expect; } cases[] = {
+    { "8", "4", "3", NULL },
+    { "8", "1e300", "3", "c: 'filters' is not a whole number" },
+    { "8", "4294967300", "3", "c: 'filters' is not a whole number" },
+    { "8", "4", "4294967299", "c: 'kernel_size' is not a pair of whole numbers" },
+    { "4294967296", "4", "3", "in: input shape entry 1 is not a whole number" },
+    { "8", "2.5", "3", "c: 'filters' is not a whole number" },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autofree char *json = g_strdup_printf (tmpl, cases[c].h, cases[c].f, cases[c].k);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(XcModel) model = xc_keras_model_from_json (json, "t.h5", &error);
+      if (cases[c].expect == NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_nonnull (model);
+          continue;
+        }
+      g_assert_null (model);
+      g_assert_nonnull (error);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, cases[c].expect));
+    }
+}
+
 /* NaN in the input or in a weight: refused, naming the input or the first
  * layer whose output is not finite, instead of confident "probabilities" */
 static void
@@ -1056,6 +1095,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/keras3/files", test_keras3_files);
   g_test_add_func ("/engine/keras3/broken", test_keras3_broken);
   g_test_add_func ("/engine/errors/nonfinite", test_nonfinite_refused);
+  g_test_add_func ("/engine/errors/config-numbers", test_config_numbers_checked);
   g_test_add_func ("/engine/keras/vlen-utf8-config", test_vlen_utf8_config);
   g_test_add_func ("/engine/keras/external-weights", test_external_weights_refused);
   g_test_add_func ("/engine/xception/options", test_builtin_options);

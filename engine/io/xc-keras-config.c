@@ -7,33 +7,82 @@
  */
 #define G_LOG_DOMAIN "xc-keras"
 
+#include <math.h>
 #include <json-glib/json-glib.h>
 
 #include "xc-error.h"
 #include "xc-keras.h"
 #include "ops/xc-ops.h"
 
+/* A JSON number that must be a whole number in [lo, hi], checked in 64
+ * bits and as a double before any cast: 2^32 + 3 does not wrap to 3, 1e300
+ * is not cast to int */
+static gboolean
+whole_number (JsonNode *n, gint64 lo, gint64 hi, gint64 *out)
+{
+  double d;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+    return FALSE;
+  if (json_node_get_value_type (n) == G_TYPE_INT64)
+    {
+      gint64 v = json_node_get_int (n);
+      if (v < lo || v > hi)
+        return FALSE;
+      *out = v;
+      return TRUE;
+    }
+  if (json_node_get_value_type (n) != G_TYPE_DOUBLE)
+    return FALSE;
+  d = json_node_get_double (n);
+  if (!(d >= (double) lo && d <= (double) hi) || d != floor (d))
+    return FALSE;
+  *out = (gint64) d;
+  return TRUE;
+}
+
 static gboolean
 int_pair (JsonObject *cfg, const char *key, int *a, int *b, const char *layer, GError **error)
 {
   JsonNode *n = json_object_get_member (cfg, key);
+  gint64 x, y;
 
   if (n == NULL || JSON_NODE_HOLDS_NULL (n))
     return TRUE;  /* keep the default */
-  if (JSON_NODE_HOLDS_VALUE (n))
+  if (JSON_NODE_HOLDS_VALUE (n) && whole_number (n, 1, 8192, &x))
     {
-      *a = *b = (int) json_node_get_int (n);
+      *a = *b = (int) x;
       return TRUE;
     }
-  if (JSON_NODE_HOLDS_ARRAY (n) && json_array_get_length (json_node_get_array (n)) == 2)
+  if (JSON_NODE_HOLDS_ARRAY (n) && json_array_get_length (json_node_get_array (n)) == 2 &&
+      whole_number (json_array_get_element (json_node_get_array (n), 0), 1, 8192, &x) &&
+      whole_number (json_array_get_element (json_node_get_array (n), 1), 1, 8192, &y))
     {
-      JsonArray *arr = json_node_get_array (n);
-      *a = (int) json_array_get_int_element (arr, 0);
-      *b = (int) json_array_get_int_element (arr, 1);
+      *a = (int) x;
+      *b = (int) y;
       return TRUE;
     }
-  g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: '%s' is not an integer pair", layer, key);
+  g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: '%s' is not a pair of whole numbers from "
+               "1 to 8192", layer, key);
   return FALSE;
+}
+
+/* An integer option (filters, units, depth_multiplier) in [lo, hi] */
+static gboolean
+int_member (JsonObject *cfg, const char *key, gint64 dflt, gint64 lo, gint64 hi, int *out,
+            const char *layer, GError **error)
+{
+  JsonNode *n = json_object_get_member (cfg, key);
+  gint64 v = dflt;
+
+  if (n != NULL && !JSON_NODE_HOLDS_NULL (n) && !whole_number (n, lo, hi, &v))
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: '%s' is not a whole number from "
+                   "%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, layer, key, lo, hi);
+      return FALSE;
+    }
+  *out = (int) v;
+  return TRUE;
 }
 
 static const char *
@@ -127,8 +176,9 @@ configure_node (XcNode *node, const char *cls, JsonObject *cfg, GError **error)
                        "%s: dilated or grouped convolutions are not supported", name);
           return FALSE;
         }
-      node->filters = (int) num_member (cfg, "filters", 0);
-      node->depth_multiplier = (int) num_member (cfg, "depth_multiplier", 1);
+      if (!int_member (cfg, "filters", 0, 1, 1 << 20, &node->filters, name, error) ||
+          !int_member (cfg, "depth_multiplier", 1, 1, 1024, &node->depth_multiplier, name, error))
+        return FALSE;
       node->use_bias = bool_member (cfg, "use_bias", TRUE);
       break;
 
@@ -197,7 +247,9 @@ configure_node (XcNode *node, const char *cls, JsonObject *cfg, GError **error)
       break;
 
     case XC_OP_DENSE:
-      node->filters = (int) num_member (cfg, "units", num_member (cfg, "output_dim", 0));
+      if (!int_member (cfg, json_object_has_member (cfg, "units") ? "units" : "output_dim", 0, 1,
+                       1 << 24, &node->filters, name, error))
+        return FALSE;
       node->use_bias = bool_member (cfg, "use_bias", TRUE);
       if (!activation_member (cfg, "activation", &node->act, name, error))
         return FALSE;
@@ -246,9 +298,17 @@ input_shape (JsonObject *cfg, XcNode *node, GError **error)
                      "%s: input size not fixed (None in the shape); not supported", node->name);
         return FALSE;
       }
-  node->h = (int) json_array_get_int_element (arr, 1);
-  node->w = (int) json_array_get_int_element (arr, 2);
-  node->c = (int) json_array_get_int_element (arr, 3);
+  {
+    gint64 v[3];
+    for (int i = 0; i < 3; i++)
+      if (!whole_number (json_array_get_element (arr, i + 1), 1, 8192, &v[i]))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED, "%s: input shape entry %d is not a "
+                       "whole number from 1 to 8192", node->name, i + 1);
+          return FALSE;
+        }
+    node->h = (int) v[0], node->w = (int) v[1], node->c = (int) v[2];
+  }
   if (node->h < 1 || node->w < 1 || node->c < 1 || node->h > 8192 || node->w > 8192 ||
       node->c > 64)
     {
