@@ -456,6 +456,19 @@ test_hostile_basics (void)
     g_assert_cmpint (r.status, !=, 0);
     g_assert_nonnull (strstr (r.err, "--warmup nan"));
   }
+  {
+    /* SVG is refused unless asked for (or unreadable when no SVG loader is installed) */
+    g_auto(Run) r = { 0 };
+    g_autofree char *svg = g_build_filename (dir, "t.svg", NULL);
+    g_assert_true (g_file_set_contents (svg, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                                        "width=\"64\" height=\"64\"><rect width=\"64\" "
+                                        "height=\"64\" fill=\"red\"/></svg>", -1, NULL));
+    run_cli (&r, "predict", svg, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_true (strstr (r.err, "SVG input is refused") != NULL ||
+                   strstr (r.err, "not an image") != NULL);
+    g_unlink (svg);
+  }
   g_unlink (fifo);
   g_rmdir (dir);
 }

@@ -29,7 +29,7 @@ xs_cli_model_args_clear (XsCliModelArgs *a)
 GOptionEntry *
 xs_cli_model_entries (XsCliModelArgs *a)
 {
-  static GOptionEntry e[5];
+  static GOptionEntry e[6];
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model,
       "Keras .h5 file, embedded:NAME, imagenet:xception or "
@@ -42,6 +42,8 @@ xs_cli_model_entries (XsCliModelArgs *a)
       "Class names, one a line, or imagenet_class_index.json", "FILE" },
     { "preprocess", 0, 0, G_OPTION_ARG_STRING, &a->preprocess,
       "Input preprocessing: tf (x/127.5-1), caffe, torch, unit (x/255)", "MODE" },
+    { "allow-svg", 0, 0, G_OPTION_ARG_NONE, &a->allow_svg,
+      "Read SVG images (refused by default: they can expand without bound)", NULL },
     { NULL }
   };
   memcpy (e, entries, sizeof e);
@@ -51,6 +53,8 @@ xs_cli_model_entries (XsCliModelArgs *a)
 XcModel *
 xs_cli_load_model (XsCliModelArgs *a, GError **error)
 {
+  if (a->allow_svg)
+    g_setenv ("XCEPTION_ALLOW_SVG", "1", TRUE);
   g_autoptr(XcModel) model = xc_model_load_spec (a->model ? a->model : xc_model_default_spec (),
                                                  error);
 

@@ -20,6 +20,7 @@ typedef struct {
   char    *weights;
   char    *labels;
   char    *preprocess;
+  gboolean allow_svg;
 } XsCliModelArgs;
 
 /* The whole command line as typed, for the record a trained model keeps */

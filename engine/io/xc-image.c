@@ -55,6 +55,7 @@ xc_image_load (const char *path, GError **error)
   const guchar *px;
   gboolean gray = TRUE;
   XcImage *image;
+  GdkPixbufFormat *fmt;
 
   if (g_str_has_prefix (path, "resource://"))
     {
@@ -69,10 +70,19 @@ xc_image_load (const char *path, GError **error)
     }
   else if (!xc_check_user_file (path, "an image", error))
     return NULL;
-  else if (gdk_pixbuf_get_file_info (path, &w, &h) == NULL)
+  else if ((fmt = gdk_pixbuf_get_file_info (path, &w, &h)) == NULL)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
                    "%s: not an image in a format gdk-pixbuf can read", path);
+      return NULL;
+    }
+  else if (g_str_equal (gdk_pixbuf_format_get_name (fmt), "svg") &&
+           g_getenv ("XCEPTION_ALLOW_SVG") == NULL)
+    {
+      /* an SVG is a program for librsvg: entity expansion and huge
+       * renderings cost unbounded memory */
+      g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED, "%s: SVG input is refused (it can "
+                   "expand without bound); convert it to PNG, or pass --allow-svg", path);
       return NULL;
     }
   if (w <= 0 || h <= 0 || (guint64) w * h > XC_IMAGE_MAX_PIXELS)
