@@ -56,6 +56,7 @@ xc_image_load (const char *path, GError **error)
   gboolean gray = TRUE;
   XcImage *image;
   GdkPixbufFormat *fmt;
+  g_autofree char *fmt_name = NULL;
 
   if (g_str_has_prefix (path, "resource://"))
     {
@@ -76,8 +77,8 @@ xc_image_load (const char *path, GError **error)
                    "%s: not an image in a format gdk-pixbuf can read", path);
       return NULL;
     }
-  else if (g_str_equal (gdk_pixbuf_format_get_name (fmt), "svg") &&
-           g_getenv ("XCEPTION_ALLOW_SVG") == NULL)
+  else if ((fmt_name = gdk_pixbuf_format_get_name (fmt)) != NULL &&
+           g_str_equal (fmt_name, "svg") && g_getenv ("XCEPTION_ALLOW_SVG") == NULL)
     {
       /* an SVG is a program for librsvg: entity expansion and huge
        * renderings cost unbounded memory */
