@@ -230,7 +230,7 @@ def _keras3_history(node, out):
         out.append(node["config"]["keras_history"][0])
 
 
-def _snake_case(name):
+def snake_case(name):
     """keras.src.utils.naming.to_snake_case"""
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
@@ -259,7 +259,7 @@ def load_keras3(path):
     used = {}
     with h5py.File(io.BytesIO(weights_bytes), "r") as f:
         for cls, name, cfg, inb in layers:
-            sn = _snake_case(cls)
+            sn = snake_case(cls)
             if sn in used:
                 used[sn] += 1
                 sn = "%s_%d" % (sn, used[sn])

@@ -10,7 +10,6 @@
 import json
 import math
 import os
-import re
 import sys
 
 import h5py
@@ -489,13 +488,6 @@ def keras3_config(layers, out_name):
             "compile_config": None}
 
 
-def snake_case(name):
-    """keras.src.utils.naming.to_snake_case"""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 def write_keras3(path, layers, weights):
     """A .keras file as keras/src/saving/saving_lib.py writes it: a zip (stored) of
     metadata.json, config.json and model.weights.h5, whose variables sit at
@@ -507,7 +499,7 @@ def write_keras3(path, layers, weights):
     with h5py.File(buf, "w") as f:
         used = {}
         for cls, name, cfg, inb in layers:
-            sn = snake_case(cls)
+            sn = kt.snake_case(cls)
             if sn in used:
                 used[sn] += 1
                 sn = "%s_%d" % (sn, used[sn])

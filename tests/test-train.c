@@ -190,55 +190,42 @@ test_short_run (void)
   g_rmdir (dir);
 }
 
-/* A file our engine trained and saved, as h5py + PyTorch read it */
+/* A file our engine trained and saved (.h5 and .keras), as an independent
+ * reader (h5py, or zip + h5py) and PyTorch read it */
+static void
+check_engine_saved (const char *file, const char *golden)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "train", file, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = xc_model_load_spec (path, &error);
+  g_autoptr(XcPlan) plan = NULL;
+  g_autofree float *x = NULL, *probs = NULL;
+  int s[4], n;
+  XcTensor in, out;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (xc_model_label (m, 9), ==, "Ankle boot");
+  plan = xc_plan_new (m, 3, NULL, &error);
+  x = load_golden ("train/engine-saved.in.npy", s, &n);
+  probs = load_golden (golden, s, &n);
+  in = xc_plan_input (plan);
+  memcpy (in.data, x, xc_tensor_size (&in) * sizeof (float));
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  xc_plan_output (plan, m->output, &out);
+  assert_close (file, out.data, probs, 30, 1e-5);
+}
+
 static void
 test_engine_saved_vs_pytorch (void)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "train", "engine-saved.h5",
-                                                 NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(XcModel) m = xc_keras_load (path, &error);
-  g_autoptr(XcPlan) plan = NULL;
-  g_autofree float *x = NULL, *probs = NULL;
-  int s[4], n;
-  XcTensor in, out;
-
-  g_assert_no_error (error);
-  g_assert_cmpstr (xc_model_label (m, 9), ==, "Ankle boot");
-  plan = xc_plan_new (m, 3, NULL, &error);
-  x = load_golden ("train/engine-saved.in.npy", s, &n);
-  probs = load_golden ("train/engine-saved.probs.npy", s, &n);
-  in = xc_plan_input (plan);
-  memcpy (in.data, x, xc_tensor_size (&in) * sizeof (float));
-  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
-  xc_plan_output (plan, m->output, &out);
-  assert_close ("engine-saved", out.data, probs, 30, 1e-5);
+  check_engine_saved ("engine-saved.h5", "train/engine-saved.probs.npy");
 }
 
-/* The same, saved by our trainer as a Keras 3 .keras and read by the
- * independent zip + h5py reader (tests/keras_torch.py load_keras3) */
+/* saved as Keras 3 .keras, read by tests/keras_torch.py load_keras3 */
 static void
 test_engine_saved_keras3 (void)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "train",
-                                                 "engine-saved.keras", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(XcModel) m = xc_keras3_load (path, &error);
-  g_autoptr(XcPlan) plan = NULL;
-  g_autofree float *x = NULL, *probs = NULL;
-  int s[4], n;
-  XcTensor in, out;
-
-  g_assert_no_error (error);
-  g_assert_cmpstr (xc_model_label (m, 9), ==, "Ankle boot");
-  plan = xc_plan_new (m, 3, NULL, &error);
-  x = load_golden ("train/engine-saved.in.npy", s, &n);
-  probs = load_golden ("train/engine-saved-keras3.probs.npy", s, &n);
-  in = xc_plan_input (plan);
-  memcpy (in.data, x, xc_tensor_size (&in) * sizeof (float));
-  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
-  xc_plan_output (plan, m->output, &out);
-  assert_close ("engine-saved.keras", out.data, probs, 30, 1e-5);
+  check_engine_saved ("engine-saved.keras", "train/engine-saved-keras3.probs.npy");
 }
 
 /* train --out FILE.keras, then read back: the same predictions as the
