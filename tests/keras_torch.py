@@ -237,6 +237,23 @@ def snake_case(name):
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def keras3_vars_paths(layers):
+    """Each layer's variables group in a Keras 3 model.weights.h5:
+    layers/<snake_case class>[_k]/vars, k counting earlier layers of the class
+    (keras/src/saving/saving_lib.py _save_container_state)."""
+    used = {}
+    out = []
+    for cls, name, cfg, inb in layers:
+        sn = snake_case(cls)
+        if sn in used:
+            used[sn] += 1
+            sn = "%s_%d" % (sn, used[sn])
+        else:
+            used[sn] = 0
+        out.append("layers/%s/vars" % sn)
+    return out
+
+
 def load_keras3(path):
     """A Keras 3 .keras file read as keras/src/saving/saving_lib.py lays it out:
     config.json (inbound_nodes as calls on __keras_tensor__ args) and
@@ -256,16 +273,9 @@ def load_keras3(path):
             cfg["batch_input_shape"] = cfg["batch_shape"]
         layers.append((l["class_name"], l["config"]["name"], cfg, inb))
     weights = {}
-    used = {}
     with h5py.File(io.BytesIO(weights_bytes), "r") as f:
-        for cls, name, cfg, inb in layers:
-            sn = snake_case(cls)
-            if sn in used:
-                used[sn] += 1
-                sn = "%s_%d" % (sn, used[sn])
-            else:
-                used[sn] = 0
-            g = f.get("layers/%s/vars" % sn)
+        for (cls, name, cfg, inb), vars_path in zip(layers, keras3_vars_paths(layers)):
+            g = f.get(vars_path)
             if g is not None and len(g):
                 weights[name] = [np.array(g[str(i)]) for i in range(len(g))]
     return layers, weights

@@ -497,15 +497,8 @@ def write_keras3(path, layers, weights):
     config = keras3_config(layers, layers[-1][1])
     buf = io.BytesIO()
     with h5py.File(buf, "w") as f:
-        used = {}
-        for cls, name, cfg, inb in layers:
-            sn = kt.snake_case(cls)
-            if sn in used:
-                used[sn] += 1
-                sn = "%s_%d" % (sn, used[sn])
-            else:
-                used[sn] = 0
-            g = f.create_group("layers/%s/vars" % sn)
+        for (cls, name, cfg, inb), vars_path in zip(layers, kt.keras3_vars_paths(layers)):
+            g = f.create_group(vars_path)
             for i, (wname, arr) in enumerate(weights.get(name, [])):
                 g.create_dataset(str(i), data=np.asarray(arr, dtype=np.float32))
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
