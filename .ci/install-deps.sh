@@ -7,11 +7,12 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   build-essential meson ninja-build pkg-config
   libglib2.0-dev libgtk-4-dev libopenblas-dev libhdf5-dev libjson-glib-dev libgdk-pixbuf-2.0-dev
-  libsoup-3.0-dev
+  libsoup-3.0-dev libdcmtk-dev libpng-dev libtiff-dev
+  python3-pydicom
   xvfb xauth poppler-utils dataset-fashion-mnist
 )
 if [ "${1:-}" = "--dev" ]; then
-  pkgs+=(python3-torch python3-h5py python3-numpy python3-pil)
+  pkgs+=(python3-torch python3-h5py python3-numpy python3-pil dcmtk)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -26,6 +26,7 @@ typedef struct {
   XcPreprocess preprocess;
   GPtrArray   *labels;      /* char*, or NULL */
   gboolean     finished;
+  gboolean     random_weights;  /* seeded (builtin: without --weights), never loaded or trained */
 } XcModel;
 
 XcModel     *xc_model_new             (const char  *name);

@@ -170,6 +170,7 @@ xc_train (XcModel              *model,
   steps_per_epoch = MAX (1, train->n / B);   /* drop the last partial batch */
   steps = steps_per_epoch * o->epochs;
 
+  model->random_weights = FALSE;  /* trained from here on */
   for (int epoch = 1; epoch <= o->epochs; epoch++)
     {
       double loss_sum = 0;

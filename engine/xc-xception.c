@@ -261,6 +261,7 @@ xc_model_init_seeded (XcModel *model, guint64 seed)
 {
   guint64 tensor = 0;
 
+  model->random_weights = TRUE;
   for (guint n = 0; n < xc_model_n_nodes (model); n++)
     {
       XcNode *node = xc_model_node (model, n);

@@ -6,6 +6,7 @@
 #   ops/CASE.h5, CASE.in.npy, CASE.out.npy   small Keras models, one op or a few each
 #   fer/*.npy                                the FER mini-Xception from ../shared on the faces
 #   xception/*.npy                           the built-in Xception with seeded weights
+#   medical/*                                DICOM and 16-bit images (make_medical.py)
 # Run from the project root:  /usr/bin/python3 tests/make-goldens.py
 import json
 import math
@@ -615,7 +616,7 @@ def make_train():
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["ops", "fer", "xception", "weights", "keras3", "train"]
+    parts = sys.argv[1:] or ["ops", "fer", "xception", "weights", "keras3", "train", "medical"]
     if "ops" in parts:
         make_ops()
     if "fer" in parts:
@@ -628,3 +629,7 @@ if __name__ == "__main__":
         make_keras3()
     if "train" in parts:
         make_train()
+    if "medical" in parts:
+        import make_medical
+        make_medical.make_medical(DATA)
+        print("medical/: DICOM, 16-bit PNG and TIFF goldens")

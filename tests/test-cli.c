@@ -948,6 +948,57 @@ test_bench_json (void)
   g_assert_cmpint (json_object_get_int_member (root, "runs"), ==, 3);
 }
 
+/* DICOM through the CLI: what it prints, what it leaves out, how it fails */
+static void
+test_predict_dicom (void)
+{
+  const char *ct = "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm";
+  const char *mf = "/usr/lib/python3/dist-packages/pydicom/data/test_files/rtdose.dcm";
+  g_auto(Run) r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, r4 = { 0 }, r5 = { 0 }, r6 = { 0 };
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *res, *img, *dicom, *win;
+
+  if (!g_file_test (ct, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("python3-pydicom's test files are not installed");
+      return;
+    }
+  run_cli (&r1, "predict", "--json", "--window", "40,400", ct, NULL);
+  g_assert_cmpint (r1.status, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, r1.out, -1, &error));
+  g_assert_no_error (error);
+  res = json_array_get_object_element (json_object_get_array_member (
+    json_node_get_object (json_parser_get_root (p)), "results"), 0);
+  img = json_object_get_object_member (res, "image");
+  dicom = json_object_get_object_member (img, "dicom");
+  win = json_object_get_object_member (img, "window");
+  g_assert_cmpstr (json_object_get_string_member (dicom, "modality"), ==, "CT");
+  g_assert_cmpint (json_object_get_int_member (img, "bits"), ==, 16);
+  g_assert_cmpfloat (json_object_get_double_member (win, "center"), ==, 40.0);
+  g_assert_cmpfloat (json_object_get_double_member (win, "width"), ==, 400.0);
+  g_assert_cmpstr (json_object_get_string_member (win, "source"), ==, "--window");
+  /* no patient data unless asked */
+  g_assert_false (json_object_has_member (dicom, "patient_name"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (res, "warnings")), >=, 1);
+
+  run_cli (&r2, "predict", "--json", "--keep-patient-data", ct, NULL);
+  g_assert_cmpint (r2.status, ==, 0);
+  g_assert_nonnull (strstr (r2.out, "\"patient_name\""));
+
+  run_cli (&r3, "predict", "--frame", "14", mf, NULL);
+  g_assert_cmpint (r3.status, ==, 0);
+  g_assert_nonnull (strstr (r3.out, "frame 14 of 15"));
+  run_cli (&r4, "predict", "--frame", "15", mf, NULL);
+  assert_user_error (&r4, "frame 15 does not exist");
+  run_cli (&r5, "predict", "--window", "40", ct, NULL);
+  assert_user_error (&r5, "expected CENTER,WIDTH");
+  run_cli (&r6, "predict",
+           "/usr/lib/python3/dist-packages/pydicom/data/test_files/MR_small_jp2klossless.dcm",
+           NULL);
+  assert_user_error (&r6, "JPEG 2000");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -961,6 +1012,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/predict/json", test_predict_json);
   g_test_add_func ("/cli/predict/input-npy", test_input_npy);
   g_test_add_func ("/cli/predict/weights-only", test_predict_weights_only);
+  g_test_add_func ("/cli/predict/dicom", test_predict_dicom);
   g_test_add_func ("/cli/download", test_download);
   g_test_add_func ("/cli/hostile/basics", test_hostile_basics);
   g_test_add_func ("/cli/summary/json", test_summary_json);

@@ -24,12 +24,33 @@ xs_cli_model_args_clear (XsCliModelArgs *a)
   g_free (a->weights);
   g_free (a->labels);
   g_free (a->preprocess);
+  g_free (a->window);
+}
+
+XcImageOptions xs_cli_image_options;
+
+/* An image read with the command's --frame, --window, --keep-patient-data */
+XcImage *
+xs_cli_load_image (const char *path, GError **error)
+{
+  return xc_image_load_with (path, &xs_cli_image_options, error);
+}
+
+/* Out-of-domain and random-weights notices, on stderr (stdout stays JSON) */
+void
+xs_cli_print_notices (const char *path, const XcImage *image, const XcModel *model)
+{
+  g_autoptr(GPtrArray) notes = image ? xc_image_notices (image, model) : xc_model_notices (model);
+
+  for (guint i = 0; i < notes->len; i++)
+    g_printerr ("xception-cli: %s%snote: %s\n", path ? path : "", path ? ": " : "",
+                (char *) notes->pdata[i]);
 }
 
 GOptionEntry *
 xs_cli_model_entries (XsCliModelArgs *a)
 {
-  static GOptionEntry e[6];
+  static GOptionEntry e[9];
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model,
       "Keras .h5 file, embedded:NAME, imagenet:xception or "
@@ -44,6 +65,13 @@ xs_cli_model_entries (XsCliModelArgs *a)
       "Input preprocessing: tf (x/127.5-1), caffe, torch, unit (x/255)", "MODE" },
     { "allow-svg", 0, 0, G_OPTION_ARG_NONE, &a->allow_svg,
       "Read SVG images (refused by default: they can expand without bound)", NULL },
+    { "window", 0, 0, G_OPTION_ARG_STRING, &a->window,
+      "VOI window for DICOM and 16-bit images, in their units (e.g. -600,1500 for lung CT); "
+      "default: the file's first window, else min-max (DICOM) or the full range", "C,W" },
+    { "frame", 0, 0, G_OPTION_ARG_INT, &a->frame,
+      "Frame of a multi-frame DICOM file (default 0)", "N" },
+    { "keep-patient-data", 0, 0, G_OPTION_ARG_NONE, &a->keep_patient_data,
+      "Keep the patient's name, id and dates in JSON and reports (left out by default)", NULL },
     { NULL }
   };
   memcpy (e, entries, sizeof e);
@@ -55,6 +83,19 @@ xs_cli_load_model (XsCliModelArgs *a, GError **error)
 {
   if (a->allow_svg)
     g_setenv ("XCEPTION_ALLOW_SVG", "1", TRUE);
+  memset (&xs_cli_image_options, 0, sizeof xs_cli_image_options);
+  if (a->window && !xc_parse_window (a->window, &xs_cli_image_options.center,
+                                     &xs_cli_image_options.width, error))
+    return NULL;
+  if (a->frame < 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "--frame %d: frames count from 0",
+                   a->frame);
+      return NULL;
+    }
+  xs_cli_image_options.has_window = a->window != NULL;
+  xs_cli_image_options.frame = a->frame;
+  xs_cli_image_options.keep_patient_data = a->keep_patient_data;
   g_autoptr(XcModel) model = xc_model_load_spec (a->model ? a->model : xc_model_default_spec (),
                                                  error);
 
@@ -126,7 +167,7 @@ xs_cli_fill_input (XcPlan *plan, const XcModel *model, const char *image_path, c
     }
   else
     {
-      g_autoptr(XcImage) image = xc_image_load (image_path, error);
+      g_autoptr(XcImage) image = xs_cli_load_image (image_path, error);
       return image && xc_image_to_input (image, model, in.data, error);
     }
 }

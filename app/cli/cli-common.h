@@ -21,7 +21,13 @@ typedef struct {
   char    *labels;
   char    *preprocess;
   gboolean allow_svg;
+  char    *window;             /* --window CENTER,WIDTH */
+  int      frame;              /* --frame N */
+  gboolean keep_patient_data;
 } XsCliModelArgs;
+
+/* How images are read, from the model arguments (xs_cli_load_model) */
+extern XcImageOptions xs_cli_image_options;
 
 /* The whole command line as typed, for the record a trained model keeps */
 extern char *xs_cli_command_line;
@@ -31,6 +37,11 @@ GOptionEntry *xs_cli_model_entries    (XsCliModelArgs   *a);
 XcModel      *xs_cli_load_model       (XsCliModelArgs   *a,
                                        GError          **error);
 int           xs_cli_fail             (GError           *error);
+XcImage      *xs_cli_load_image       (const char       *path,
+                                       GError          **error);
+void          xs_cli_print_notices    (const char       *path,
+                                       const XcImage    *image,
+                                       const XcModel    *model);
 gboolean      xs_cli_parse_args       (GOptionContext   *ctx,
                                        int              *argc,
                                        char           ***argv,

@@ -36,7 +36,7 @@ input_for (const XcModel *model, const char *path, const XcDataset *ds, int inde
     }
   else
     {
-      g_autoptr(XcImage) img = xc_image_load (path, error);
+      g_autoptr(XcImage) img = xs_cli_load_image (path, error);
       return img && xc_image_to_input (img, model, dst, error);
     }
 }

@@ -188,7 +188,7 @@ xs_cli_explain (int argc, char **argv)
     }
   else
     {
-      image = xc_image_load (images[0], &error);
+      image = xs_cli_load_image (images[0], &error);
       if (image == NULL || !xc_image_to_input (image, model, input, &error))
         {
           status = xs_cli_fail (error);

@@ -101,9 +101,15 @@ xs_cli_predict (int argc, char **argv)
       const char *name = npy ? npy : images[i];
       XcTensor out;
       g_autofree Ranked *ranked = NULL;
+      g_autoptr(XcImage) image = NULL;
+      g_autoptr(GPtrArray) notes = NULL;
       guint k;
 
-      if (!xs_cli_fill_input (plan, model, npy ? NULL : images[i], npy, &error))
+      if (npy == NULL)
+        image = xs_cli_load_image (images[i], &error);
+      if ((npy == NULL && (image == NULL ||
+                           !xc_image_to_input (image, model, xc_plan_input (plan).data, &error))) ||
+          (npy != NULL && !xs_cli_fill_input (plan, model, NULL, npy, &error)))
         {
           status = xs_cli_fail (error);
           error = NULL;
@@ -153,11 +159,26 @@ xs_cli_predict (int argc, char **argv)
       json_builder_end_array (b);
       json_builder_set_member_name (b, "time_ms");
       json_builder_add_double_value (b, xc_plan_total_us (plan) / 1000.0);
+      if (image != NULL)
+        xc_image_add_json (image, b);
+      notes = image ? xc_image_notices (image, model) : xc_model_notices (model);
+      json_builder_set_member_name (b, "warnings");
+      json_builder_begin_array (b);
+      for (guint j = 0; j < notes->len; j++)
+        json_builder_add_string_value (b, notes->pdata[j]);
+      json_builder_end_array (b);
       json_builder_end_object (b);
 
       if (!json)
         {
           g_print ("%s  (%.1f ms)\n", name, xc_plan_total_us (plan) / 1000.0);
+          if (image != NULL && image->source != NULL)
+            {
+              g_autofree char *desc = xc_image_describe (image);
+              g_print ("  %s\n", desc);
+            }
+          for (guint j = 0; j < notes->len; j++)
+            g_printerr ("xception-cli: %s: note: %s\n", name, (char *) notes->pdata[j]);
           if (k == 0)
             {
               XcStats st;

@@ -85,7 +85,7 @@ xs_cli_report (int argc, char **argv)
       status = EXIT_USAGE;
       goto out_label;
     }
-  if (!(a = xs_cli_load_model (&ma, &error)) || !(image = xc_image_load (images[0], &error)) ||
+  if (!(a = xs_cli_load_model (&ma, &error)) || !(image = xs_cli_load_image (images[0], &error)) ||
       !report_model (a, image, NULL, 0, &r.a, &pa, &ea, &fa, &error))
     {
       status = xs_cli_fail (error);

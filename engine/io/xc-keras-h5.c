@@ -924,6 +924,8 @@ xc_keras_load_weights (XcModel *model, const char *path, GError **error)
   g_mutex_unlock (&h5_lock);
   if (!ok)
     g_prefix_error (error, "%s: ", path);
+  else
+    model->random_weights = FALSE;
   return ok;
 }
 
