@@ -25,6 +25,9 @@ struct _XsApplication {
   char *timings;
   gboolean visit_all;
   char *compare_model;
+  XcImageOptions image_options;   /* --window, --frame */
+  gboolean over_input;            /* --over-input */
+  gboolean map_grid;              /* --map-grid */
 };
 
 G_DEFINE_FINAL_TYPE (XsApplication, xs_application, GTK_TYPE_APPLICATION)
@@ -68,6 +71,8 @@ new_window (XsApplication *self)
   add_embedded_models (win);
   xs_window_add_model (win, "builtin:xception", FALSE);
   xs_window_apply_request (win, &req);
+  xs_window_set_image_options (win, &self->image_options);
+  xs_window_set_overlay (win, self->over_input, self->map_grid);
   xs_window_add_model (win, self->model ? self->model : def, TRUE);
   if (self->timings)
     xs_window_set_timings_path (win, self->timings);
@@ -137,6 +142,24 @@ xs_application_handle_local_options (GApplication *app, GVariantDict *options)
       g_printerr ("xception-studio: --class must be 0 or more\n");
       return 2;
     }
+  if (g_variant_dict_lookup (options, "window", "&s", &s))
+    {
+      g_autoptr(GError) error = NULL;
+      if (!xc_parse_window (s, &self->image_options.center, &self->image_options.width, &error))
+        {
+          g_printerr ("xception-studio: %s\n", error->message);
+          return 2;
+        }
+      self->image_options.has_window = TRUE;
+    }
+  if (g_variant_dict_lookup (options, "frame", "i", &self->image_options.frame) &&
+      self->image_options.frame < 0)
+    {
+      g_printerr ("xception-studio: --frame counts from 0\n");
+      return 2;
+    }
+  self->over_input = g_variant_dict_contains (options, "over-input");
+  self->map_grid = g_variant_dict_contains (options, "map-grid");
   if (g_variant_dict_lookup (options, "compare-model", "&s", &s))
     self->compare_model = g_strdup (s);
   if (g_variant_dict_lookup (options, "screenshot", "^&ay", &s))
@@ -263,6 +286,12 @@ xs_application_init (XsApplication *self)
     { "layer", 0, 0, G_OPTION_ARG_STRING, NULL, "Layer to explain and show", "NAME" },
     { "method", 0, 0, G_OPTION_ARG_STRING, NULL, "Explanation method (gradcam ...)", "NAME" },
     { "class", 0, 0, G_OPTION_ARG_INT, NULL, "Class to explain (default: the top-1)", "IDX" },
+    { "window", 0, 0, G_OPTION_ARG_STRING, NULL,
+      "VOI window of a DICOM or 16-bit image, in its units (e.g. -600,1500)", "C,W" },
+    { "frame", 0, 0, G_OPTION_ARG_INT, NULL, "Frame of a multi-frame DICOM file", "N" },
+    { "over-input", 0, 0, G_OPTION_ARG_NONE, NULL,
+      "Draw the explanation over what the network saw (model size and channels)", NULL },
+    { "map-grid", 0, 0, G_OPTION_ARG_NONE, NULL, "Draw the explanation map's cells", NULL },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       "When all work is done, save the window as a PNG and exit", "FILE.png" },
     { "visit-all", 0, 0, G_OPTION_ARG_NONE, NULL,

@@ -49,6 +49,7 @@ xs_analysis_clear (gpointer data)
   g_free (a->input);
   g_free (a->runs);
   xc_image_free (a->image);
+  xc_image_free (a->seen);
   g_free (a->path);
   g_free (a->probs);
   xs_model_unref (a->model);
@@ -224,6 +225,7 @@ xs_inference_load_model_finish (XsInference *self, GAsyncResult *result, GError 
 typedef struct {
   XsModel *model;
   char    *path;
+  XcImageOptions options;
 } AnalyzeData;
 
 static void
@@ -253,7 +255,7 @@ analyze_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
   size_t n_in = (size_t) in->h * in->w * in->c;
   guint n = xc_model_n_nodes (model);
 
-  image = xc_image_load (d->path, &error);
+  image = xc_image_load_with (d->path, &d->options, &error);
   if (image == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -269,12 +271,16 @@ analyze_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
   a->serial = (guint64) g_atomic_int_add (&next_serial, 1) + 1;
   a->model = xs_model_ref (d->model);
   a->path = g_strdup (d->path);
-  a->input = g_new (float, n_in);
-  if (!xc_image_to_input (image, model, a->input, &error))
+  a->options = d->options;
+  a->seen = xc_image_new (in->h, in->w, in->c);
+  if (a->seen == NULL || !xc_image_to_model_size (image, model, a->seen->data, &error))
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      g_task_return_error (task, error ? g_steal_pointer (&error)
+                           : g_error_new (XC_ERROR, XC_ERROR_NO_MEMORY, "out of memory"));
       return;
     }
+  a->input = g_memdup2 (a->seen->data, n_in * sizeof (float));
+  xc_preprocess (model->preprocess, a->input, (size_t) in->h * in->w, in->c);
   g_mutex_lock (&self->engine_lock);
   /* statistics are taken as each output is written, while it is still in cache */
   d->model->explainer_of = 0;
@@ -310,6 +316,7 @@ void
 xs_inference_analyze_async (XsInference         *self,
                             XsModel             *model,
                             const char          *image_path,
+                            const XcImageOptions *options,
                             GCancellable        *cancellable,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
@@ -319,6 +326,8 @@ xs_inference_analyze_async (XsInference         *self,
 
   d->model = xs_model_ref (model);
   d->path = g_strdup (image_path);
+  if (options != NULL)
+    d->options = *options;
   g_task_set_source_tag (task, xs_inference_analyze_async);
   g_task_set_task_data (task, d, analyze_data_free);
   _xs_inference_run (self, task, analyze_worker);

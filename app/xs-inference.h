@@ -33,7 +33,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (XsModel, xs_model_unref)
 typedef struct {
   XsModel   *model;
   guint64    serial;       /* unique to this analysis */
-  XcImage   *image;        /* the original, [0, 255] */
+  XcImage   *image;        /* the original, [0, 255] (DICOM and 16-bit: windowed) */
+  XcImage   *seen;         /* at the model's size and channels, [0, 255]: what the network
+                              saw, before its preprocessing */
+  XcImageOptions options;  /* how the image was read: frame, window */
   char      *path;
   float     *input;        /* (H, W, C): the preprocessed input, what the network saw */
   XcNodeRun *runs;         /* per node: time and statistics */
@@ -116,6 +119,7 @@ XsModel         *xs_inference_load_model_finish (XsInference        *self,
 void             xs_inference_analyze_async    (XsInference         *self,
                                                 XsModel             *model,
                                                 const char          *image_path,
+                                                const XcImageOptions *options,
                                                 GCancellable        *cancellable,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);

@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "xs-explain-view"
 
 #include <math.h>
+#include <string.h>
 
 #include "xs-explain-view.h"
 #include "xs-util.h"
@@ -23,6 +24,10 @@ struct _XsExplainView {
   GtkDropDown     *cmap_dropdown;
   GtkScale        *opacity_scale;
   GtkPicture      *overlay_picture;
+  GtkPicture      *colorbar_picture;
+  GtkLabel        *colorbar_label;
+  GtkDropDown     *over_dropdown;
+  GtkCheckButton  *grid_check;
   GtkPicture      *raw_picture;
   GtkLabel        *explain_info_label;
   GtkLabel        *faithfulness_label;
@@ -76,12 +81,65 @@ render_raw (XsExplainView *self)
   gtk_picture_set_paintable (self->raw_picture, GDK_PAINTABLE (tex));
 }
 
+/* The map's cells as lines over the rendered overlay (w x h RGB) */
+static void
+draw_cell_grid (guint8 *rgb, int w, int h, int map_w, int map_h)
+{
+  for (int i = 1; i < map_w; i++)
+    {
+      int x = (int) lround ((double) i * w / map_w);
+      for (int y = 0; y < h && x < w; y++)
+        memset (rgb + ((size_t) y * w + x) * 3, 255, 3);
+    }
+  for (int j = 1; j < map_h; j++)
+    {
+      int y = (int) lround ((double) j * h / map_h);
+      if (y < h)
+        memset (rgb + (size_t) y * w * 3, 255, (size_t) w * 3);
+    }
+}
+
+/* What the network saw, enlarged without smoothing so its pixels show */
+static XcImage *
+enlarge_seen (const XcImage *seen)
+{
+  int k = MAX (1, 448 / MAX (seen->h, seen->w));
+  XcImage *up = xc_image_new (seen->h * k, seen->w * k, seen->c);
+
+  for (int y = 0; up && y < up->h; y++)
+    for (int x = 0; x < up->w; x++)
+      memcpy (up->data + ((size_t) y * up->w + x) * seen->c,
+              seen->data + ((size_t) (y / k) * seen->w + x / k) * seen->c,
+              seen->c * sizeof (float));
+  return up;
+}
+
+static void
+render_colorbar (XsExplainView *self, const XcExplanation *e, XcColormap cmap)
+{
+  guint8 rgb[256 * 3];
+  g_autoptr(GdkTexture) tex = NULL;
+  g_autofree char *txt = NULL;
+  float mn = G_MAXFLOAT, mx = -G_MAXFLOAT;
+
+  for (int i = 0; i < e->map_h * e->map_w; i++)
+    mn = MIN (mn, e->map[i]), mx = MAX (mx, e->map[i]);
+  for (int i = 0; i < 256; i++)
+    xc_colormap_rgb (cmap, i / 255.0f, rgb + 3 * i);
+  tex = xs_texture_from_rgb (rgb, 256, 1);
+  gtk_picture_set_paintable (self->colorbar_picture, GDK_PAINTABLE (tex));
+  txt = g_strdup_printf ("Colour bar: %.3g (left) to %.3g (right) · the map has %d × %d cells",
+                         mn, mx, e->map_w, e->map_h);
+  gtk_label_set_text (self->colorbar_label, txt);
+}
+
 static void
 render_overlay (XsExplainView *self)
 {
   XsAnalysis *a = xs_view_get_analysis (XS_VIEW (self));
   const XcExplanation *e;
   const XcImage *img;
+  g_autoptr(XcImage) seen = NULL;
   g_autoptr(GdkTexture) tex = NULL;
   g_autofree guint8 *rgb = NULL;
   XcColormap cmap;
@@ -97,12 +155,30 @@ render_overlay (XsExplainView *self)
       xc_image_resize (a->image, self->display);
     }
   img = self->display ? self->display : a->image;
+  if (gtk_drop_down_get_selected (self->over_dropdown) == 1 && a->seen != NULL &&
+      (seen = enlarge_seen (a->seen)) != NULL)
+    img = seen;
   cmap = gtk_drop_down_get_selected (self->cmap_dropdown);
   rgb = xc_render_heatmap (e->map, e->map_h, e->map_w, img, img->h, img->w, cmap,
                            (float) gtk_range_get_value (GTK_RANGE (self->opacity_scale)));
+  if (gtk_check_button_get_active (self->grid_check))
+    draw_cell_grid (rgb, img->w, img->h, e->map_w, e->map_h);
   tex = xs_texture_from_rgb (rgb, img->w, img->h);
   gtk_picture_set_paintable (self->overlay_picture, GDK_PAINTABLE (tex));
+  render_colorbar (self, e, cmap);
   render_raw (self);
+}
+
+/**
+ * xs_explain_view_set_overlay:
+ * @over_input: draw over what the network saw instead of the original
+ * @grid: draw the map's cells
+ */
+void
+xs_explain_view_set_overlay (XsExplainView *self, gboolean over_input, gboolean grid)
+{
+  gtk_drop_down_set_selected (self->over_dropdown, over_input ? 1 : 0);
+  gtk_check_button_set_active (self->grid_check, grid);
 }
 
 static void
@@ -473,6 +549,10 @@ xs_explain_view_class_init (XsExplainViewClass *klass)
   BIND (cmap_dropdown);
   BIND (opacity_scale);
   BIND (overlay_picture);
+  BIND (colorbar_picture);
+  BIND (colorbar_label);
+  BIND (over_dropdown);
+  BIND (grid_check);
   BIND (raw_picture);
   BIND (explain_info_label);
   BIND (faithfulness_label);

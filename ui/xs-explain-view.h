@@ -17,6 +17,9 @@ gboolean             xs_explain_view_set_layer        (XsExplainView  *self,
 gboolean             xs_explain_view_set_target_class (XsExplainView  *self,
                                                        int             class_index,
                                                        GError        **error);
+void                 xs_explain_view_set_overlay      (XsExplainView  *self,
+                                                       gboolean        over_input,
+                                                       gboolean        grid);
 void                 xs_explain_view_refresh          (XsExplainView  *self);
 void                 xs_explain_view_cancel           (XsExplainView  *self);
 XsExplainResult     *xs_explain_view_get_result       (XsExplainView  *self);

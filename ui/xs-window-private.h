@@ -10,6 +10,7 @@
 #include "xs-costs-view.h"
 #include "xs-explain-view.h"
 #include "xs-features-view.h"
+#include "xs-image-panel.h"
 #include "xs-predictions-view.h"
 #include "xs-separable-view.h"
 #include "xs-session.h"
@@ -28,8 +29,7 @@ struct _XsWindow {
   GtkButton            *cancel_button;
   GtkRevealer          *banner_revealer;
   GtkLabel             *banner_label;
-  GtkPicture           *image_picture;
-  GtkLabel             *image_label;
+  XsImagePanel         *image_panel;
   GtkLabel             *model_info_label;
   GtkLabel             *top_label;
   GtkStack             *stack;
@@ -45,6 +45,7 @@ struct _XsWindow {
   /* owned */
   XsSession            *session;
   char                 *image_path;
+  XcImageOptions        first_image_options;  /* --window, --frame: for the first image only */
   char                 *last_error;
   GCancellable         *load_cancel;
   GCancellable         *analyze_cancel;

@@ -241,10 +241,6 @@ xs_window_add_model (XsWindow *self, const char *spec, gboolean select)
 static void
 show_image (XsWindow *self, XsAnalysis *a)
 {
-  g_autoptr(GdkTexture) tex = xs_texture_from_image (a->image);
-  g_autofree char *base = g_path_get_basename (a->path);
-  g_autofree char *txt = g_strdup_printf ("%s\n%d × %d %s", base, a->image->w, a->image->h,
-                                          a->image->c == 1 ? "gray" : "RGB");
   int top = xs_top_of (a->probs, a->classes);
   const char *label = xc_model_label (a->model->model, top);
   g_autofree char *fallback = g_strdup_printf ("class %d", top);
@@ -253,8 +249,7 @@ show_image (XsWindow *self, XsAnalysis *a)
                                                 100.0 * a->probs[top])
                              : g_strdup ("none: no classification top");
 
-  gtk_picture_set_paintable (self->image_picture, GDK_PAINTABLE (tex));
-  gtk_label_set_text (self->image_label, txt);
+  xs_image_panel_show (self->image_panel, a);
   gtk_label_set_text (self->top_label, top_txt);
 }
 
@@ -285,6 +280,7 @@ request_analysis_with (XsWindow *self, XsModel *model)
   xs_explain_view_cancel (self->explain_page);
   xs_session_begin (self->session, "Running the network…");
   xs_inference_analyze_async (xs_session_get_inference (self->session), model, self->image_path,
+                              xs_image_panel_get_options (self->image_panel),
                               self->analyze_cancel, on_analyzed_cb, g_object_ref (self));
 }
 
@@ -294,11 +290,41 @@ request_analysis (XsWindow *self)
   request_analysis_with (self, xs_session_get_model (self->session));
 }
 
+/* window/level, a preset or a frame: what the network sees changed */
+static void
+on_image_options_changed_cb (XsWindow *self)
+{
+  self->t_image = g_get_monotonic_time ();
+  self->t_predictions = self->t_explanation = 0;
+  request_analysis (self);
+}
+
+/* --over-input, --map-grid */
+void
+xs_window_set_overlay (XsWindow *self, gboolean over_input, gboolean grid)
+{
+  xs_explain_view_set_overlay (self->explain_page, over_input, grid);
+}
+
+/**
+ * xs_window_set_image_options:
+ *
+ * The frame and window (--frame, --window) the next image opens with.
+ */
+void
+xs_window_set_image_options (XsWindow *self, const XcImageOptions *options)
+{
+  self->first_image_options = *options;
+}
+
 void
 xs_window_open_image (XsWindow *self, const char *path)
 {
   g_free (self->image_path);
   self->image_path = g_strdup (path);
+  /* a new image: frame 0, its default window (the command line's once) */
+  xs_image_panel_set_options (self->image_panel, &self->first_image_options);
+  memset (&self->first_image_options, 0, sizeof self->first_image_options);
   self->t_image = g_get_monotonic_time ();
   self->t_predictions = self->t_explanation = 0;
   add_recent (self, path);
@@ -521,6 +547,7 @@ xs_window_class_init (XsWindowClass *klass)
   object_class->finalize = xs_window_finalize;
   GTK_WINDOW_CLASS (klass)->close_request = xs_window_close_request;
 
+  g_type_ensure (XS_TYPE_IMAGE_PANEL);
   g_type_ensure (XS_TYPE_PREDICTIONS_VIEW);
   g_type_ensure (XS_TYPE_FEATURES_VIEW);
   g_type_ensure (XS_TYPE_EXPLAIN_VIEW);
@@ -538,8 +565,7 @@ xs_window_class_init (XsWindowClass *klass)
   BIND (cancel_button);
   BIND (banner_revealer);
   BIND (banner_label);
-  BIND (image_picture);
-  BIND (image_label);
+  BIND (image_panel);
   BIND (model_info_label);
   BIND (top_label);
   BIND (stack);
@@ -554,6 +580,7 @@ xs_window_class_init (XsWindowClass *klass)
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_model_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_page_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_image_options_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_class_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_target_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_node_activated_cb);

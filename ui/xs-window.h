@@ -24,6 +24,11 @@ void        xs_window_add_model        (XsWindow             *self,
                                         gboolean              select);
 void        xs_window_open_image       (XsWindow             *self,
                                         const char           *path);
+void        xs_window_set_overlay      (XsWindow             *self,
+                                        gboolean              over_input,
+                                        gboolean              grid);
+void        xs_window_set_image_options (XsWindow            *self,
+                                        const XcImageOptions *options);
 void        xs_window_apply_request    (XsWindow             *self,
                                         const XsWindowRequest *request);
 void        xs_window_set_timings_path (XsWindow             *self,

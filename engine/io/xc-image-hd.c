@@ -41,6 +41,35 @@ xc_image_free (XcImage *image)
 }
 
 /**
+ * xc_image_copy:
+ *
+ * Returns: (transfer full) (nullable): a deep copy (data, values, source),
+ *   or %NULL when out of memory
+ */
+XcImage *
+xc_image_copy (const XcImage *src)
+{
+  size_t n = (size_t) src->h * src->w;
+  XcImage *image = xc_image_new (src->h, src->w, src->c);
+
+  if (image == NULL)
+    return NULL;
+  memcpy (image->data, src->data, n * src->c * sizeof (float));
+  if (src->values != NULL)
+    {
+      if ((image->values = g_try_malloc (n * sizeof (float))) == NULL)
+        {
+          xc_image_free (image);
+          return NULL;
+        }
+      memcpy (image->values, src->values, n * sizeof (float));
+    }
+  if (src->source != NULL)
+    image->source = g_memdup2 (src->source, sizeof *src->source);
+  return image;
+}
+
+/**
  * xc_image_high_depth_kind:
  *
  * Returns: 1 for DICOM, 2 for a 16-bit PNG, 3 for a 16-bit TIFF, 0 for

@@ -51,6 +51,7 @@ XcImage  *xc_image_new              (int                   h,
                                      int                   w,
                                      int                   c);
 void      xc_image_free             (XcImage              *image);
+XcImage  *xc_image_copy             (const XcImage        *src);
 int       xc_image_high_depth_kind  (const char           *path);
 XcImage  *xc_image_load_dicom       (const char           *path,
                                      const XcImageOptions *options,
