@@ -14,6 +14,8 @@
 #include "xs-bars.h"
 #include "xs-cost-chart.h"
 #include "xs-feature-grid.h"
+#include "xs-image-panel.h"
+#include "xs-util.h"
 #include "xs-window.h"
 
 static char *fer_model;
@@ -48,6 +50,12 @@ child (XsWindow *win, const char *name)
       g_assert_nonnull (page);
       w = gtk_widget_get_template_child (page, G_OBJECT_TYPE (page), name);
     }
+  if (w == NULL)
+    w = gtk_widget_get_template_child (GTK_WIDGET (gtk_widget_get_template_child (
+                                         GTK_WIDGET (win), XS_TYPE_WINDOW, "image_panel")),
+                                       XS_TYPE_IMAGE_PANEL, name);
+  if (w == NULL)
+    g_test_message ("no widget named %s", name);
   g_assert_nonnull (w);
   return w;
 }
@@ -277,6 +285,72 @@ test_window_errors (void)
   g_rmdir (dir);
 }
 
+/* A DICOM CT in the window: what it is, the notice, presets and reset
+ * re-running the network on the windowed image, the frame picker */
+static void
+test_window_dicom (void)
+{
+  const char *ct = "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm";
+  const char *dose = "/usr/lib/python3/dist-packages/pydicom/data/test_files/rtdose.dcm";
+  XsWindow *win;
+  XsAnalysis *a;
+  GtkDropDown *presets;
+  float p_default, p_lung;
+  int top;
+
+  if (!g_file_test (ct, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("python3-pydicom's test files are not installed");
+      return;
+    }
+  win = open_window (xc_model_default_spec (), ct);
+  g_assert_null (xs_window_get_last_error (win));
+  a = xs_window_get_analysis (win);
+  g_assert_true (a->image->source->is_dicom);
+  g_assert_false (a->options.has_window);
+  g_assert_nonnull (strstr (gtk_label_get_text (child (win, "info_label")), "MONOCHROME2, CT"));
+  g_assert_nonnull (strstr (gtk_label_get_text (child (win, "info_label")), "min-max"));
+  g_assert_true (gtk_widget_get_visible (child (win, "window_box")));
+  g_assert_false (gtk_widget_get_visible (child (win, "frame_box")));
+  g_assert_true (gtk_widget_get_visible (child (win, "notice_label")));
+  g_assert_nonnull (strstr (gtk_label_get_text (child (win, "notice_label")), "16-bit DICOM"));
+  top = xs_top_of (a->probs, a->classes);
+  p_default = a->probs[top];
+  /* the seen image is the model's size: what the explanation can be drawn over */
+  g_assert_cmpint (a->seen->w, ==, xc_model_input (a->model->model)->w);
+
+  /* presets: default, then CT lung, mediastinum, bone, brain */
+  presets = child (win, "preset_dropdown");
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (presets)), ==, 5);
+  gtk_drop_down_set_selected (presets, 1);
+  wait_idle (win);
+  a = xs_window_get_analysis (win);
+  g_assert_true (a->options.has_window);
+  g_assert_cmpfloat (a->options.center, ==, -600);
+  g_assert_cmpfloat (a->image->source->width, ==, 1500);
+  p_lung = a->probs[top];
+  g_assert_cmpfloat (fabsf (p_lung - p_default), >, 1e-4);
+  g_assert_nonnull (strstr (gtk_label_get_text (child (win, "info_label")), "-600/1500"));
+
+  g_signal_emit_by_name (child (win, "reset_button"), "clicked");
+  wait_idle (win);
+  a = xs_window_get_analysis (win);
+  g_assert_false (a->options.has_window);
+  g_assert_cmpfloat (a->probs[top], ==, p_default);
+
+  /* a multi-frame file: the picker reads another frame */
+  xs_window_open_image (win, dose);
+  wait_idle (win);
+  g_assert_true (gtk_widget_get_visible (child (win, "frame_box")));
+  gtk_spin_button_set_value (child (win, "frame_spin"), 7);
+  wait_idle (win);
+  a = xs_window_get_analysis (win);
+  g_assert_cmpint (a->options.frame, ==, 7);
+  g_assert_cmpint (a->image->source->dicom.frame, ==, 7);
+  g_assert_nonnull (strstr (gtk_label_get_text (child (win, "info_label")), "frame 7 of 15"));
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 /* The menu's "Download the ImageNet Xception" with the network unreachable:
  * the banner says so with the address, the window goes on */
 static void
@@ -374,6 +448,7 @@ main (int argc, char **argv)
     {
       g_test_add_func ("/ui/window/fer", test_window_fer);
       g_test_add_func ("/ui/window/errors", test_window_errors);
+      g_test_add_func ("/ui/window/dicom", test_window_dicom);
       g_test_add_func ("/ui/window/download-offline", test_download_offline);
       g_test_add_func ("/ui/app/timings", test_app_timings);
     }

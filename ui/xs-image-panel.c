@@ -25,6 +25,7 @@ struct _XsImagePanel {
   GtkLabel       *info_label;
   GtkBox         *window_box;
   GtkDropDown    *preset_dropdown;
+  GtkButton      *reset_button;
   GtkBox         *frame_box;
   GtkSpinButton  *frame_spin;
   GtkLabel       *notice_label;
@@ -288,6 +289,7 @@ xs_image_panel_class_init (XsImagePanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, XsImagePanel, info_label);
   gtk_widget_class_bind_template_child (widget_class, XsImagePanel, window_box);
   gtk_widget_class_bind_template_child (widget_class, XsImagePanel, preset_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, XsImagePanel, reset_button);
   gtk_widget_class_bind_template_child (widget_class, XsImagePanel, frame_box);
   gtk_widget_class_bind_template_child (widget_class, XsImagePanel, frame_spin);
   gtk_widget_class_bind_template_child (widget_class, XsImagePanel, notice_label);
