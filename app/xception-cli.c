@@ -24,6 +24,7 @@ static const struct {
   { "finetune", xs_cli_finetune, "a new classifier head on a trained body" },
   { "evaluate", xs_cli_evaluate, "accuracy, precision, recall, confusion matrix" },
   { "compare", xs_cli_compare, "two models on the same images" },
+  { "localize", xs_cli_localize, "pointing game and IoU of explanations against boxes" },
   { "report", xs_cli_report, "a PDF report of an analysis" },
   { "summary", xs_cli_summary, "layers, params, MACs, standard-convolution costs" },
   { "bench", xs_cli_bench, "time the forward pass" },

@@ -16,6 +16,7 @@
 #include "xc-train.h"
 #include "xc-costs.h"
 #include "xc-compare.h"
+#include "xc-localize.h"
 #include "xc-spec.h"
 #include "xc-timing.h"
 #include "io/xc-download.h"

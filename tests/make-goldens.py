@@ -7,6 +7,7 @@
 #   fer/*.npy                                the FER mini-Xception from ../shared on the faces
 #   xception/*.npy                           the built-in Xception with seeded weights
 #   medical/*                                DICOM and 16-bit images (make_medical.py)
+#   localize/*                               boxes and localisation metrics (make_localize.py)
 # Run from the project root:  /usr/bin/python3 tests/make-goldens.py
 import json
 import math
@@ -616,7 +617,7 @@ def make_train():
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["ops", "fer", "xception", "weights", "keras3", "train", "medical"]
+    parts = sys.argv[1:] or ["ops", "fer", "xception", "weights", "keras3", "train", "medical", "localize"]
     if "ops" in parts:
         make_ops()
     if "fer" in parts:
@@ -633,3 +634,7 @@ if __name__ == "__main__":
         import make_medical
         make_medical.make_medical(DATA)
         print("medical/: DICOM, 16-bit PNG and TIFF goldens")
+    if "localize" in parts:
+        import make_localize
+        make_localize.make_localize(DATA)
+        print("localize/: shapes with boxes, metric goldens")

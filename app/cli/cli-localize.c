@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * xception-cli localize: where the evidence lies, against ground truth.
+ * For every image of a boxes file (BOXES.csv: image,x,y,width,height,label
+ * in original-image pixels, the layout of RSNA pneumonia and VinDr-CXR
+ * boxes; several rows of one image and label are one region) and every
+ * label it has, the map of that label's class is measured with the
+ * pointing game and IoU after Otsu's threshold (engine/xc-localize.c).
+ * --masks DIR takes DIR/LABEL/IMAGE (any image, nonzero inside) instead of
+ * boxes where such a file exists. Summaries per class and overall, with the
+ * number of images.
+ */
+#define G_LOG_DOMAIN "xception-cli"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "xc.h"
+#include "cli-common.h"
+
+typedef struct {
+  char   *image;      /* as written in the CSV */
+  char   *label;
+  GArray *boxes;      /* XcBox */
+} Region;
+
+static void
+region_free (gpointer p)
+{
+  Region *r = p;
+  g_free (r->image);
+  g_free (r->label);
+  g_array_unref (r->boxes);
+  g_free (r);
+}
+
+static gboolean
+parse_number (const char *s, double *v)
+{
+  char *end = NULL;
+
+  *v = g_ascii_strtod (s, &end);
+  return end != s && *end == '\0' && isfinite (*v);
+}
+
+/* The regions of a boxes file, in file order, one per (image, label) */
+static GPtrArray *
+read_boxes (const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) regions = g_ptr_array_new_with_free_func (region_free);
+  g_autoptr(GHashTable) index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gsize len;
+
+  if (!xc_check_user_file (path, "a boxes file", error) ||
+      !g_file_get_contents (path, &text, &len, error))
+    return NULL;
+  if (len > 256 << 20)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "%s: over 256 MB", path);
+      return NULL;
+    }
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      g_auto(GStrv) f = NULL;
+      g_autofree char *key = NULL;
+      XcBox box;
+      Region *r;
+      gpointer at;
+
+      g_strstrip (lines[i]);
+      if (lines[i][0] == '\0' || (i == 0 && g_str_has_prefix (lines[i], "image,")))
+        continue;
+      f = g_strsplit (lines[i], ",", -1);
+      if (g_strv_length (f) != 6 || !parse_number (f[1], &box.x) ||
+          !parse_number (f[2], &box.y) || !parse_number (f[3], &box.width) ||
+          !parse_number (f[4], &box.height) || box.width < 0 || box.height < 0 ||
+          f[0][0] == '\0' || f[5][0] == '\0')
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s:%u: expected image,x,y,width,height,"
+                       "label with numbers and non-negative sizes, got '%s'", path, i + 1,
+                       lines[i]);
+          return NULL;
+        }
+      key = g_strdup_printf ("%s\n%s", f[0], f[5]);
+      if (g_hash_table_lookup_extended (index, key, NULL, &at))
+        r = regions->pdata[GPOINTER_TO_UINT (at)];
+      else
+        {
+          r = g_new0 (Region, 1);
+          r->image = g_strdup (f[0]);
+          r->label = g_strdup (f[5]);
+          r->boxes = g_array_new (FALSE, FALSE, sizeof (XcBox));
+          g_hash_table_insert (index, g_steal_pointer (&key), GUINT_TO_POINTER (regions->len));
+          g_ptr_array_add (regions, r);
+        }
+      g_array_append_val (r->boxes, box);
+    }
+  if (regions->len == 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: no boxes", path);
+      return NULL;
+    }
+  return g_steal_pointer (&regions);
+}
+
+/* The class a label names: one of the model's labels, or its index */
+static gboolean
+label_class (const XcModel *model, const char *label, int *cls, GError **error)
+{
+  int n = xc_model_node (model, model->output)->c;
+  char *end = NULL;
+  gint64 v;
+
+  for (int c = 0; c < n; c++)
+    if (xc_model_label (model, c) && g_str_equal (xc_model_label (model, c), label))
+      {
+        *cls = c;
+        return TRUE;
+      }
+  v = g_ascii_strtoll (label, &end, 10);
+  if (end != label && *end == '\0' && v >= 0 && v < n)
+    {
+      *cls = (int) v;
+      return TRUE;
+    }
+  g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "label '%s' is none of the model's %d "
+               "classes (by name or index)", label, n);
+  return FALSE;
+}
+
+/* DIR/LABEL/IMAGE as a mask at the image's size (nearest), or NULL */
+static guint8 *
+read_mask (const char *dir, const char *label, const char *image, int h, int w, GError **error)
+{
+  g_autofree char *base = g_path_get_basename (image);
+  g_autofree char *path = g_build_filename (dir, label, base, NULL);
+  g_autoptr(XcImage) m = NULL;
+  guint8 *mask;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return NULL;
+  if ((m = xc_image_load (path, error)) == NULL)
+    return NULL;
+  mask = g_malloc ((size_t) h * w);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        int sy = MIN (m->h - 1, (int) ((y + 0.5) * m->h / h));
+        int sx = MIN (m->w - 1, (int) ((x + 0.5) * m->w / w));
+        mask[(size_t) y * w + x] = m->data[((size_t) sy * m->w + sx) * m->c] > 0;
+      }
+  return mask;
+}
+
+typedef struct {
+  int    cls;
+  guint  n, hits;
+  double iou_sum;
+} Summary;
+
+static void
+add_summary (JsonBuilder *b, const char *label, const Summary *s)
+{
+  json_builder_begin_object (b);
+  if (label)
+    {
+      json_builder_set_member_name (b, "label");
+      json_builder_add_string_value (b, label);
+      json_builder_set_member_name (b, "class");
+      json_builder_add_int_value (b, s->cls);
+    }
+  json_builder_set_member_name (b, "n");
+  json_builder_add_int_value (b, s->n);
+  json_builder_set_member_name (b, "pointing_game");
+  json_builder_add_double_value (b, s->n ? (double) s->hits / s->n : 0.0);
+  json_builder_set_member_name (b, "miou");
+  json_builder_add_double_value (b, s->n ? s->iou_sum / s->n : 0.0);
+  json_builder_end_object (b);
+}
+
+int
+xs_cli_localize (int argc, char **argv)
+{
+  XsCliModelArgs ma = { 0 };
+  g_autofree char *dataset = NULL, *boxes = NULL, *masks = NULL, *method_s = NULL;
+  g_autofree char *layer_s = NULL;
+  gboolean json = FALSE;
+  int status = 0;
+  GOptionEntry entries[] = {
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
+      "imagefolder:DIR (or DIR): where the boxes file's image paths are", "imagefolder:DIR" },
+    { "boxes", 0, 0, G_OPTION_ARG_FILENAME, &boxes,
+      "image,x,y,width,height,label rows in original-image pixels", "BOXES.csv" },
+    { "masks", 0, 0, G_OPTION_ARG_FILENAME, &masks,
+      "DIR/LABEL/IMAGE masks (nonzero inside) used instead of boxes where present", "DIR" },
+    { "method", 0, 0, G_OPTION_ARG_STRING, &method_s, "Explanation method (default gradcam)",
+      "NAME" },
+    { "layer", 0, 0, G_OPTION_ARG_STRING, &layer_s, "Layer to explain (default: the method's)",
+      "NAME" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON: every image, per class, overall",
+      NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("");
+  g_autoptr(XcModel) model = NULL;
+  g_autoptr(XcExplainer) ex = NULL;
+  g_autoptr(GPtrArray) regions = NULL;
+  g_autoptr(GArray) per_class = g_array_new (FALSE, TRUE, sizeof (Summary));
+  g_autoptr(GPtrArray) class_labels = g_ptr_array_new ();
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree float *input = NULL;
+  XcExplainOptions opts;
+  Summary all = { -1, 0, 0, 0 };
+  const char *dir;
+  GError *error = NULL;
+  const XcNode *in;
+
+  g_option_context_set_summary (ctx, "Where the evidence lies against ground-truth boxes: "
+                                "pointing game and IoU after Otsu's threshold (CheXlocalize).");
+  g_option_context_add_main_entries (ctx, xs_cli_model_entries (&ma), NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!xs_cli_parse_args (ctx, &argc, &argv, &status))
+    goto out;
+  xc_explain_options_init (&opts);
+  if (dataset == NULL || boxes == NULL || argc > 1)
+    {
+      g_printerr ("xception-cli localize: --dataset imagefolder:DIR and --boxes BOXES.csv are "
+                  "required\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  if (method_s && !xc_method_from_string (method_s, &opts.method))
+    {
+      g_printerr ("xception-cli localize: --method %s: unknown (see explain --help)\n", method_s);
+      status = EXIT_USAGE;
+      goto out;
+    }
+  dir = g_str_has_prefix (dataset, "imagefolder:") ? dataset + strlen ("imagefolder:") : dataset;
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_printerr ("xception-cli: %s: not a folder\n", dir);
+      status = EXIT_USER;
+      goto out;
+    }
+  if (!(regions = read_boxes (boxes, &error)) || !(model = xs_cli_load_model (&ma, &error)) ||
+      (layer_s && !xc_model_lookup (model, layer_s, &opts.layer, &error)) ||
+      !(ex = xc_explainer_new (model, &error)))
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+  if (!xc_model_is_classifier (model))
+    {
+      g_printerr ("xception-cli: %s: no classes to localise (a feature extractor)\n",
+                  model->name);
+      status = EXIT_USER;
+      goto out;
+    }
+  in = xc_model_input (model);
+  input = g_new (float, (size_t) in->h * in->w * in->c);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model->name);
+  json_builder_set_member_name (b, "method");
+  json_builder_add_string_value (b, xc_method_name (opts.method));
+  json_builder_set_member_name (b, "images");
+  json_builder_begin_array (b);
+  if (!json)
+    g_print ("%-32s %-16s %5s %6s\n", "image", "label", "hit", "IoU");
+  for (guint i = 0; i < regions->len; i++)
+    {
+      Region *r = regions->pdata[i];
+      g_autofree char *path = g_path_is_absolute (r->image) ? g_strdup (r->image)
+                                                             : g_build_filename (dir, r->image,
+                                                                                 NULL);
+      g_autoptr(XcImage) image = NULL;
+      g_autoptr(XcExplanation) e = NULL;
+      g_autofree float *map = NULL;
+      g_autofree guint8 *truth = NULL;
+      XcLocalization loc;
+      Summary *s = NULL;
+      int cls;
+
+      if (!label_class (model, r->label, &cls, &error) ||
+          !(image = xs_cli_load_image (path, &error)) ||
+          !xc_image_to_input (image, model, input, &error) ||
+          !xc_explainer_forward (ex, input, FALSE, NULL, NULL, &error))
+        {
+          g_prefix_error (&error, "%s: row for '%s': ", boxes, r->image);
+          status = xs_cli_fail (error);
+          error = NULL;
+          continue;  /* the other images still count */
+        }
+      opts.target_class = cls;
+      if (!(e = xc_explainer_run (ex, &opts, NULL, NULL, &error)))
+        {
+          status = xs_cli_fail (error);
+          error = NULL;
+          continue;
+        }
+      map = xc_map_upsample_normalised (e->map, e->map_h, e->map_w, image->h, image->w);
+      if (masks)
+        truth = read_mask (masks, r->label, r->image, image->h, image->w, &error);
+      if (error != NULL)
+        {
+          status = xs_cli_fail (error);
+          error = NULL;
+          continue;
+        }
+      if (truth == NULL)
+        truth = xc_boxes_mask ((XcBox *) r->boxes->data, r->boxes->len, image->h, image->w);
+      xc_localize_map (map, truth, image->h, image->w, &loc);
+
+      for (guint k = 0; k < per_class->len; k++)
+        if (g_array_index (per_class, Summary, k).cls == cls)
+          s = &g_array_index (per_class, Summary, k);
+      if (s == NULL)
+        {
+          Summary z = { cls, 0, 0, 0 };
+          g_array_append_val (per_class, z);
+          g_ptr_array_add (class_labels, r->label);
+          s = &g_array_index (per_class, Summary, per_class->len - 1);
+        }
+      s->n++, s->hits += loc.hit, s->iou_sum += loc.iou;
+      all.n++, all.hits += loc.hit, all.iou_sum += loc.iou;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "image");
+      json_builder_add_string_value (b, r->image);
+      json_builder_set_member_name (b, "label");
+      json_builder_add_string_value (b, r->label);
+      json_builder_set_member_name (b, "class");
+      json_builder_add_int_value (b, cls);
+      json_builder_set_member_name (b, "probability");
+      json_builder_add_double_value (b, xc_explainer_probabilities (ex)[cls]);
+      json_builder_set_member_name (b, "hit");
+      json_builder_add_boolean_value (b, loc.hit);
+      json_builder_set_member_name (b, "iou");
+      json_builder_add_double_value (b, loc.iou);
+      json_builder_set_member_name (b, "otsu_threshold");
+      json_builder_add_int_value (b, loc.threshold);
+      json_builder_set_member_name (b, "argmax");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, loc.argmax_x);
+      json_builder_add_int_value (b, loc.argmax_y);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "map_size");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, e->map_w);
+      json_builder_add_int_value (b, e->map_h);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      if (!json)
+        g_print ("%-32s %-16s %5s %6.3f\n", r->image, r->label, loc.hit ? "hit" : "miss",
+                 loc.iou);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "classes");
+  json_builder_begin_array (b);
+  for (guint k = 0; k < per_class->len; k++)
+    add_summary (b, class_labels->pdata[k], &g_array_index (per_class, Summary, k));
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "overall");
+  add_summary (b, NULL, &all);
+  json_builder_end_object (b);
+
+  if (json)
+    {
+      g_autofree char *s = xs_cli_print_json (b);
+      g_print ("%s\n", s);
+    }
+  else
+    {
+      g_print ("\n%-24s %6s %14s %6s\n", "class", "images", "pointing game", "mIoU");
+      for (guint k = 0; k < per_class->len; k++)
+        {
+          const Summary *s = &g_array_index (per_class, Summary, k);
+          g_print ("%-24s %6u %13.1f%% %6.3f\n", (char *) class_labels->pdata[k], s->n,
+                   100.0 * s->hits / s->n, s->iou_sum / s->n);
+        }
+      g_print ("%-24s %6u %13.1f%% %6.3f\n", "overall", all.n,
+               all.n ? 100.0 * all.hits / all.n : 0.0, all.n ? all.iou_sum / all.n : 0.0);
+      g_print ("(%s; IoU after Otsu's threshold, as CheXlocalize)\n",
+               xc_method_name (opts.method));
+    }
+out:
+  xs_cli_model_args_clear (&ma);
+  return status;
+}
