@@ -28,6 +28,7 @@ struct _XsApplication {
   XcImageOptions image_options;   /* --window, --frame */
   gboolean over_input;            /* --over-input */
   gboolean map_grid;              /* --map-grid */
+  char *boxes;                    /* --boxes */
 };
 
 G_DEFINE_FINAL_TYPE (XsApplication, xs_application, GTK_TYPE_APPLICATION)
@@ -73,6 +74,8 @@ new_window (XsApplication *self)
   xs_window_apply_request (win, &req);
   xs_window_set_image_options (win, &self->image_options);
   xs_window_set_overlay (win, self->over_input, self->map_grid);
+  if (self->boxes)
+    xs_window_open_boxes (win, self->boxes);
   xs_window_add_model (win, self->model ? self->model : def, TRUE);
   if (self->timings)
     xs_window_set_timings_path (win, self->timings);
@@ -158,6 +161,8 @@ xs_application_handle_local_options (GApplication *app, GVariantDict *options)
       g_printerr ("xception-studio: --frame counts from 0\n");
       return 2;
     }
+  if (g_variant_dict_lookup (options, "boxes", "^&ay", &s))
+    self->boxes = g_strdup (s);
   self->over_input = g_variant_dict_contains (options, "over-input");
   self->map_grid = g_variant_dict_contains (options, "map-grid");
   if (g_variant_dict_lookup (options, "compare-model", "&s", &s))
@@ -258,6 +263,7 @@ xs_application_finalize (GObject *object)
   g_free (self->screenshot);
   g_free (self->timings);
   g_free (self->compare_model);
+  g_free (self->boxes);
   G_OBJECT_CLASS (xs_application_parent_class)->finalize (object);
 }
 
@@ -292,6 +298,8 @@ xs_application_init (XsApplication *self)
     { "over-input", 0, 0, G_OPTION_ARG_NONE, NULL,
       "Draw the explanation over what the network saw (model size and channels)", NULL },
     { "map-grid", 0, 0, G_OPTION_ARG_NONE, NULL, "Draw the explanation map's cells", NULL },
+    { "boxes", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      "Ground-truth boxes (image,x,y,width,height,label) drawn over explanations", "FILE.csv" },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       "When all work is done, save the window as a PNG and exit", "FILE.png" },
     { "visit-all", 0, 0, G_OPTION_ARG_NONE, NULL,

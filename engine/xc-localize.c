@@ -16,6 +16,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "xc-error.h"
 #include "xc-localize.h"
 
 /**
@@ -101,3 +102,94 @@ xc_localize_map (const float *map01, const guint8 *truth, int h, int w, XcLocali
   out->argmax_x = (int) (at % w), out->argmax_y = (int) (at / w);
   out->iou = uni ? (double) inter / uni : 0.0;
 }
+
+void
+xc_region_free (gpointer p)
+{
+  XcRegion *r = p;
+  g_free (r->image);
+  g_free (r->label);
+  g_array_unref (r->boxes);
+  g_free (r);
+}
+
+static gboolean
+parse_number (const char *s, double *v)
+{
+  char *end = NULL;
+
+  *v = g_ascii_strtod (s, &end);
+  return end != s && *end == '\0' && isfinite (*v);
+}
+
+/**
+ * xc_boxes_read:
+ *
+ * Reads image,x,y,width,height,label rows (a header row is skipped); the
+ * boxes of one image and label make one region.
+ *
+ * Returns: (transfer full) (element-type XcRegion): the regions in file
+ *   order, or %NULL with @error (a bad row: its number and text)
+ */
+GPtrArray *
+xc_boxes_read (const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) regions = g_ptr_array_new_with_free_func (xc_region_free);
+  g_autoptr(GHashTable) index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gsize len;
+
+  if (!xc_check_user_file (path, "a boxes file", error) ||
+      !g_file_get_contents (path, &text, &len, error))
+    return NULL;
+  if (len > 256 << 20)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "%s: over 256 MB", path);
+      return NULL;
+    }
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      g_auto(GStrv) f = NULL;
+      g_autofree char *key = NULL;
+      XcBox box;
+      XcRegion *r;
+      gpointer at;
+
+      g_strstrip (lines[i]);
+      if (lines[i][0] == '\0' || (i == 0 && g_str_has_prefix (lines[i], "image,")))
+        continue;
+      f = g_strsplit (lines[i], ",", -1);
+      if (g_strv_length (f) != 6 || !parse_number (f[1], &box.x) ||
+          !parse_number (f[2], &box.y) || !parse_number (f[3], &box.width) ||
+          !parse_number (f[4], &box.height) || box.width < 0 || box.height < 0 ||
+          f[0][0] == '\0' || f[5][0] == '\0')
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s:%u: expected image,x,y,width,height,"
+                       "label with numbers and non-negative sizes, got '%s'", path, i + 1,
+                       lines[i]);
+          return NULL;
+        }
+      key = g_strdup_printf ("%s\n%s", f[0], f[5]);
+      if (g_hash_table_lookup_extended (index, key, NULL, &at))
+        r = regions->pdata[GPOINTER_TO_UINT (at)];
+      else
+        {
+          r = g_new0 (XcRegion, 1);
+          r->image = g_strdup (f[0]);
+          r->label = g_strdup (f[5]);
+          r->boxes = g_array_new (FALSE, FALSE, sizeof (XcBox));
+          g_hash_table_insert (index, g_steal_pointer (&key), GUINT_TO_POINTER (regions->len));
+          g_ptr_array_add (regions, r);
+        }
+      g_array_append_val (r->boxes, box);
+    }
+  if (regions->len == 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: no boxes", path);
+      return NULL;
+    }
+  return g_steal_pointer (&regions);
+}
+

@@ -14,6 +14,13 @@ typedef struct {
   double x, y, width, height;   /* original-image pixels, top-left origin */
 } XcBox;
 
+/* The ground truth of one label in one image */
+typedef struct {
+  char   *image;      /* as written in the boxes file */
+  char   *label;
+  GArray *boxes;      /* XcBox */
+} XcRegion;
+
 typedef struct {
   gboolean hit;        /* the map's maximum falls inside the ground truth */
   double   iou;        /* |map > t AND truth| / |map > t OR truth| */
@@ -21,6 +28,9 @@ typedef struct {
   int      argmax_x, argmax_y;
 } XcLocalization;
 
+GPtrArray *xc_boxes_read     (const char     *path,
+                             GError        **error);
+void    xc_region_free      (gpointer        region);
 guint8 *xc_boxes_mask       (const XcBox    *boxes,
                              guint           n,
                              int             h,

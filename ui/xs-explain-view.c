@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "xs-explain-view.h"
+#include "xs-overlay.h"
 #include "xs-util.h"
 
 struct _XsExplainView {
@@ -36,6 +37,7 @@ struct _XsExplainView {
   XsExplainResult *explained;
   GArray          *layer_ids;      /* node index per layer_dropdown row */
   XcImage         *display;        /* the analysis' image scaled to DISPLAY_MAX, if larger */
+  GPtrArray       *regions;        /* XcRegion: ground-truth boxes, or NULL */
   GCancellable    *cancel;
   guint            refresh_source;  /* an idle refresh is pending */
   gboolean         updating;
@@ -46,6 +48,7 @@ G_DEFINE_FINAL_TYPE (XsExplainView, xs_explain_view, XS_TYPE_VIEW)
 /* The overlay is drawn at most this large (a 2048x1536 photo: 4x fewer
  * pixels to colour and blend on every change); exports are full size */
 #define DISPLAY_MAX 1024
+#define DISPLAY_MIN 448
 
 enum {
   TARGET_CHANGED,
@@ -81,41 +84,9 @@ render_raw (XsExplainView *self)
   gtk_picture_set_paintable (self->raw_picture, GDK_PAINTABLE (tex));
 }
 
-/* The map's cells as lines over the rendered overlay (w x h RGB) */
 static void
-draw_cell_grid (guint8 *rgb, int w, int h, int map_w, int map_h)
-{
-  for (int i = 1; i < map_w; i++)
-    {
-      int x = (int) lround ((double) i * w / map_w);
-      for (int y = 0; y < h && x < w; y++)
-        memset (rgb + ((size_t) y * w + x) * 3, 255, 3);
-    }
-  for (int j = 1; j < map_h; j++)
-    {
-      int y = (int) lround ((double) j * h / map_h);
-      if (y < h)
-        memset (rgb + (size_t) y * w * 3, 255, (size_t) w * 3);
-    }
-}
-
-/* What the network saw, enlarged without smoothing so its pixels show */
-static XcImage *
-enlarge_seen (const XcImage *seen)
-{
-  int k = MAX (1, 448 / MAX (seen->h, seen->w));
-  XcImage *up = xc_image_new (seen->h * k, seen->w * k, seen->c);
-
-  for (int y = 0; up && y < up->h; y++)
-    for (int x = 0; x < up->w; x++)
-      memcpy (up->data + ((size_t) y * up->w + x) * seen->c,
-              seen->data + ((size_t) (y / k) * seen->w + x / k) * seen->c,
-              seen->c * sizeof (float));
-  return up;
-}
-
-static void
-render_colorbar (XsExplainView *self, const XcExplanation *e, XcColormap cmap)
+render_colorbar (XsExplainView *self, const XcExplanation *e, XcColormap cmap,
+                 const char *note)
 {
   guint8 rgb[256 * 3];
   g_autoptr(GdkTexture) tex = NULL;
@@ -128,8 +99,9 @@ render_colorbar (XsExplainView *self, const XcExplanation *e, XcColormap cmap)
     xc_colormap_rgb (cmap, i / 255.0f, rgb + 3 * i);
   tex = xs_texture_from_rgb (rgb, 256, 1);
   gtk_picture_set_paintable (self->colorbar_picture, GDK_PAINTABLE (tex));
-  txt = g_strdup_printf ("Colour bar: %.3g (left) to %.3g (right) · the map has %d × %d cells",
-                         mn, mx, e->map_w, e->map_h);
+  txt = g_strdup_printf ("Colour bar: %.3g (left) to %.3g (right) · the map has %d × %d "
+                         "cells%s%s", mn, mx, e->map_w, e->map_h, note ? "\n" : "",
+                         note ? note : "");
   gtk_label_set_text (self->colorbar_label, txt);
 }
 
@@ -142,31 +114,51 @@ render_overlay (XsExplainView *self)
   g_autoptr(XcImage) seen = NULL;
   g_autoptr(GdkTexture) tex = NULL;
   g_autofree guint8 *rgb = NULL;
+  g_autofree char *truth_note = NULL;
   XcColormap cmap;
 
   if (self->explained == NULL || a == NULL)
     return;
   e = self->explained->explanation;
-  if (self->display == NULL && MAX (a->image->w, a->image->h) > DISPLAY_MAX)
+  /* large photos are drawn smaller, small inputs larger (so that the cell
+   * grid and boxes are drawn at screen resolution) */
+  if (self->display == NULL && (MAX (a->image->w, a->image->h) > DISPLAY_MAX ||
+                                MAX (a->image->w, a->image->h) < DISPLAY_MIN))
     {
-      double k = (double) DISPLAY_MAX / MAX (a->image->w, a->image->h);
+      double k = (double) (MAX (a->image->w, a->image->h) > DISPLAY_MAX ? DISPLAY_MAX
+                                                                        : DISPLAY_MIN) /
+                 MAX (a->image->w, a->image->h);
       int w = MAX (1, (int) lround (a->image->w * k)), h = MAX (1, (int) lround (a->image->h * k));
       self->display = xc_image_new (h, w, a->image->c);
       xc_image_resize (a->image, self->display);
     }
   img = self->display ? self->display : a->image;
   if (gtk_drop_down_get_selected (self->over_dropdown) == 1 && a->seen != NULL &&
-      (seen = enlarge_seen (a->seen)) != NULL)
+      (seen = xs_overlay_enlarge (a->seen)) != NULL)
     img = seen;
   cmap = gtk_drop_down_get_selected (self->cmap_dropdown);
   rgb = xc_render_heatmap (e->map, e->map_h, e->map_w, img, img->h, img->w, cmap,
                            (float) gtk_range_get_value (GTK_RANGE (self->opacity_scale)));
   if (gtk_check_button_get_active (self->grid_check))
-    draw_cell_grid (rgb, img->w, img->h, e->map_w, e->map_h);
+    xs_overlay_draw_cell_grid (rgb, img->w, img->h, e->map_w, e->map_h);
+  if (self->regions != NULL && seen == NULL)
+    truth_note = xs_overlay_draw_ground_truth (self->regions, a, e, rgb, img);
   tex = xs_texture_from_rgb (rgb, img->w, img->h);
   gtk_picture_set_paintable (self->overlay_picture, GDK_PAINTABLE (tex));
-  render_colorbar (self, e, cmap);
+  render_colorbar (self, e, cmap, truth_note);
   render_raw (self);
+}
+
+/**
+ * xs_explain_view_set_boxes:
+ * @regions: (element-type XcRegion): ground truth from xc_boxes_read()
+ */
+void
+xs_explain_view_set_boxes (XsExplainView *self, GPtrArray *regions)
+{
+  g_clear_pointer (&self->regions, g_ptr_array_unref);
+  self->regions = g_ptr_array_ref (regions);
+  render_overlay (self);
 }
 
 /**
@@ -496,6 +488,7 @@ xs_explain_view_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_EXPLAIN_VIEW);
   g_clear_object (&self->cancel);
   g_clear_pointer (&self->explained, xs_explain_result_free);
+  g_clear_pointer (&self->regions, g_ptr_array_unref);
   G_OBJECT_CLASS (xs_explain_view_parent_class)->dispose (object);
 }
 

@@ -17,6 +17,8 @@ gboolean             xs_explain_view_set_layer        (XsExplainView  *self,
 gboolean             xs_explain_view_set_target_class (XsExplainView  *self,
                                                        int             class_index,
                                                        GError        **error);
+void                 xs_explain_view_set_boxes        (XsExplainView  *self,
+                                                       GPtrArray      *regions);
 void                 xs_explain_view_set_overlay      (XsExplainView  *self,
                                                        gboolean        over_input,
                                                        gboolean        grid);

@@ -71,6 +71,38 @@ open_model_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+on_open_boxes_response_cb (GtkNativeDialog *dialog, int response, XsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path)
+        xs_window_open_boxes (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+/* Ground-truth boxes (image,x,y,width,height,label), drawn over the
+ * explanation of the image they name, with hit or miss */
+static void
+open_boxes_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  XsWindow *self = XS_WINDOW (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Open Ground-Truth Boxes",
+                                                              GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                              "_Open", "_Cancel");
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, "Boxes (image,x,y,width,height,label .csv)");
+  gtk_file_filter_add_pattern (filter, "*.csv");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_open_boxes_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
 open_recent_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   xs_window_open_image (XS_WINDOW (widget), g_variant_get_string (param, NULL));
@@ -271,12 +303,51 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
+/**
+ * xs_window_open_boxes:
+ *
+ * Reads a boxes file; the explanation view draws the boxes of the image it
+ * shows, with hit or miss. A bad file is reported and the old boxes stay.
+ */
+void
+xs_window_open_boxes (XsWindow *self, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) regions = xc_boxes_read (path, &error);
+
+  if (regions == NULL)
+    {
+      _xs_window_show_error (self, error->message);
+      return;
+    }
+  xs_explain_view_set_boxes (self->explain_page, regions);
+}
+
+/* --over-input, --map-grid */
+void
+xs_window_set_overlay (XsWindow *self, gboolean over_input, gboolean grid)
+{
+  xs_explain_view_set_overlay (self->explain_page, over_input, grid);
+}
+
+/**
+ * xs_window_set_image_options:
+ *
+ * The frame and window (--frame, --window) the next image opens with.
+ */
+void
+xs_window_set_image_options (XsWindow *self, const XcImageOptions *options)
+{
+  self->first_image_options = *options;
+}
+
 void
 _xs_window_actions_init (GtkWidgetClass *widget_class)
 {
   gtk_widget_class_install_action (widget_class, "win.open-image", NULL, open_image_action);
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.open-boxes", NULL, open_boxes_action);
   gtk_widget_class_install_action (widget_class, "win.paste-image", NULL, paste_image_action);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "win.download-imagenet", NULL,

@@ -299,23 +299,6 @@ on_image_options_changed_cb (XsWindow *self)
   request_analysis (self);
 }
 
-/* --over-input, --map-grid */
-void
-xs_window_set_overlay (XsWindow *self, gboolean over_input, gboolean grid)
-{
-  xs_explain_view_set_overlay (self->explain_page, over_input, grid);
-}
-
-/**
- * xs_window_set_image_options:
- *
- * The frame and window (--frame, --window) the next image opens with.
- */
-void
-xs_window_set_image_options (XsWindow *self, const XcImageOptions *options)
-{
-  self->first_image_options = *options;
-}
 
 void
 xs_window_open_image (XsWindow *self, const char *path)

@@ -24,6 +24,8 @@ void        xs_window_add_model        (XsWindow             *self,
                                         gboolean              select);
 void        xs_window_open_image       (XsWindow             *self,
                                         const char           *path);
+void        xs_window_open_boxes       (XsWindow             *self,
+                                        const char           *path);
 void        xs_window_set_overlay      (XsWindow             *self,
                                         gboolean              over_input,
                                         gboolean              grid);

@@ -21,94 +21,6 @@
 #include "xc.h"
 #include "cli-common.h"
 
-typedef struct {
-  char   *image;      /* as written in the CSV */
-  char   *label;
-  GArray *boxes;      /* XcBox */
-} Region;
-
-static void
-region_free (gpointer p)
-{
-  Region *r = p;
-  g_free (r->image);
-  g_free (r->label);
-  g_array_unref (r->boxes);
-  g_free (r);
-}
-
-static gboolean
-parse_number (const char *s, double *v)
-{
-  char *end = NULL;
-
-  *v = g_ascii_strtod (s, &end);
-  return end != s && *end == '\0' && isfinite (*v);
-}
-
-/* The regions of a boxes file, in file order, one per (image, label) */
-static GPtrArray *
-read_boxes (const char *path, GError **error)
-{
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  g_autoptr(GPtrArray) regions = g_ptr_array_new_with_free_func (region_free);
-  g_autoptr(GHashTable) index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  gsize len;
-
-  if (!xc_check_user_file (path, "a boxes file", error) ||
-      !g_file_get_contents (path, &text, &len, error))
-    return NULL;
-  if (len > 256 << 20)
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "%s: over 256 MB", path);
-      return NULL;
-    }
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i]; i++)
-    {
-      g_auto(GStrv) f = NULL;
-      g_autofree char *key = NULL;
-      XcBox box;
-      Region *r;
-      gpointer at;
-
-      g_strstrip (lines[i]);
-      if (lines[i][0] == '\0' || (i == 0 && g_str_has_prefix (lines[i], "image,")))
-        continue;
-      f = g_strsplit (lines[i], ",", -1);
-      if (g_strv_length (f) != 6 || !parse_number (f[1], &box.x) ||
-          !parse_number (f[2], &box.y) || !parse_number (f[3], &box.width) ||
-          !parse_number (f[4], &box.height) || box.width < 0 || box.height < 0 ||
-          f[0][0] == '\0' || f[5][0] == '\0')
-        {
-          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s:%u: expected image,x,y,width,height,"
-                       "label with numbers and non-negative sizes, got '%s'", path, i + 1,
-                       lines[i]);
-          return NULL;
-        }
-      key = g_strdup_printf ("%s\n%s", f[0], f[5]);
-      if (g_hash_table_lookup_extended (index, key, NULL, &at))
-        r = regions->pdata[GPOINTER_TO_UINT (at)];
-      else
-        {
-          r = g_new0 (Region, 1);
-          r->image = g_strdup (f[0]);
-          r->label = g_strdup (f[5]);
-          r->boxes = g_array_new (FALSE, FALSE, sizeof (XcBox));
-          g_hash_table_insert (index, g_steal_pointer (&key), GUINT_TO_POINTER (regions->len));
-          g_ptr_array_add (regions, r);
-        }
-      g_array_append_val (r->boxes, box);
-    }
-  if (regions->len == 0)
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: no boxes", path);
-      return NULL;
-    }
-  return g_steal_pointer (&regions);
-}
-
 /* The class a label names: one of the model's labels, or its index */
 static gboolean
 label_class (const XcModel *model, const char *label, int *cls, GError **error)
@@ -248,7 +160,7 @@ xs_cli_localize (int argc, char **argv)
       status = EXIT_USER;
       goto out;
     }
-  if (!(regions = read_boxes (boxes, &error)) || !(model = xs_cli_load_model (&ma, &error)) ||
+  if (!(regions = xc_boxes_read (boxes, &error)) || !(model = xs_cli_load_model (&ma, &error)) ||
       (layer_s && !xc_model_lookup (model, layer_s, &opts.layer, &error)) ||
       !(ex = xc_explainer_new (model, &error)))
     {
@@ -276,7 +188,7 @@ xs_cli_localize (int argc, char **argv)
     g_print ("%-32s %-16s %5s %6s\n", "image", "label", "hit", "IoU");
   for (guint i = 0; i < regions->len; i++)
     {
-      Region *r = regions->pdata[i];
+      XcRegion *r = regions->pdata[i];
       g_autofree char *path = g_path_is_absolute (r->image) ? g_strdup (r->image)
                                                              : g_build_filename (dir, r->image,
                                                                                  NULL);
