@@ -28,4 +28,17 @@ gboolean xc_check_user_file (const char  *path,
                              const char  *what,
                              GError     **error);
 
+gboolean xc_check_output_path (const char  *path,
+                               GError     **error);
+char    *xc_output_begin      (const char  *path,
+                               GError     **error);
+gboolean xc_output_end        (char        *tmp,
+                               const char  *path,
+                               gboolean     ok,
+                               GError     **error);
+gboolean xc_output_write      (const char  *path,
+                               const void  *data,
+                               size_t       len,
+                               GError     **error);
+
 G_END_DECLS

@@ -743,6 +743,12 @@ xc_explainer_run (XcExplainer            *ex,
       g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "unknown explanation method");
       return NULL;
     }
+  if (o->steps < 0 || o->steps > XC_EXPLAIN_MAX_STEPS)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "--steps %d: from 1 to %d (each step is "
+                   "a forward and a backward pass)", o->steps, XC_EXPLAIN_MAX_STEPS);
+      return NULL;
+    }
   if (cls >= ex->classes)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
@@ -1110,6 +1116,12 @@ xc_explainer_faithfulness (XcExplainer         *ex,
   MaskFill mf;
   Overall all;
 
+  if (steps < 0 || steps > XC_EXPLAIN_MAX_CURVE_STEPS)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT, "faithfulness curves: %d steps (1 to %d)",
+                   steps, XC_EXPLAIN_MAX_CURVE_STEPS);
+      return NULL;
+    }
   steps = steps > 0 ? steps : 20;
   /* the deletion and insertion curves, then the masked image: one progress */
   all = (Overall) { progress, pdata, 0, 2 * (steps + 1) + 1 };

@@ -12,6 +12,11 @@
 
 G_BEGIN_DECLS
 
+/* Iteration counts a user can set are bounded (Integrated Gradients steps,
+ * SmoothGrad samples; deletion/insertion curve steps) */
+#define XC_EXPLAIN_MAX_STEPS       4096
+#define XC_EXPLAIN_MAX_CURVE_STEPS 1000
+
 
 
 

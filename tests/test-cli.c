@@ -469,6 +469,50 @@ test_hostile_basics (void)
                    strstr (r.err, "not an image") != NULL);
     g_unlink (svg);
   }
+  {
+    /* outputs: never over a device, FIFO or folder; a failed write leaves
+     * what was there, a good one replaces it whole */
+    g_auto(Run) r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, r4 = { 0 };
+    g_autofree char *png = g_build_filename (dir, "o.png", NULL);
+    g_autofree char *text = NULL;
+    run_cli (&r1, "explain", "--cam-npy", "/dev/null", image, NULL);
+    assert_user_error (&r1, "not a regular file");
+    run_cli (&r2, "explain", "--out", fifo, image, NULL);
+    assert_user_error (&r2, "not a regular file");
+    run_cli (&r3, "explain", "--out", dir, image, NULL);
+    assert_user_error (&r3, "a folder");
+    g_assert_true (g_file_set_contents (png, "old", -1, NULL));
+    run_cli (&r4, "explain", "--out", png, image, NULL);
+    g_assert_cmpint (r4.status, ==, 0);
+    g_assert_true (g_file_get_contents (png, &text, NULL, NULL));
+    g_assert_true (g_str_has_prefix (text, "\x89PNG"));
+    g_unlink (png);
+  }
+  {
+    /* a 'shape' inside another value of the .npy header is not the shape */
+    g_auto(Run) r = { 0 };
+    g_autofree char *npy = g_build_filename (dir, "tricky.npy", NULL);
+    static const char hdr[] = "{'descr': '<f4', 'fortran_order': False, 'x': 'shape': (1, 1)', "
+                              "'shape': (2,), }";
+    g_autoptr(GString) f = g_string_new_len ("\x93NUMPY\x01\x00", 8);
+    guint16 hl = sizeof hdr - 1 + 1;
+    float v[2] = { 1, 2 };
+    g_string_append_len (f, (const char *) &hl, 2);
+    g_string_append (f, hdr);
+    g_string_append_c (f, '\n');
+    g_string_append_len (f, (const char *) v, sizeof v);
+    g_assert_true (g_file_set_contents (npy, f->str, f->len, NULL));
+    run_cli (&r, "predict", "--input-npy", npy, NULL);
+    assert_user_error (&r, "malformed .npy header");
+    g_unlink (npy);
+  }
+  {
+    /* an iteration count a user can set is bounded up front */
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "explain", "--method", "integrated-gradients", "--steps", "1000000000", image,
+             NULL);
+    assert_user_error (&r, "--steps 1000000000: from 1 to 4096");
+  }
   g_unlink (fifo);
   g_rmdir (dir);
 }

@@ -116,11 +116,12 @@ static void
 run (const char *const *argv, char **out, int *status)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
+  g_autofree char *err = NULL, *ignored = NULL;
   int wait_status;
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err,
-                &wait_status, &error);
+  /* stdout is always captured: it must not reach the TAP stream */
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out ? out : &ignored,
+                &err, &wait_status, &error);
   g_assert_no_error (error);
   *status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
   g_test_message ("%s: exit %d: %s", argv[1], *status, err);

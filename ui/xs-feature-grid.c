@@ -380,18 +380,18 @@ gboolean
 xs_feature_grid_save_png (XsFeatureGrid *self, const char *path, GError **error)
 {
   cairo_status_t st;
+  char *tmp;
 
   if (self->surface == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no feature maps to save");
       return FALSE;
     }
-  st = cairo_surface_write_to_png (self->surface, path);
+  if ((tmp = xc_output_begin (path, error)) == NULL)
+    return FALSE;
+  st = cairo_surface_write_to_png (self->surface, tmp);
   if (st != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path,
-                   cairo_status_to_string (st));
-      return FALSE;
-    }
-  return TRUE;
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path,
+                 cairo_status_to_string (st));
+  return xc_output_end (tmp, path, st == CAIRO_STATUS_SUCCESS, error);
 }

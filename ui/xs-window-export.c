@@ -44,6 +44,10 @@ xs_window_export (XsWindow *self, const char *kind, const char *path, GError **e
   const XsCompareResult *compared = xs_compare_view_get_result (self->compare_page);
   const XcModel *m = model ? model->model : NULL;
 
+  /* never over a device, FIFO or folder; the writers below replace
+   * atomically (GLib's g_file_set_contents, or xc_output_begin/end) */
+  if (!xc_check_output_path (path, error))
+    return FALSE;
   if (g_str_equal (kind, "overlay"))
     {
       int w, h;
@@ -223,6 +227,8 @@ xs_window_export (XsWindow *self, const char *kind, const char *path, GError **e
 gboolean
 xs_window_save_screenshot (XsWindow *self, const char *path, GError **error)
 {
+  char *tmp;
+  gboolean ok;
   GtkWidget *w = GTK_WIDGET (self);
   int width = gtk_widget_get_width (w), height = gtk_widget_get_height (w);
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (w);
@@ -244,12 +250,12 @@ xs_window_save_screenshot (XsWindow *self, const char *path, GError **error)
       return FALSE;
     }
   tex = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  if (!gdk_texture_save_to_png (tex, path))
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot write the screenshot", path);
-      return FALSE;
-    }
-  return TRUE;
+  if ((tmp = xc_output_begin (path, error)) == NULL)
+    return FALSE;
+  ok = gdk_texture_save_to_png (tex, tmp);
+  if (!ok)
+    g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot write the screenshot", path);
+  return xc_output_end (tmp, path, ok, error);
 }
 
 static void
@@ -299,7 +305,8 @@ _xs_window_write_timings (XsWindow *self, GError **error)
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
-  return json_generator_to_file (gen, self->timings_path, error);
+  return xc_check_output_path (self->timings_path, error) &&
+         json_generator_to_file (gen, self->timings_path, error);
 }
 
 /* screenshots, --timings, --visit-all ------------------------------------- */

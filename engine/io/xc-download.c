@@ -102,6 +102,10 @@ xc_download_file (const char *url, const char *dest, const char *md5,
                    g_strerror (errno));
       return FALSE;
     }
+  /* the part is appended to and renamed over the destination: both must be
+   * regular files if they exist */
+  if (!xc_check_output_path (dest, error) || !xc_check_output_path (part, error))
+    return FALSE;
   msg = soup_message_new (SOUP_METHOD_GET, url);
   if (msg == NULL)
     {

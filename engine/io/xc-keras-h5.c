@@ -342,6 +342,16 @@ load_weights_group (XcModel *model, hid_t group, GError **error)
           file_layer_clear (&fl);
           continue;   /* a layer without weights */
         }
+      /* a name twice would load one weight twice and leave another unloaded */
+      for (guint a = 0; fl.weights[a]; a++)
+        for (guint b = a + 1; fl.weights[b]; b++)
+          if (g_str_equal (fl.weights[a], fl.weights[b]))
+            {
+              g_set_error (error, XC_ERROR, XC_ERROR_WEIGHTS, "layer %s: weight_names lists "
+                           "'%s' twice", names[i], fl.weights[a]);
+              file_layer_clear (&fl);
+              return FALSE;
+            }
       g_array_append_val (layers, fl);
     }
 
@@ -1051,15 +1061,28 @@ write_weights_group (hid_t group, const XcModel *model)
  * keras_version; per layer a group with weight_names and datasets
  * LAYER/LAYER/NAME:0.
  */
+static gboolean save_weights_to (const XcModel *model, const char *tmp, const char *path,
+                                 GError **error);
+
 gboolean
 xc_keras_save_weights (const XcModel *model, const char *path, GError **error)
+{
+  char *tmp = xc_output_begin (path, error);
+
+  if (tmp == NULL)
+    return FALSE;
+  return xc_output_end (tmp, path, save_weights_to (model, tmp, path, error), error);
+}
+
+static gboolean
+save_weights_to (const XcModel *model, const char *tmp, const char *path, GError **error)
 {
   hid_t file;
   herr_t rc;
 
   g_mutex_lock (&h5_lock);
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
-  file = H5Fcreate (path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  file = H5Fcreate (tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file < 0)
     {
       g_mutex_unlock (&h5_lock);
@@ -1092,20 +1115,23 @@ xc_keras_save_model (const XcModel *model, const char *path, const char *const *
                      GError **error)
 {
   g_autofree char *config = NULL;
+  char *tmp;
   hid_t file, wg;
   herr_t rc = 0;
 
   if (g_str_has_suffix (path, ".keras"))
     return xc_keras3_save (model, path, attrs, error);
+  if ((tmp = xc_output_begin (path, error)) == NULL)
+    return FALSE;
   config = xc_keras_model_to_json (model);
   g_mutex_lock (&h5_lock);
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
-  file = H5Fcreate (path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  file = H5Fcreate (tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file < 0)
     {
       g_mutex_unlock (&h5_lock);
       g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot create the file", path);
-      return FALSE;
+      return xc_output_end (tmp, path, FALSE, NULL);
     }
   rc |= write_string_attr (file, "model_config", config);
   rc |= write_string_attr (file, "keras_version", "2.2.4");
@@ -1123,11 +1149,8 @@ xc_keras_save_model (const XcModel *model, const char *path, const char *const *
     rc = -1;
   g_mutex_unlock (&h5_lock);
   if (rc < 0)
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: writing the model failed", path);
-      return FALSE;
-    }
-  return TRUE;
+    g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: writing the model failed", path);
+  return xc_output_end (tmp, path, rc >= 0, error);
 }
 
 /* model.weights.h5 of a .keras, built in memory (the core driver without a

@@ -41,25 +41,77 @@ xc_npy_write (const char  *path,
   g_string_append_len (file, (const char *) &hlen, 2);
   g_string_append_len (file, header->str, header->len);
   g_string_append_len (file, (const char *) data, n * sizeof (float));
-  if (!g_file_set_contents (path, file->str, file->len, error))
-    return FALSE;
-  return TRUE;
+  return xc_output_write (path, file->str, file->len, error);
 }
 
+/* One value of the header dict: a quoted string, a bare word (True,
+ * False) or a tuple; returns where it ends, or NULL */
 static const char *
-dict_value (const char *header, const char *key)
+scan_value (const char *p, char **value)
 {
-  const char *p = strstr (header, key);
+  const char *start = p, *end;
 
-  if (p == NULL)
+  if (*p == '\'' || *p == '"')
+    end = strchr (p + 1, *p), end = end ? end + 1 : NULL;
+  else if (*p == '(')
+    end = strchr (p, ')'), end = end ? end + 1 : NULL;
+  else
+    {
+      for (end = p; g_ascii_isalnum (*end) || *end == '_'; end++)
+        ;
+      if (end == p)
+        end = NULL;
+    }
+  if (end == NULL)
     return NULL;
-  p = strchr (p + strlen (key), ':');
-  if (p == NULL)
-    return NULL;
-  p++;
+  *value = g_strndup (start, end - start);
+  return end;
+}
+
+/* The header as the Python dict literal it is: exactly the keys descr,
+ * fortran_order and shape, each once (a 'shape' inside another value is
+ * not the shape) */
+static gboolean
+parse_header (const char *h, char **descr, char **fortran, char **shape)
+{
+  const char *p = h;
+
   while (*p == ' ')
     p++;
-  return p;
+  if (*p++ != '{')
+    return FALSE;
+  for (;;)
+    {
+      g_autofree char *key = NULL, *value = NULL;
+      char **slot;
+
+      while (*p == ' ' || *p == ',')
+        p++;
+      if (*p == '}')
+        break;
+      if ((*p != '\'' && *p != '"') || !(p = scan_value (p, &key)))
+        return FALSE;
+      while (*p == ' ')
+        p++;
+      if (*p++ != ':')
+        return FALSE;
+      while (*p == ' ')
+        p++;
+      if (!(p = scan_value (p, &value)))
+        return FALSE;
+      if (strcmp (key + 1, "descr'") == 0 || strcmp (key + 1, "descr\"") == 0)
+        slot = descr;
+      else if (strcmp (key + 1, "fortran_order'") == 0 || strcmp (key + 1, "fortran_order\"") == 0)
+        slot = fortran;
+      else if (strcmp (key + 1, "shape'") == 0 || strcmp (key + 1, "shape\"") == 0)
+        slot = shape;
+      else
+        return FALSE;
+      if (*slot != NULL)
+        return FALSE;
+      *slot = g_steal_pointer (&value);
+    }
+  return *descr && *fortran && *shape;
 }
 
 /**
@@ -77,7 +129,8 @@ xc_npy_read (const char *path, int *shape, int *ndims, GError **error)
   g_autofree char *header = NULL;
   gsize len = 0;
   size_t hlen, hoff, n = 1;
-  const char *descr, *fortran, *sh;
+  g_autofree char *descr = NULL, *fortran = NULL, *shape_s = NULL;
+  const char *sh;
   gboolean f64;
   float *out;
   char *end;
@@ -106,17 +159,16 @@ xc_npy_read (const char *path, int *shape, int *ndims, GError **error)
       return NULL;
     }
   header = g_strndup (buf + hoff, hlen);
-  descr = dict_value (header, "'descr'");
-  fortran = dict_value (header, "'fortran_order'");
-  sh = dict_value (header, "'shape'");
-  if (descr == NULL || fortran == NULL || sh == NULL || *sh != '(')
+  if (!parse_header (header, &descr, &fortran, &shape_s) || shape_s[0] != '(')
     {
-      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: malformed .npy header", path);
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: malformed .npy header (a dict of "
+                   "exactly descr, fortran_order and shape expected)", path);
       return NULL;
     }
-  if (g_str_has_prefix (descr, "'<f4'"))
+  sh = shape_s;
+  if (strcmp (descr, "'<f4'") == 0)
     f64 = FALSE;
-  else if (g_str_has_prefix (descr, "'<f8'"))
+  else if (strcmp (descr, "'<f8'") == 0)
     f64 = TRUE;
   else
     {
@@ -124,7 +176,7 @@ xc_npy_read (const char *path, int *shape, int *ndims, GError **error)
                    "%s: dtype %.6s is not supported (float32 or float64 expected)", path, descr);
       return NULL;
     }
-  if (!g_str_has_prefix (fortran, "False"))
+  if (strcmp (fortran, "False") != 0)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_UNSUPPORTED, "%s: Fortran-ordered arrays are not "
                    "supported", path);

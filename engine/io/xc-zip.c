@@ -220,15 +220,17 @@ xc_zip_write (const char *path, const char *const *names, GBytes *const *content
 {
   g_autoptr(GByteArray) head = g_byte_array_new ();
   g_autoptr(GByteArray) dir = g_byte_array_new ();
-  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  char *tmp = xc_output_begin (path, error);
   gsize offset = 0;
-  FILE *f = g_fopen (tmp, "wb");
+  FILE *f;
   gboolean ok;
 
-  if (f == NULL)
+  if (tmp == NULL)
+    return FALSE;
+  if ((f = g_fopen (tmp, "wb")) == NULL)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: %s", path, g_strerror (errno));
-      return FALSE;
+      return xc_output_end (tmp, path, FALSE, NULL);
     }
   ok = TRUE;
   for (guint i = 0; i < n && ok; i++)
@@ -279,12 +281,5 @@ xc_zip_write (const char *path, const char *const *names, GBytes *const *content
       g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: %s", path, g_strerror (errno));
       ok = FALSE;
     }
-  if (ok && g_rename (tmp, path) != 0)
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: %s", path, g_strerror (errno));
-      ok = FALSE;
-    }
-  if (!ok)
-    g_unlink (tmp);
-  return ok;
+  return xc_output_end (tmp, path, ok, error);
 }

@@ -135,12 +135,12 @@ xc_write_png_rgb (const char *path, const guint8 *rgb, int w, int h, GError **er
   g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_data (rgb, GDK_COLORSPACE_RGB, FALSE, 8, w, h,
                                                       w * 3, NULL, NULL);
   g_autoptr(GError) local = NULL;
+  char *tmp = xc_output_begin (path, error);
 
-  if (!gdk_pixbuf_save (pb, path, "png", &local, NULL))
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot write the PNG: %s", path,
-                   local->message);
-      return FALSE;
-    }
-  return TRUE;
+  if (tmp == NULL)
+    return FALSE;
+  if (!gdk_pixbuf_save (pb, tmp, "png", &local, NULL))
+    g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: cannot write the PNG: %s", path,
+                 local->message);
+  return xc_output_end (tmp, path, local == NULL, error);
 }

@@ -291,16 +291,20 @@ page_compare (cairo_t *cr, const XcReport *r)
 gboolean
 xc_report_write_pdf (const XcReport *r, const char *path, GError **error)
 {
-  cairo_surface_t *s = cairo_pdf_surface_create (path, PAGE_W, PAGE_H);
+  char *tmp = xc_output_begin (path, error);
+  cairo_surface_t *s;
   cairo_t *cr;
   cairo_status_t st;
 
+  if (tmp == NULL)
+    return FALSE;
+  s = cairo_pdf_surface_create (tmp, PAGE_W, PAGE_H);
   if (cairo_surface_status (s) != CAIRO_STATUS_SUCCESS)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: %s", path,
                    cairo_status_to_string (cairo_surface_status (s)));
       cairo_surface_destroy (s);
-      return FALSE;
+      return xc_output_end (tmp, path, FALSE, NULL);
     }
   cairo_pdf_surface_set_metadata (s, CAIRO_PDF_METADATA_TITLE, "Xception Studio report");
   cairo_pdf_surface_set_metadata (s, CAIRO_PDF_METADATA_CREATOR, "Xception Studio");
@@ -319,9 +323,6 @@ xc_report_write_pdf (const XcReport *r, const char *path, GError **error)
   st = cairo_surface_status (s);
   cairo_surface_destroy (s);
   if (st != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: %s", path, cairo_status_to_string (st));
-      return FALSE;
-    }
-  return TRUE;
+    g_set_error (error, XC_ERROR, XC_ERROR_IO, "%s: %s", path, cairo_status_to_string (st));
+  return xc_output_end (tmp, path, st == CAIRO_STATUS_SUCCESS, error);
 }
