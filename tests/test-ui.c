@@ -271,6 +271,17 @@ test_window_errors (void)
   wait_idle (win);
   g_assert_nonnull (strstr (xs_window_get_last_error (win), "not an HDF5 file"));
 
+  /* the broken model is not listed, the selector shows the model running */
+  {
+    GtkDropDown *dd = child (win, "model_dropdown");
+    GListModel *names = gtk_drop_down_get_model (dd);
+    for (guint i = 0; i < g_list_model_get_n_items (names); i++)
+      g_assert_null (strstr (gtk_string_list_get_string (GTK_STRING_LIST (names), i), "bad.h5"));
+    g_assert_nonnull (strstr (gtk_string_list_get_string (GTK_STRING_LIST (names),
+                                                          gtk_drop_down_get_selected (dd)),
+                              "builtin:xception"));
+  }
+
   /* and a good image afterwards still works, on the model that stayed loaded */
   if (g_file_test (face, G_FILE_TEST_EXISTS))
     {
@@ -282,6 +293,38 @@ test_window_errors (void)
   gtk_window_destroy (GTK_WINDOW (win));
   g_unlink (bad);
   g_unlink (badh5);
+  g_rmdir (dir);
+}
+
+/* A broken model on the command line: the embedded default instead, the
+ * error in the banner (it stays after the image is analysed) */
+static void
+test_window_model_fallback (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("xs-ui-trunc-XXXXXX", NULL);
+  g_autofree char *trunc = g_build_filename (dir, "trunc.h5", NULL);
+  g_autofree char *img = g_test_build_filename (G_TEST_DIST, "..", "resources", "samples",
+                                                "fmnist-test-0002-trouser.png", NULL);
+  g_autofree char *src = g_test_build_filename (G_TEST_DIST, "data", "keras3",
+                                                "xception-small-tfkeras.h5", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+  XsWindow *win;
+
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (trunc, data, MIN (len, 5000), NULL));
+  win = open_window (trunc, img);
+  wait_idle (win);
+  g_assert_nonnull (xs_window_get_analysis (win));
+  {
+    g_autofree char *fallback = xs_model_display_name (xc_model_default_spec ());
+    g_assert_cmpstr (xs_window_get_analysis (win)->model->display_name, ==, fallback);
+  }
+  g_assert_nonnull (xs_window_get_last_error (win));
+  g_assert_nonnull (strstr (xs_window_get_last_error (win), "trunc.h5"));
+  g_assert_true (gtk_revealer_get_reveal_child (child (win, "banner_revealer")));
+  gtk_window_destroy (GTK_WINDOW (win));
+  g_unlink (trunc);
   g_rmdir (dir);
 }
 
@@ -449,6 +492,7 @@ main (int argc, char **argv)
       g_test_add_func ("/ui/window/fer", test_window_fer);
       g_test_add_func ("/ui/window/errors", test_window_errors);
       g_test_add_func ("/ui/window/dicom", test_window_dicom);
+      g_test_add_func ("/ui/window/model-fallback", test_window_model_fallback);
       g_test_add_func ("/ui/window/download-offline", test_download_offline);
       g_test_add_func ("/ui/app/timings", test_app_timings);
     }

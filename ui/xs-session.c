@@ -210,6 +210,26 @@ xs_session_add_spec (XsSession *self, const char *spec)
   return self->specs->len - 1;
 }
 
+/* Drops a spec that failed to load, so that it is neither listed nor saved */
+void
+xs_session_remove_spec (XsSession *self, guint index)
+{
+  if (index >= self->specs->len)
+    return;
+  g_ptr_array_remove_index (self->specs, index);
+  gtk_string_list_remove (self->model_names, index);
+}
+
+/* The index of @spec, or G_MAXUINT */
+guint
+xs_session_find_spec (XsSession *self, const char *spec)
+{
+  for (guint i = 0; spec && i < self->specs->len; i++)
+    if (g_str_equal (self->specs->pdata[i], spec))
+      return i;
+  return G_MAXUINT;
+}
+
 void
 xs_session_set_target (XsSession *self, XcMethod method, int target_class)
 {

@@ -36,6 +36,10 @@ const char    *xs_session_get_spec        (XsSession    *self,
 guint          xs_session_add_spec        (XsSession    *self,
                                            const char   *spec);
 guint          xs_session_n_specs         (XsSession    *self);
+void           xs_session_remove_spec     (XsSession    *self,
+                                           guint         index);
+guint          xs_session_find_spec       (XsSession    *self,
+                                           const char   *spec);
 void           xs_session_set_target      (XsSession    *self,
                                            XcMethod      method,
                                            int           target_class);

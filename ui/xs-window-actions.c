@@ -260,6 +260,7 @@ cancel_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 dismiss_banner_action (GtkWidget *widget, const char *name, GVariant *param)
 {
+  XS_WINDOW (widget)->banner_sticky = FALSE;
   gtk_revealer_set_reveal_child (XS_WINDOW (widget)->banner_revealer, FALSE);
 }
 

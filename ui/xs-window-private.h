@@ -45,6 +45,9 @@ struct _XsWindow {
   /* owned */
   XsSession            *session;
   char                 *image_path;
+  char                 *loading_spec;   /* the model being loaded */
+  char                 *loaded_spec;    /* the model running */
+  gboolean              banner_sticky;  /* a model's error: stays until dismissed */
   XcImageOptions        first_image_options;  /* --window, --frame: for the first image only */
   char                 *last_error;
   GCancellable         *load_cancel;
@@ -77,5 +80,11 @@ void _xs_window_cancel_all   (XsWindow       *self);
 void _xs_window_maybe_screenshot (XsWindow *self);
 gboolean _xs_window_write_timings (XsWindow   *self,
                                    GError    **error);
+
+/* xs-window-state.c */
+void _xs_window_save_state    (XsWindow   *self);
+void _xs_window_restore_state (XsWindow   *self);
+void _xs_window_add_recent    (XsWindow   *self,
+                               const char *path);
 
 G_END_DECLS

@@ -18,97 +18,6 @@ G_DEFINE_FINAL_TYPE (XsWindow, xs_window, GTK_TYPE_APPLICATION_WINDOW)
 static void request_analysis (XsWindow *self);
 static void request_analysis_with (XsWindow *self, XsModel *model);
 
-/* state file ------------------------------------------------------------- */
-
-static char *
-state_path (void)
-{
-  return g_build_filename (g_get_user_config_dir (), "xception-studio", "state.ini", NULL);
-}
-
-static void
-save_state (XsWindow *self)
-{
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autofree char *path = state_path ();
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GPtrArray) files = g_ptr_array_new ();
-  int w, h;
-
-  gtk_window_get_default_size (GTK_WINDOW (self), &w, &h);
-  g_key_file_set_integer (kf, "window", "width", w);
-  g_key_file_set_integer (kf, "window", "height", h);
-  g_key_file_set_boolean (kf, "window", "maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
-  g_key_file_set_string_list (kf, "recent", "images",
-                              (const char *const *) self->recent->pdata, self->recent->len);
-  for (guint i = 0; i < xs_session_n_specs (self->session); i++)
-    {
-      const char *spec = xs_session_get_spec (self->session, i);
-      if (!g_str_has_prefix (spec, "builtin:") && !g_str_has_prefix (spec, "embedded:") &&
-          !g_str_has_prefix (spec, "imagenet:"))
-        g_ptr_array_add (files, (gpointer) spec);
-    }
-  g_key_file_set_string_list (kf, "models", "opened", (const char *const *) files->pdata,
-                              files->len);
-  g_mkdir_with_parents (dir, 0700);
-  g_key_file_save_to_file (kf, path, NULL);
-}
-
-static void
-update_recent_menu (XsWindow *self)
-{
-  g_menu_remove_all (self->recent_submenu);
-  for (guint i = 0; i < self->recent->len; i++)
-    {
-      g_autofree char *base = g_path_get_basename (self->recent->pdata[i]);
-      g_autoptr(GMenuItem) item = g_menu_item_new (base, NULL);
-      g_menu_item_set_action_and_target (item, "win.open-recent", "s", self->recent->pdata[i]);
-      g_menu_append_item (self->recent_submenu, item);
-    }
-}
-
-static void
-add_recent (XsWindow *self, const char *path)
-{
-  for (guint i = 0; i < self->recent->len; i++)
-    if (g_str_equal (self->recent->pdata[i], path))
-      {
-        g_ptr_array_remove_index (self->recent, i);
-        break;
-      }
-  g_ptr_array_insert (self->recent, 0, g_strdup (path));
-  if (self->recent->len > 8)
-    g_ptr_array_set_size (self->recent, 8);
-  update_recent_menu (self);
-}
-
-static void
-restore_state (XsWindow *self)
-{
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autofree char *path = state_path ();
-  g_auto(GStrv) recent = NULL, models = NULL;
-  int w, h;
-
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
-    return;
-  w = g_key_file_get_integer (kf, "window", "width", NULL);
-  h = g_key_file_get_integer (kf, "window", "height", NULL);
-  if (w >= 640 && h >= 480 && w <= 16384 && h <= 16384)
-    gtk_window_set_default_size (GTK_WINDOW (self), w, h);
-  if (g_key_file_get_boolean (kf, "window", "maximized", NULL))
-    gtk_window_maximize (GTK_WINDOW (self));
-  recent = g_key_file_get_string_list (kf, "recent", "images", NULL, NULL);
-  for (guint i = 0; recent && recent[i] && i < 8; i++)
-    if (g_file_test (recent[i], G_FILE_TEST_IS_REGULAR))
-      g_ptr_array_add (self->recent, g_strdup (recent[i]));
-  update_recent_menu (self);
-  models = g_key_file_get_string_list (kf, "models", "opened", NULL, NULL);
-  for (guint i = 0; models && models[i]; i++)
-    if (g_file_test (models[i], G_FILE_TEST_IS_REGULAR))
-      xs_window_add_model (self, models[i], FALSE);
-}
-
 /* A job that knows how far it is (a download, faithfulness curves) */
 static void
 on_progress_cb (XsWindow *self, double fraction)
@@ -174,15 +83,47 @@ update_model_info (XsWindow *self, XsModel *model)
   gtk_label_set_text (self->model_info_label, txt);
 }
 
+/* A model that failed to load leaves everything as it was: the file is
+ * dropped from the selector (and so from the saved state), the selector
+ * shows the model still running; with none running yet (a broken --model),
+ * the embedded default is loaded instead. The banner has the error. */
+static void
+model_failed (XsWindow *self, const char *spec)
+{
+  guint at = xs_session_find_spec (self->session, spec);
+  guint loaded = xs_session_find_spec (self->session, self->loaded_spec);
+  const char *fallback = xc_model_default_spec ();
+
+  self->banner_sticky = TRUE;
+  self->updating = TRUE;
+  if (at != G_MAXUINT && !g_str_has_prefix (spec, "builtin:") &&
+      !g_str_has_prefix (spec, "embedded:") && !g_str_has_prefix (spec, "imagenet:"))
+    xs_session_remove_spec (self->session, at);
+  loaded = xs_session_find_spec (self->session, self->loaded_spec);
+  if (loaded != G_MAXUINT)
+    gtk_drop_down_set_selected (self->model_dropdown, loaded);
+  self->updating = FALSE;
+  if (loaded == G_MAXUINT && g_strcmp0 (spec, fallback) != 0)
+    xs_window_add_model (self, fallback, TRUE);
+}
+
 static void
 on_model_loaded_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr(XsWindow) self = data;
   g_autoptr(GError) error = NULL;
   g_autoptr(XsModel) m = xs_inference_load_model_finish (XS_INFERENCE (source), result, &error);
+  g_autofree char *spec = g_steal_pointer (&self->loading_spec);
 
   if (xs_session_failed (self->session, m, error))
-    return;
+    {
+      if (!g_error_matches (error, XC_ERROR, XC_ERROR_CANCELLED) &&
+          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        model_failed (self, spec);
+      return;
+    }
+  g_free (self->loaded_spec);
+  self->loaded_spec = g_strdup (spec);
   gtk_label_set_text (self->top_label, "");
   /* an image handed over before any model was there waits from now */
   self->t_image = MAX (self->t_image, g_get_monotonic_time ());
@@ -202,6 +143,8 @@ load_selected_model (XsWindow *self)
   if (spec == NULL)
     return;
   xs_session_restart (&self->load_cancel);
+  g_free (self->loading_spec);
+  self->loading_spec = g_strdup (spec);
   xs_session_begin (self->session, "Loading model…");
   xs_inference_load_model_async (xs_session_get_inference (self->session), spec,
                                  self->load_cancel, on_model_loaded_cb, g_object_ref (self));
@@ -264,7 +207,12 @@ on_analyzed_cb (GObject *source, GAsyncResult *result, gpointer data)
     return;
   if (a->model != xs_session_get_model (self->session))
     return;   /* stale: the model changed meanwhile */
-  gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
+  /* an image that worked clears an image's error, not a model's */
+  if (!self->banner_sticky)
+    gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
+  /* only an image that worked becomes recent (and so saved) */
+  if (!g_str_has_prefix (a->path, "resource://"))
+    _xs_window_add_recent (self, a->path);
   show_image (self, a);
   xs_session_set_analysis (self->session, a);
   self->t_predictions = g_get_monotonic_time ();
@@ -310,7 +258,6 @@ xs_window_open_image (XsWindow *self, const char *path)
   memset (&self->first_image_options, 0, sizeof self->first_image_options);
   self->t_image = g_get_monotonic_time ();
   self->t_predictions = self->t_explanation = 0;
-  add_recent (self, path);
   request_analysis (self);
 }
 
@@ -483,7 +430,7 @@ xs_window_close_request (GtkWindow *window)
 
   _xs_window_cancel_all (self);
   if (self->screenshot_path == NULL)
-    save_state (self);
+    _xs_window_save_state (self);
   return GTK_WINDOW_CLASS (xs_window_parent_class)->close_request (window);
 }
 
@@ -510,6 +457,8 @@ xs_window_finalize (GObject *object)
   g_ptr_array_unref (self->recent);
   g_free (self->pending.compare_model);
   g_free (self->image_path);
+  g_free (self->loading_spec);
+  g_free (self->loaded_spec);
   g_free (self->last_error);
   g_free (self->screenshot_path);
   g_free (self->timings_path);
@@ -610,7 +559,7 @@ xs_window_init (XsWindow *self)
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
-  restore_state (self);
+  _xs_window_restore_state (self);
 }
 
 XsWindow *
