@@ -15,6 +15,7 @@
 #include "xc-random.h"
 #include "xc-dataset.h"
 #include "xc-error.h"
+#include "xc-memory.h"
 #include "io/xc-image.h"
 
 void
@@ -41,6 +42,9 @@ dataset_new (const char *name)
   return ds;
 }
 
+/* An IDX file inside a .gz, read no further than its header says: a file
+ * that inflates past that (a .gz bomb) is refused, as is one whose
+ * declared size is over the memory limit */
 static GBytes *
 read_gz (const char *path, GError **error)
 {
@@ -48,19 +52,62 @@ read_gz (const char *path, GError **error)
   g_autoptr(GInputStream) raw = NULL;
   g_autoptr(GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
   g_autoptr(GInputStream) in = NULL;
-  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autofree guint8 *buf = NULL;
+  guint8 head[4 + 4 * 3], extra;
+  guint64 total = 1;
+  gsize got = 0, hl;
+  int ndims;
 
-  raw = G_INPUT_STREAM (g_file_read (file, NULL, error));
-  if (raw == NULL)
+  if (!xc_check_user_file (path, "a .gz IDX file", error) ||
+      !(raw = G_INPUT_STREAM (g_file_read (file, NULL, error))))
     return NULL;
   in = g_converter_input_stream_new (raw, G_CONVERTER (z));
-  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
-                              G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0)
+  if (!g_input_stream_read_all (in, head, 4, &got, NULL, error) || got != 4 ||
+      head[0] != 0 || head[1] != 0 || (ndims = head[3]) < 1 || ndims > 3)
     {
+      if (error && *error == NULL)
+        g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: not an IDX file", path);
       g_prefix_error (error, "%s: ", path);
       return NULL;
     }
-  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  hl = 4 + 4 * (gsize) ndims;
+  if (!g_input_stream_read_all (in, head + 4, hl - 4, &got, NULL, error) || got != hl - 4)
+    {
+      if (error && *error == NULL)
+        g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: truncated IDX header", path);
+      return NULL;
+    }
+  for (int d = 0; d < ndims; d++)
+    {
+      guint8 *q = head + 4 + 4 * d;
+      total *= ((guint32) q[0] << 24) | ((guint32) q[1] << 16) | ((guint32) q[2] << 8) | q[3];
+      if (total > ((guint64) 1 << 40))
+        break;
+    }
+  if (!xc_memory_check (total + hl, path, error))
+    return NULL;
+  if ((buf = g_try_malloc (hl + total)) == NULL)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY, "%s: out of memory", path);
+      return NULL;
+    }
+  memcpy (buf, head, hl);
+  if (!g_input_stream_read_all (in, buf + hl, total, &got, NULL, error) || got != total)
+    {
+      if (error && *error == NULL)
+        g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: truncated: the header declares %"
+                     G_GUINT64_FORMAT " bytes, the file inflates to %" G_GSIZE_FORMAT, path,
+                     total, got);
+      return NULL;
+    }
+  if (g_input_stream_read (in, &extra, 1, NULL, NULL) > 0)
+    {
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: inflates past the %" G_GUINT64_FORMAT
+                   " bytes its header declares (refused: a .gz bomb, or not this file)", path,
+                   total + hl);
+      return NULL;
+    }
+  return g_bytes_new_take (g_steal_pointer (&buf), hl + total);
 }
 
 static guint32

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "xc-error.h"
+#include "xc-memory.h"
 #include "xc-plan.h"
 #include "ops/xc-ops.h"
 
@@ -197,6 +198,8 @@ plan_gradients (XcPlan *plan, const gboolean *want_grad, guint stop, GError **er
     }
   plan->grad_size = end;
   plan->scratch_size = MAX (plan->scratch_size, plan->back_scratch);
+  if (!xc_memory_check ((guint64) end * sizeof (float), "the gradients", error))
+    return FALSE;
   plan->grads = g_try_malloc ((end + ALIGN_FLOATS) * sizeof (float));
   if (plan->grads == NULL)
     {
@@ -298,6 +301,9 @@ plan_new_training (const XcModel *model, int batch, gboolean want_input, GError 
       plan->saved_off[i] = total;
       total += align_up (xc_op_saved_size (xc_model_node (model, i), batch));
     }
+  if (!xc_memory_check (((guint64) total + plan->arena_size + plan->grad_size) * sizeof (float),
+                        "training (activations, gradients and saved state)", error))
+    return NULL;
   plan->saved = g_try_malloc ((total + ALIGN_FLOATS) * sizeof (float));
   if (plan->saved == NULL)
     {
@@ -425,6 +431,13 @@ plan_new (const XcModel  *model,
   plan->arena_size = end;
   if (want_grad != NULL && !plan_gradients (plan, want_grad, stop, error))
     return NULL;
+  {
+    g_autofree char *what = g_strdup_printf ("the plan of %s at batch %d (activations and "
+                                             "gradients)", model->name, batch);
+    if (!xc_memory_check (((guint64) end + plan->scratch_size + plan->grad_size) * sizeof (float),
+                          what, error))
+      return NULL;
+  }
   plan->arena = g_try_malloc ((end + plan->scratch_size + ALIGN_FLOATS) * sizeof (float));
   if (plan->arena == NULL)
     {

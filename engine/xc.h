@@ -6,6 +6,7 @@
 
 #include "xc-enums.h"
 #include "xc-error.h"
+#include "xc-memory.h"
 #include "xc-random.h"
 #include "xc-tensor.h"
 #include "xc-model.h"

@@ -513,6 +513,55 @@ test_hostile_basics (void)
              NULL);
     assert_user_error (&r, "--steps 1000000000: from 1 to 4096");
   }
+  {
+    /* memory: an estimate over the limit is refused up front, saying how much */
+    g_auto(Run) r = { 0 };
+    run_cli (&r, "predict", "--model", "builtin:xception:size=2048", "--max-memory", "256M",
+             image, NULL);
+    assert_user_error (&r, "over the memory limit");
+    g_assert_nonnull (strstr (r.err, "needs 1.52 GB"));
+  }
+  {
+    /* a .gz whose IDX header declares one 28x28 image but inflates to 64 MB */
+    g_auto(Run) r = { 0 };
+    g_autofree char *fm = g_build_filename (dir, "fm", NULL);
+    const char *names[] = { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz" };
+    g_assert_cmpint (g_mkdir (fm, 0700), ==, 0);
+    for (guint k = 0; k < 2; k++)
+      {
+        g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 9);
+        g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
+        g_autoptr(GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (z));
+        g_autofree guint8 *zeros = g_malloc0 (1 << 20);
+        g_autofree char *path = g_build_filename (fm, names[k], NULL);
+        static const guint8 img_head[16] = { 0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28 };
+        static const guint8 lab_head[8] = { 0, 0, 8, 1, 0, 0, 0, 1 };
+        g_assert_true (g_output_stream_write_all (out, k ? lab_head : img_head, k ? 8 : 16,
+                                                  NULL, NULL, NULL));
+        for (int m = 0; m < (k ? 1 : 64); m++)
+          g_assert_true (g_output_stream_write_all (out, zeros, 1 << 20, NULL, NULL, NULL));
+        g_assert_true (g_output_stream_close (out, NULL, NULL));
+        g_assert_true (g_file_set_contents (path, g_memory_output_stream_get_data (
+                                              G_MEMORY_OUTPUT_STREAM (mem)),
+                                            g_memory_output_stream_get_data_size (
+                                              G_MEMORY_OUTPUT_STREAM (mem)), NULL));
+      }
+    {
+      g_autofree char *spec = g_strdup_printf ("fashion-mnist:%s", fm);
+      g_autofree char *out = g_build_filename (dir, "m.h5", NULL);
+      run_cli (&r, "train", "--arch", "mini-xception", "--input-size", "32", "--dataset", spec,
+               "--epochs", "1", "--out", out, NULL);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_nonnull (strstr (r.err, "inflates past"));
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+    for (guint k = 0; k < 2; k++)
+      {
+        g_autofree char *path = g_build_filename (fm, names[k], NULL);
+        g_unlink (path);
+      }
+    g_rmdir (fm);
+  }
   g_unlink (fifo);
   g_rmdir (dir);
 }

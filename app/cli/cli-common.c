@@ -25,6 +25,7 @@ xs_cli_model_args_clear (XsCliModelArgs *a)
   g_free (a->labels);
   g_free (a->preprocess);
   g_free (a->window);
+  g_free (a->max_memory);
 }
 
 XcImageOptions xs_cli_image_options;
@@ -50,7 +51,7 @@ xs_cli_print_notices (const char *path, const XcImage *image, const XcModel *mod
 GOptionEntry *
 xs_cli_model_entries (XsCliModelArgs *a)
 {
-  static GOptionEntry e[9];
+  static GOptionEntry e[10];
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model,
       "Keras .h5 file, embedded:NAME, imagenet:xception or "
@@ -72,6 +73,8 @@ xs_cli_model_entries (XsCliModelArgs *a)
       "Frame of a multi-frame DICOM file (default 0)", "N" },
     { "keep-patient-data", 0, 0, G_OPTION_ARG_NONE, &a->keep_patient_data,
       "Keep the patient's name, id and dates in JSON and reports (left out by default)", NULL },
+    { "max-memory", 0, 0, G_OPTION_ARG_STRING, &a->max_memory,
+      "Refuse work estimated to need more (default: half of physical memory), e.g. 4G", "SIZE" },
     { NULL }
   };
   memcpy (e, entries, sizeof e);
@@ -84,6 +87,13 @@ xs_cli_load_model (XsCliModelArgs *a, GError **error)
   if (a->allow_svg)
     g_setenv ("XCEPTION_ALLOW_SVG", "1", TRUE);
   memset (&xs_cli_image_options, 0, sizeof xs_cli_image_options);
+  if (a->max_memory)
+    {
+      guint64 bytes;
+      if (!xc_memory_parse_size (a->max_memory, &bytes, error))
+        return NULL;
+      xc_memory_set_limit (bytes);
+    }
   if (a->window && !xc_parse_window (a->window, &xs_cli_image_options.center,
                                      &xs_cli_image_options.width, error))
     return NULL;

@@ -24,6 +24,7 @@ typedef struct {
   char    *window;             /* --window CENTER,WIDTH */
   int      frame;              /* --frame N */
   gboolean keep_patient_data;
+  char    *max_memory;         /* --max-memory SIZE */
 } XsCliModelArgs;
 
 /* How images are read, from the model arguments (xs_cli_load_model) */

@@ -15,6 +15,7 @@
 #include <tiffio.h>
 
 #include "xc-error.h"
+#include "xc-memory.h"
 #include "xc-image-hd.h"
 
 XcImage *
@@ -124,6 +125,9 @@ new_high_depth (int h, int w, int c, const char *format, int bits, const char *p
                    "%s: %d x %d pixels is over the 100-megapixel limit", path, w, h);
       return NULL;
     }
+  /* the image, its values and the decoder's buffers */
+  if (!xc_memory_check ((guint64) w * h * (c + 1) * 4 * 2, path, error))
+    return NULL;
   image = xc_image_new (h, w, c);
   if (image != NULL && c == 1 &&
       (image->values = g_try_malloc ((size_t) h * w * sizeof (float))) == NULL)

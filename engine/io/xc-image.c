@@ -25,6 +25,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "xc-error.h"
+#include "xc-memory.h"
 #include "xc-image.h"
 
 const XcWindowPreset xc_ct_window_presets[4] = {
@@ -347,6 +348,9 @@ xc_image_load_with (const char *path, const XcImageOptions *options, GError **er
                    "%s: %d x %d pixels is over the 100-megapixel limit", path, w, h);
       return NULL;
     }
+  /* the decoded pixels (4 bytes a pixel) and our float copy (up to 12) */
+  if (!xc_memory_check ((guint64) w * h * 16, path, error))
+    return NULL;
   if (raw == NULL)
     raw = gdk_pixbuf_new_from_file (path, &local);
   if (raw == NULL)
