@@ -111,9 +111,13 @@ xs_cli_load_model (XsCliModelArgs *a, GError **error)
 
   if (model == NULL)
     return NULL;
-  if (a->weights && (!xc_keras_load_weights (model, a->weights, error) ||
-                     !xc_model_check_weights (model, error)))
+  if (a->weights && !xc_keras_load_weights (model, a->weights, error))
     return NULL;
+  if (a->weights && !xc_model_check_weights (model, error))
+    {
+      g_prefix_error (error, "%s: ", a->weights);
+      return NULL;
+    }
   if (a->labels && !xc_model_set_labels_file (model, a->labels, error))
     return NULL;
   if (a->preprocess && !xc_preprocess_from_string (a->preprocess, &model->preprocess))
