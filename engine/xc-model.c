@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "xc-error.h"
+#include "xc-memory.h"
 #include "xc-model.h"
 #include "ops/xc-ops.h"
 
@@ -287,6 +288,11 @@ xc_model_finish (XcModel *model, GError **error)
       g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY, "%zu weights is more than we accept", total);
       return FALSE;
     }
+  {
+    g_autofree char *what = g_strdup_printf ("the weights of %s", model->name);
+    if (!xc_memory_check ((guint64) total * sizeof (float), what, error))
+      return FALSE;
+  }
   model->slab = g_try_malloc0 (MAX (total, 1) * sizeof (float));
   if (model->slab == NULL)
     {

@@ -270,6 +270,23 @@ test_corpus (void)
                                                NULL });
       g_unlink (path);
     }
+  /* what the fuzzers found (tests/fuzz), kept as regression cases: the
+   * name says how each is given (.h5: a model) */
+  {
+    g_autofree char *rdir = g_test_build_filename (G_TEST_DIST, "data", "hostile", NULL);
+    g_autoptr(GDir) d = g_dir_open (rdir, 0, NULL);
+    const char *e;
+    g_assert_nonnull (d);
+    while ((e = g_dir_read_name (d)))
+      {
+        g_autofree char *path = g_build_filename (rdir, e, NULL);
+        g_autofree char *name = g_strdup_printf ("regression %s", e);
+        if (g_str_has_suffix (e, ".h5") || g_str_has_suffix (e, ".keras"))
+          run_case (name, path, (const char *[]) { "predict", "--model", path, sample, NULL });
+        else
+          run_case (name, path, (const char *[]) { "predict", path, NULL });
+      }
+  }
   g_test_message ("%u flag and spec cases; %u in all: %u succeeded, %u user errors, %u usage",
                   n_cases - before, n_cases, n_ok, n_user, n_usage);
   g_assert_cmpuint (n_cases, >=, 300);

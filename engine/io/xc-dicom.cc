@@ -248,10 +248,20 @@ read_dataset (DcmDataset *ds, const char *path, int frame, gboolean keep_patient
                    G_GSIZE_FORMAT " bytes", path, frame_bytes);
       return FALSE;
     }
-  pixels = OFstatic_cast (DcmPixelData *, el);
+  if (xf.isEncapsulated () && el->ident () != EVR_PixelData)
+    {
+      /* (7FE0,0010) read with another VR (OL, say) is not pixel data */
+      g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: (7FE0,0010) has VR %s, not OB/OW "
+                   "pixel data", path, DcmVR (el->getVR ()).getVRName ());
+      return FALSE;
+    }
   if (xf.isEncapsulated ())
-    cond = pixels->getUncompressedFrame (ds, frame, start_fragment, buf,
-                                         (Uint32) (frame_bytes + (frame_bytes & 1)), color_model);
+    {
+      pixels = OFstatic_cast (DcmPixelData *, el);
+      cond = pixels->getUncompressedFrame (ds, frame, start_fragment, buf,
+                                           (Uint32) (frame_bytes + (frame_bytes & 1)),
+                                           color_model);
+    }
   else  /* native: the frame's bytes in host order (DCMTK swapped them on load) */
     cond = el->getPartialValue (buf, (Uint32) (frame * frame_bytes), (Uint32) frame_bytes);
   if (cond.bad ())

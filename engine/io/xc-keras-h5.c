@@ -9,6 +9,7 @@
  * calls hold one lock.
  */
 #define G_LOG_DOMAIN "xc-keras"
+#define _GNU_SOURCE  /* memmem */
 
 #include <string.h>
 #include <hdf5.h>
@@ -437,6 +438,55 @@ set_labels_from_json (XcModel *model, const char *json)
     }
 }
 
+/* libhdf5 1.10 loops forever reading a global heap collection (where
+ * variable-length strings such as h5py's model_config live) that holds an
+ * object of size 0 with index 0 (H5HG__cache_heap_deserialize advances by
+ * the object's size): found by tests/fuzz/fuzz-keras-h5. Every collection
+ * ("GCOL", version 1, at least 4096 bytes) is walked here first, as HDF5
+ * walks it, and a file with one that would stall or run past its end is
+ * refused. */
+static gboolean
+check_global_heaps (const guint8 *data, gsize len, const char *path, GError **error)
+{
+  const guint8 *p = data, *end = data + len;
+
+  while ((p = memmem (p, end - p, "GCOL", 4)) != NULL)
+    {
+      const guint8 *col = p;
+      guint64 size, at = 16;
+
+      p += 4;
+      if (end - col < 16 || col[4] != 1 || col[5] || col[6] || col[7])
+        continue;
+      memcpy (&size, col + 8, 8);
+      size = GUINT64_FROM_LE (size);
+      if (size < 4096 || size > (guint64) (end - col))
+        continue;
+      while (at < size)
+        {
+          guint16 idx;
+          guint64 osize, need;
+          if (at + 16 > size)
+            break;   /* the rest is free space */
+          memcpy (&idx, col + at, 2);
+          memcpy (&osize, col + at + 8, 8);
+          idx = GUINT16_FROM_LE (idx), osize = GUINT64_FROM_LE (osize);
+          need = idx > 0 ? 16 + ((osize + 7) & ~(guint64) 7) : osize;
+          if (need == 0 || osize > size || need > size - at)
+            {
+              g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: corrupt HDF5 global heap at "
+                           "byte %" G_GSIZE_FORMAT " (an object of %" G_GUINT64_FORMAT " bytes "
+                           "at %" G_GUINT64_FORMAT " of a %" G_GUINT64_FORMAT "-byte "
+                           "collection): refused, libhdf5 would loop or read past it", path,
+                           (gsize) (col - data), osize, at, size);
+              return FALSE;
+            }
+          at += need;
+        }
+    }
+  return TRUE;
+}
+
 static hid_t
 open_file (const char *path, unsigned flags, GError **error)
 {
@@ -444,6 +494,13 @@ open_file (const char *path, unsigned flags, GError **error)
 
   if (!xc_check_user_file (path, "a Keras file", error))
     return -1;
+  {
+    g_autoptr(GMappedFile) map = g_mapped_file_new (path, FALSE, NULL);
+    if (map != NULL &&
+        !check_global_heaps ((const guint8 *) g_mapped_file_get_contents (map),
+                             g_mapped_file_get_length (map), path, error))
+      return -1;
+  }
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   if (H5Fis_hdf5 (path) <= 0)
     {
@@ -802,6 +859,8 @@ xc_keras_load_memory (gconstpointer data, gsize size, const char *name, GError *
   XcModel *model;
   hid_t fapl, file;
 
+  if (!check_global_heaps (data, size, name, error))
+    return NULL;
   g_mutex_lock (&h5_lock);
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   fapl = H5Pcreate (H5P_FILE_ACCESS);
