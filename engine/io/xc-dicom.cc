@@ -22,6 +22,7 @@
 #include <cmath>
 #include <new>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "xc-dicom.h"
 #include "xc-error.h"
@@ -389,6 +390,28 @@ xc_dicom_read (const char *path, int frame, gboolean keep_patient_data, XcDicomI
                        path, cond.text ());
           return FALSE;
         }
+      /* an element may declare more bytes than the file holds; DCMTK would
+       * allocate all of them when the value is first read */
+      {
+        GStatBuf st;
+        DcmStack stack;
+        guint64 file_size = g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+        /* a deflated dataset inflates up to zlib's 1032:1 */
+        guint64 limit = file_size * (ff.getDataset ()->getOriginalXfer () ==
+                                     EXS_DeflatedLittleEndianExplicit ? 1032 : 1);
+        while (ff.getDataset ()->nextObject (stack, OFTrue).good ())
+          {
+            DcmObject *o = stack.top ();
+            if (o->isLeaf () && (guint64) o->getLength () > limit)
+              {
+                DcmTag tag = o->getTag ();
+                g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: element (%04X,%04X) "
+                             "declares %u bytes, more than the file's %" G_GUINT64_FORMAT, path,
+                             tag.getGTag (), tag.getETag (), o->getLength (), file_size);
+                return FALSE;
+              }
+          }
+      }
       return read_dataset (ff.getDataset (), path, frame, keep_patient_data, info, values,
                            error);
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target of a -Dfuzz=true build for SECONDS each, seeded
-# from tests/data. A crash, leak or timeout fails (the reproducer is left in
+# from tests/data (a huge malloc returns NULL, as without ASan: the code must
+# cope). A crash, leak or timeout fails (the reproducer is left in
 # the build's fuzz-artifacts/ folder: add it to tests/test-hostile.c as a case).
 # Usage: tests/fuzz/run-fuzzers.sh BUILD_DIR [SECONDS]
 set -uo pipefail
@@ -39,7 +40,8 @@ failed=0
 for t in image keras-config keras-h5 npy spec; do
   exe=$build/tests/fuzz/fuzz-$t
   out=$build/fuzz-$t.log
-  LSAN_OPTIONS=suppressions=$src/tests/lsan.supp "$exe" -max_total_time="$secs" -timeout=20 -rss_limit_mb=3072 -artifact_prefix="$art/$t-" \
+  ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
+  LSAN_OPTIONS=suppressions=$src/tests/lsan.supp "$exe" -seed=1 -max_total_time="$secs" -timeout=20 -rss_limit_mb=3072 -malloc_limit_mb=1048576 -artifact_prefix="$art/$t-" \
          -print_final_stats=1 "$work/$t" > "$out" 2>&1
   rc=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out" | grep -o '[0-9]*$')
