@@ -20,6 +20,7 @@
 #include "xc-zip.h"
 
 static GMutex h5_lock;
+static guint64 gheap_max_object;  /* of the file being read; guarded by h5_lock */
 
 /* Reads a string or string-array attribute, fixed or variable length.
  * An empty numeric array (how Keras writes "no weights") gives an empty list. */
@@ -51,7 +52,17 @@ read_strings_attr (hid_t obj, const char *name, GError **error)
     }
   else if (H5Tis_variable_str (type) > 0)
     {
-      g_autofree char **vals = g_new0 (char *, n + 1);
+      g_autofree char **vals = NULL;
+      /* HDF5 allocates every string of the list whole: a list of many
+       * references to one large heap object costs n times its size */
+      if ((guint64) n * MAX (gheap_max_object, 64) > ((guint64) 256 << 20))
+        {
+          g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "attribute '%s': %" G_GINT64_FORMAT
+                       " strings of up to %" G_GUINT64_FORMAT " bytes would take over 256 MB: "
+                       "refused", name, (gint64) n, gheap_max_object);
+          goto out;
+        }
+      vals = g_new0 (char *, n + 1);
       mtype = H5Tcopy (H5T_C_S1);
       H5Tset_size (mtype, H5T_VARIABLE);
       /* h5py writes a Python str as variable-length UTF-8: read it as such
@@ -446,10 +457,12 @@ set_labels_from_json (XcModel *model, const char *json)
  * walks it, and a file with one that would stall or run past its end is
  * refused. */
 static gboolean
-check_global_heaps (const guint8 *data, gsize len, const char *path, GError **error)
+check_global_heaps (const guint8 *data, gsize len, const char *path, guint64 *max_object,
+                    GError **error)
 {
   const guint8 *p = data, *end = data + len;
 
+  *max_object = 0;
   while ((p = memmem (p, end - p, "GCOL", 4)) != NULL)
     {
       const guint8 *col = p;
@@ -481,6 +494,7 @@ check_global_heaps (const guint8 *data, gsize len, const char *path, GError **er
                            (gsize) (col - data), osize, at, size);
               return FALSE;
             }
+          *max_object = MAX (*max_object, osize);
           at += need;
         }
     }
@@ -498,7 +512,7 @@ open_file (const char *path, unsigned flags, GError **error)
     g_autoptr(GMappedFile) map = g_mapped_file_new (path, FALSE, NULL);
     if (map != NULL &&
         !check_global_heaps ((const guint8 *) g_mapped_file_get_contents (map),
-                             g_mapped_file_get_length (map), path, error))
+                             g_mapped_file_get_length (map), path, &gheap_max_object, error))
       return -1;
   }
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
@@ -825,7 +839,13 @@ xc_keras3_load (const char *path, GError **error)
         }
     }
   data = g_bytes_get_data (weights, &size);
-  g_mutex_lock (&h5_lock);
+  {
+    guint64 max_object;
+    if (!check_global_heaps (data, size, path, &max_object, error))
+      return NULL;
+    g_mutex_lock (&h5_lock);
+    gheap_max_object = max_object;
+  }
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   file = open_memory (data, size);
   if (file < 0)
@@ -858,10 +878,12 @@ xc_keras_load_memory (gconstpointer data, gsize size, const char *name, GError *
 {
   XcModel *model;
   hid_t fapl, file;
+  guint64 max_object;
 
-  if (!check_global_heaps (data, size, name, error))
+  if (!check_global_heaps (data, size, name, &max_object, error))
     return NULL;
   g_mutex_lock (&h5_lock);
+  gheap_max_object = max_object;
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   fapl = H5Pcreate (H5P_FILE_ACCESS);
   H5Pset_fapl_core (fapl, 1 << 20, 0);

@@ -41,7 +41,7 @@ for t in image keras-config keras-h5 npy spec; do
   exe=$build/tests/fuzz/fuzz-$t
   out=$build/fuzz-$t.log
   ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
-  LSAN_OPTIONS=suppressions=$src/tests/lsan.supp "$exe" -seed=1 -max_total_time="$secs" -timeout=20 -rss_limit_mb=3072 -malloc_limit_mb=1048576 -artifact_prefix="$art/$t-" \
+  LSAN_OPTIONS=suppressions=$src/tests/lsan.supp "$exe" -seed=1 -max_total_time="$secs" -timeout=20 -rss_limit_mb=6144 -malloc_limit_mb=1048576 -artifact_prefix="$art/$t-" \
          -print_final_stats=1 "$work/$t" > "$out" 2>&1
   rc=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out" | grep -o '[0-9]*$')
