@@ -25,6 +25,7 @@ static const struct {
   { "evaluate", xs_cli_evaluate, "accuracy, precision, recall, confusion matrix" },
   { "compare", xs_cli_compare, "two models on the same images" },
   { "localize", xs_cli_localize, "pointing game and IoU of explanations against boxes" },
+  { "merge", xs_cli_merge, "join the shards of a sharded run into its summary" },
   { "report", xs_cli_report, "a PDF report of an analysis" },
   { "summary", xs_cli_summary, "layers, params, MACs, standard-convolution costs" },
   { "bench", xs_cli_bench, "time the forward pass" },

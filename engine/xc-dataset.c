@@ -28,6 +28,7 @@ xc_dataset_free (XcDataset *ds)
   g_free (ds->labels);
   g_clear_pointer (&ds->class_names, g_ptr_array_unref);
   g_clear_pointer (&ds->skipped, g_ptr_array_unref);
+  g_clear_pointer (&ds->ids, g_ptr_array_unref);
   g_free (ds);
 }
 
@@ -39,6 +40,7 @@ dataset_new (const char *name)
   ds->name = g_strdup (name);
   ds->class_names = g_ptr_array_new_with_free_func (g_free);
   ds->skipped = g_ptr_array_new_with_free_func (g_free);
+  ds->ids = g_ptr_array_new_with_free_func (g_free);
   return ds;
 }
 
@@ -167,6 +169,8 @@ load_fashion_mnist (const char *dir, const char *split, GError **error)
     }
   for (int i = 0; i < 10; i++)
     g_ptr_array_add (ds->class_names, g_strdup (fmnist_names[i]));
+  for (guint32 i = 0; i < n; i++)
+    g_ptr_array_add (ds->ids, g_strdup_printf ("%s#%u", prefix, i));
   return ds;
 }
 
@@ -198,6 +202,7 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
   g_autoptr(GArray) lab = g_array_new (FALSE, FALSE, sizeof (guint16));
   g_autoptr(GByteArray) pix = g_byte_array_new ();
   g_autoptr(GPtrArray) skipped = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   XcModel fake = { 0 };
   XcNode in_node = { 0 };
   const char *entry;
@@ -259,6 +264,7 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
               g_byte_array_append (pix, &b, 1);
             }
           g_array_append_val (lab, label);
+          g_ptr_array_add (names, g_build_filename (classes->pdata[k], files->pdata[f], NULL));
         }
     }
   g_ptr_array_unref (fake.nodes);
@@ -287,6 +293,7 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
       memcpy (ds->pixels + (size_t) i * h * w * c, pix->data + (size_t) src * h * w * c,
               (size_t) h * w * c);
       ds->labels[i] = g_array_index (lab, guint16, src);
+      g_ptr_array_add (ds->ids, g_strdup (names->pdata[src]));
     }
   ds->n_classes = classes->len;
   for (guint k = 0; k < classes->len; k++)
@@ -351,8 +358,66 @@ xc_dataset_subset (const XcDataset *ds, int n, guint64 seed)
     {
       memcpy (out->pixels + i * sz, ds->pixels + order[i] * sz, sz);
       out->labels[i] = ds->labels[order[i]];
+      g_ptr_array_add (out->ids, g_strdup (ds->ids->pdata[order[i]]));
     }
   return out;
+}
+
+/**
+ * xc_dataset_select:
+ * @indices: (array length=n): images of @ds, in the order wanted
+ *
+ * Returns: (transfer full): those images, with their labels and ids
+ */
+XcDataset *
+xc_dataset_select (const XcDataset *ds, const int *indices, int n)
+{
+  XcDataset *out = dataset_new (ds->name);
+  size_t sz = (size_t) ds->h * ds->w * ds->c;
+
+  out->n = n, out->h = ds->h, out->w = ds->w, out->c = ds->c;
+  out->pixels = g_new (guint8, MAX (n, 1) * sz);
+  out->labels = g_new (guint16, MAX (n, 1));
+  out->n_classes = ds->n_classes;
+  for (guint k = 0; k < ds->class_names->len; k++)
+    g_ptr_array_add (out->class_names, g_strdup (ds->class_names->pdata[k]));
+  for (int i = 0; i < n; i++)
+    {
+      memcpy (out->pixels + i * sz, ds->pixels + (size_t) indices[i] * sz, sz);
+      out->labels[i] = ds->labels[indices[i]];
+      g_ptr_array_add (out->ids, g_strdup (ds->ids->pdata[indices[i]]));
+    }
+  return out;
+}
+
+/**
+ * xc_shard_of:
+ *
+ * Returns: the shard (0 to @shards - 1) an image belongs to, from its id
+ *   alone (FNV-1a, 64 bits): the same on every machine and in every run
+ */
+guint
+xc_shard_of (const char *id, guint shards)
+{
+  guint64 h = 0xcbf29ce484222325ull;
+
+  for (const guchar *p = (const guchar *) id; *p; p++)
+    h = (h ^ *p) * 0x100000001b3ull;
+  return (guint) (h % MAX (shards, 1));
+}
+
+/**
+ * xc_dataset_image_hash:
+ *
+ * Returns: (transfer full): SHA-256 of the stored image (its 8-bit pixels
+ *   at the dataset's size), hex
+ */
+char *
+xc_dataset_image_hash (const XcDataset *ds, int i)
+{
+  size_t sz = (size_t) ds->h * ds->w * ds->c;
+
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, ds->pixels + i * sz, sz);
 }
 
 /**

@@ -18,6 +18,8 @@ typedef struct {
   int        n_classes;
   GPtrArray *class_names;    /* char* */
   GPtrArray *skipped;        /* "path: why" for every unreadable file */
+  GPtrArray *ids;            /* char* (n): a stable name per image: CLASS/FILE in an image
+                                folder, SPLIT#INDEX in Fashion-MNIST */
 } XcDataset;
 
 typedef struct {
@@ -37,6 +39,13 @@ void       xc_dataset_free        (XcDataset       *ds);
 XcDataset *xc_dataset_subset      (const XcDataset *ds,
                                    int              n,
                                    guint64          seed);
+XcDataset *xc_dataset_select       (const XcDataset *ds,
+                                   const int       *indices,
+                                   int              n);
+guint      xc_shard_of            (const char      *id,
+                                   guint            shards);
+char      *xc_dataset_image_hash  (const XcDataset *ds,
+                                   int              i);
 void       xc_dataset_fill        (const XcDataset *ds,
                                    const int       *indices,
                                    int              count,

@@ -1092,6 +1092,118 @@ test_predict_dicom (void)
   assert_user_error (&r6, "JPEG 2000");
 }
 
+static int
+compare_lines (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* The records of a shard folder, sorted, without the headers */
+static char *
+shard_records (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  const char *e;
+
+  g_assert_nonnull (d);
+  while ((e = g_dir_read_name (d)))
+    {
+      g_autofree char *path = g_build_filename (dir, e, NULL), *text = NULL;
+      g_auto(GStrv) l = NULL;
+      g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+      l = g_strsplit (text, "\n", -1);
+      for (guint i = 1; l[i]; i++)
+        if (l[i][0])
+          g_ptr_array_add (lines, g_strdup (l[i]));
+    }
+  g_ptr_array_sort (lines, compare_lines);
+  g_ptr_array_add (lines, NULL);
+  return g_strjoinv ("\n", (char **) lines->pdata);
+}
+
+/* Sharded evaluate: N = 1, 3, 7 give the same records and summary; a
+ * killed shard resumes (its half-written line redone); merge names what is
+ * missing */
+static void
+test_shards (void)
+{
+  const char *fm = "fashion-mnist:/usr/share/datasets/fashion-mnist";
+  g_autofree char *root = g_dir_make_tmp ("xc-shards-XXXXXX", NULL);
+  g_autofree char *one_records = NULL, *one_summary = NULL;
+  const guint counts[] = { 1, 3, 7 };
+
+  if (!g_file_test ("/usr/share/datasets/fashion-mnist", G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("dataset-fashion-mnist is not installed");
+      return;
+    }
+  for (guint c = 0; c < G_N_ELEMENTS (counts); c++)
+    {
+      g_autofree char *dir = g_strdup_printf ("%s/n%u", root, counts[c]);
+      g_auto(Run) m = { 0 };
+      g_autofree char *records = NULL;
+      for (guint i = 0; i < counts[c]; i++)
+        {
+          g_auto(Run) r = { 0 };
+          g_autofree char *shard = g_strdup_printf ("%u/%u", i, counts[c]);
+          run_cli (&r, "evaluate", "--dataset", fm, "--subset", "70", "--shard", shard,
+                   "--out-dir", dir, NULL);
+          g_assert_cmpint (r.status, ==, 0);
+        }
+      run_cli (&m, "merge", "--out-dir", dir, "--json", NULL);
+      g_assert_cmpint (m.status, ==, 0);
+      records = shard_records (dir);
+      if (c == 0)
+        {
+          one_records = g_steal_pointer (&records);
+          one_summary = g_strdup (m.out);
+          g_assert_nonnull (strstr (one_summary, "\"images\" : 70"));
+        }
+      else
+        {
+          /* (not cmpstr: a difference would print thousands of lines) */
+          g_assert_true (g_str_equal (records, one_records));
+          g_assert_cmpstr (m.out, ==, one_summary);
+        }
+    }
+  {
+    /* shard 1 of 3 killed mid-write: a .part with a half line */
+    g_autofree char *dir = g_strdup_printf ("%s/n3", root);
+    g_autofree char *done = g_strdup_printf ("%s/evaluate-shard-1-of-3.jsonl", dir);
+    g_autofree char *part = g_strdup_printf ("%s.part", done);
+    g_autofree char *text = NULL;
+    g_auto(Run) r = { 0 }, m = { 0 }, gone = { 0 };
+    gsize len;
+    g_assert_true (g_file_get_contents (done, &text, &len, NULL));
+    g_assert_true (g_file_set_contents (part, text, len / 2, NULL));
+    g_unlink (done);
+    run_cli (&gone, "merge", "--out-dir", dir, NULL);
+    assert_user_error (&gone, "shard 1 is unfinished");
+    run_cli (&r, "evaluate", "--dataset", fm, "--subset", "70", "--shard", "1/3", "--out-dir",
+             dir, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "by an earlier run"));
+    run_cli (&m, "merge", "--out-dir", dir, "--json", NULL);
+    g_assert_cmpstr (m.out, ==, one_summary);
+    g_unlink (done);
+  }
+  {
+    g_autofree char *dir = g_strdup_printf ("%s/n7", root);
+    g_autofree char *victim = g_strdup_printf ("%s/evaluate-shard-4-of-7.jsonl", dir);
+    g_auto(Run) m = { 0 }, bad = { 0 };
+    g_unlink (victim);
+    run_cli (&m, "merge", "--out-dir", dir, NULL);
+    assert_user_error (&m, "shard 4 is missing");
+    run_cli (&bad, "evaluate", "--dataset", fm, "--shard", "7/7", "--out-dir", dir, NULL);
+    assert_user_error (&bad, "--shard 7/7");
+  }
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", root);
+    g_assert_cmpint (system (cmd), ==, 0);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1106,6 +1218,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/predict/input-npy", test_input_npy);
   g_test_add_func ("/cli/predict/weights-only", test_predict_weights_only);
   g_test_add_func ("/cli/predict/dicom", test_predict_dicom);
+  g_test_add_func ("/cli/shards", test_shards);
   g_test_add_func ("/cli/download", test_download);
   g_test_add_func ("/cli/hostile/basics", test_hostile_basics);
   g_test_add_func ("/cli/summary/json", test_summary_json);

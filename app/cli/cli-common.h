@@ -71,5 +71,6 @@ int xs_cli_evaluate (int argc, char **argv);
 int xs_cli_compare  (int argc, char **argv);
 int xs_cli_report   (int argc, char **argv);
 int xs_cli_localize (int argc, char **argv);
+int xs_cli_merge    (int argc, char **argv);
 
 G_END_DECLS

@@ -15,6 +15,106 @@
 
 #include "xc.h"
 #include "cli-common.h"
+#include "cli-shard.h"
+
+/* One shard of the dataset (or all of it, as shard 0 of 1), one record per
+ * image into OUT_DIR, resumable (cli-shard.c); batch 1, so that an image's
+ * numbers never depend on which others share its shard */
+static int
+evaluate_shard (XcModel *model, XcDataset *ds, const char *spec, const char *out_dir,
+                guint index, guint count)
+{
+  g_autoptr(GArray) mine = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(JsonBuilder) hb = json_builder_new ();
+  g_autoptr(JsonNode) header = NULL;
+  g_autoptr(XsShard) shard = NULL;
+  g_autoptr(XcPlan) plan = NULL;
+  XsProgress progress = { "evaluate" };
+  GError *error = NULL;
+  guint before, done = 0;
+
+  for (int i = 0; i < ds->n; i++)
+    if (xc_shard_of (ds->ids->pdata[i], count) == index)
+      g_array_append_val (mine, i);
+  json_builder_begin_object (hb);
+  json_builder_set_member_name (hb, "kind");
+  json_builder_add_string_value (hb, "evaluate");
+  json_builder_set_member_name (hb, "model");
+  json_builder_add_string_value (hb, model->name);
+  json_builder_set_member_name (hb, "dataset");
+  json_builder_add_string_value (hb, spec);
+  json_builder_set_member_name (hb, "shard");
+  json_builder_add_int_value (hb, index);
+  json_builder_set_member_name (hb, "shards");
+  json_builder_add_int_value (hb, count);
+  json_builder_set_member_name (hb, "classes");
+  json_builder_begin_array (hb);
+  for (guint k = 0; k < ds->class_names->len; k++)
+    json_builder_add_string_value (hb, ds->class_names->pdata[k]);
+  json_builder_end_array (hb);
+  json_builder_set_member_name (hb, "ids");
+  json_builder_begin_array (hb);
+  for (guint k = 0; k < mine->len; k++)
+    json_builder_add_string_value (hb, ds->ids->pdata[g_array_index (mine, int, k)]);
+  json_builder_end_array (hb);
+  json_builder_end_object (hb);
+  header = json_builder_get_root (hb);
+
+  if (!(shard = xs_shard_open (out_dir, "evaluate", index, count, header, &error)) ||
+      !(plan = xc_plan_new (model, 1, NULL, &error)))
+    return xs_cli_fail (error);
+  before = g_hash_table_size (shard->done);
+  for (guint k = 0; k < mine->len; k++)
+    {
+      int i = g_array_index (mine, int, k);
+      const char *id = ds->ids->pdata[i];
+      g_autoptr(JsonBuilder) rb = NULL;
+      g_autoptr(JsonNode) rec = NULL;
+      g_autofree char *hash = NULL;
+      XcTensor out;
+      int pred = 0, label = ds->labels[i];
+
+      if (xs_shard_is_done (shard, id))
+        continue;
+      xc_dataset_fill (ds, &i, 1, model, NULL, 0, xc_plan_input (plan).data);
+      xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+      if (!xc_plan_check_finite (plan, FALSE, &error))
+        {
+          g_prefix_error (&error, "%s: ", id);
+          return xs_cli_fail (error);
+        }
+      xc_plan_output (plan, model->output, &out);
+      for (int c = 1; c < out.c; c++)
+        if (out.data[c] > out.data[pred])
+          pred = c;
+      hash = xc_dataset_image_hash (ds, i);
+      rb = json_builder_new ();
+      json_builder_begin_object (rb);
+      json_builder_set_member_name (rb, "id");
+      json_builder_add_string_value (rb, id);
+      json_builder_set_member_name (rb, "sha256");
+      json_builder_add_string_value (rb, hash);
+      json_builder_set_member_name (rb, "label");
+      json_builder_add_int_value (rb, label);
+      json_builder_set_member_name (rb, "pred");
+      json_builder_add_int_value (rb, pred);
+      json_builder_set_member_name (rb, "prob");
+      json_builder_add_double_value (rb, out.data[pred]);
+      json_builder_set_member_name (rb, "loss");
+      json_builder_add_double_value (rb, label < out.c ? -log (MAX (out.data[label], 1e-12f))
+                                                       : 0.0);
+      json_builder_end_object (rb);
+      rec = json_builder_get_root (rb);
+      if (!xs_shard_write (shard, rec, &error))
+        return xs_cli_fail (error);
+      xs_progress_update (&progress, ++done, mine->len - before);
+    }
+  if (!xs_shard_finish (shard, &error))
+    return xs_cli_fail (error);
+  g_print ("evaluate shard %u/%u: %u images, %u done now, %u by an earlier run: %s\n", index,
+           count, mine->len, done, before, shard->path);
+  return 0;
+}
 
 int
 xs_cli_evaluate (int argc, char **argv)
@@ -22,7 +122,9 @@ xs_cli_evaluate (int argc, char **argv)
   XsCliModelArgs ma = { 0 };
   int status = 0, batch = 100, subset = 0;
   gboolean json = FALSE;
-  g_autofree char *dataset = NULL, *split = NULL;
+  g_autofree char *dataset = NULL, *split = NULL, *shard_s = NULL, *out_dir = NULL;
+  gboolean from_env = FALSE;
+  guint shard_i = 0, shard_n = 1;
   GOptionEntry entries[] = {
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "fashion-mnist:DIR or imagefolder:DIR",
       "SPEC" },
@@ -30,6 +132,13 @@ xs_cli_evaluate (int argc, char **argv)
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (100)", "B" },
     { "subset", 0, 0, G_OPTION_ARG_INT, &subset, "Evaluate a seeded subset of N images", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_s,
+      "Only shard I of N (by a stable hash of each image's path); needs --out-dir", "I/N" },
+    { "shards-from-env", 0, 0, G_OPTION_ARG_NONE, &from_env,
+      "The shard from SLURM_ARRAY_TASK_ID/_COUNT or JOB_COMPLETION_INDEX/XCEPTION_SHARDS", NULL },
+    { "out-dir", 0, 0, G_OPTION_ARG_FILENAME, &out_dir,
+      "Write one JSON Lines record per image there (resumable); `merge` joins the shards",
+      "DIR" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
@@ -48,6 +157,17 @@ xs_cli_evaluate (int argc, char **argv)
   if (dataset == NULL || batch < 1)
     {
       g_printerr ("xception-cli evaluate: --dataset is required\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  if (!xs_shard_parse (shard_s, from_env, &shard_i, &shard_n, &error))
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+  if ((shard_s || from_env) && out_dir == NULL)
+    {
+      g_printerr ("xception-cli evaluate: --shard and --shards-from-env need --out-dir\n");
       status = EXIT_USAGE;
       goto out;
     }
@@ -70,6 +190,14 @@ xs_cli_evaluate (int argc, char **argv)
       XcDataset *sub = xc_dataset_subset (ds, subset, 1);
       xc_dataset_free (ds);
       ds = sub;
+    }
+  if (out_dir)
+    {
+      g_autofree char *spec = g_strdup_printf ("%s (split %s%s%d)", dataset,
+                                               split ? split : "test",
+                                               subset > 0 ? ", subset " : "", subset);
+      status = evaluate_shard (model, ds, spec, out_dir, shard_i, shard_n);
+      goto out;
     }
   ev = xc_evaluate (model, ds, batch, NULL, NULL, &error);
   if (ev == NULL)
