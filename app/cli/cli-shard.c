@@ -2,7 +2,8 @@
  *
  * Sharded, resumable dataset runs. A run over a dataset takes shard I of N
  * (--shard I/N, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or
- * JOB_COMPLETION_INDEX with --shards-from-env); an image belongs to shard
+ * JOB_COMPLETION_INDEX with --shards-from-env; XCEPTION_SHARDS, when set,
+ * is N); an image belongs to shard
  * xc_shard_of (its id, N), the same on every machine. Each shard writes
  * OUT/KIND-shard-I-of-N.jsonl: a header line (what ran, and the ids the
  * shard owns) then one record per image, appended to a .part file flushed
@@ -40,7 +41,10 @@ xs_shard_parse (const char *spec, gboolean from_env, guint *index, guint *count,
     }
   if (from_env)
     {
-      if ((id = g_getenv ("SLURM_ARRAY_TASK_ID")) && (n = g_getenv ("SLURM_ARRAY_TASK_COUNT")))
+      /* XCEPTION_SHARDS wins over the array's own count: a task resubmitted
+       * alone (sbatch --array=2) is still shard 2 of the original N */
+      if ((id = g_getenv ("SLURM_ARRAY_TASK_ID")) &&
+          ((n = g_getenv ("XCEPTION_SHARDS")) || (n = g_getenv ("SLURM_ARRAY_TASK_COUNT"))))
         ;
       else if ((id = g_getenv ("JOB_COMPLETION_INDEX")) && (n = g_getenv ("XCEPTION_SHARDS")))
         ;
