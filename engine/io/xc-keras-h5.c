@@ -463,6 +463,8 @@ check_global_heaps (const guint8 *data, gsize len, const char *path, guint64 *ma
   const guint8 *p = data, *end = data + len;
 
   *max_object = 0;
+  if (data == NULL || len < 16)
+    return TRUE;   /* (an empty file maps to NULL) */
   while ((p = memmem (p, end - p, "GCOL", 4)) != NULL)
     {
       const guint8 *col = p;
