@@ -1199,6 +1199,47 @@ test_shards (void)
     assert_user_error (&bad, "--shard 7/7");
   }
   {
+    /* compare and localize shard and merge the same way */
+    g_autofree char *images = g_test_build_filename (G_TEST_DIST, "data", "localize", "images",
+                                                     NULL);
+    g_autofree char *boxes = g_test_build_filename (G_TEST_DIST, "data", "localize",
+                                                    "boxes.csv", NULL);
+    g_autofree char *folder = g_strdup_printf ("imagefolder:%s", images);
+    const char *b = "builtin:xception:size=71,channels=1,classes=10,width=1/16";
+    char *first[2] = { NULL, NULL };
+    g_autofree char *labels = g_build_filename (root, "shapes.labels", NULL);
+    g_assert_true (g_file_set_contents (labels, "square\ndisk\nc2\nc3\nc4\nc5\nc6\nc7\nc8\n"
+                                        "c9\n", -1, NULL));
+    for (guint n = 1; n <= 3; n += 2)
+      for (guint kind = 0; kind < 2; kind++)
+        {
+          g_autofree char *dir = g_strdup_printf ("%s/%s%u", root, kind ? "loc" : "cmp", n);
+          g_auto(Run) m = { 0 };
+          for (guint i = 0; i < n; i++)
+            {
+              g_auto(Run) r = { 0 };
+              g_autofree char *shard = g_strdup_printf ("%u/%u", i, n);
+              if (kind == 0)
+                run_cli (&r, "compare", "--model", "embedded:xception-tiny-fmnist", "--model", b,
+                         "--dataset", fm, "--subset", "40", "--shard", shard, "--out-dir", dir,
+                         NULL);
+              else
+                run_cli (&r, "localize", "--model", b, "--labels", labels, "--dataset", folder,
+                         "--boxes", boxes, "--shard", shard, "--out-dir", dir, NULL);
+              g_assert_cmpint (r.status, ==, 0);
+            }
+          run_cli (&m, "merge", "--out-dir", dir, "--json", NULL);
+          g_assert_cmpint (m.status, ==, 0);
+          g_assert_nonnull (strstr (m.out, kind ? "\"pointing_game\"" : "\"p_exact\""));
+          if (n == 1)
+            first[kind] = g_strdup (m.out);
+          else
+            g_assert_cmpstr (m.out, ==, first[kind]);
+        }
+    g_free (first[0]);
+    g_free (first[1]);
+  }
+  {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", root);
     g_assert_cmpint (system (cmd), ==, 0);
   }

@@ -15,6 +15,7 @@
 
 #include "xc.h"
 #include "cli-common.h"
+#include "cli-shard.h"
 
 static int
 argmax (const float *p, int n)
@@ -58,6 +59,103 @@ add_prediction (JsonBuilder *b, const XcModel *m, int c, float p)
   json_builder_end_object (b);
 }
 
+/* One shard of a dataset comparison, one record per image (cli-shard.c) */
+static int
+compare_shard (XcModel **m, XcPlan **plan, const XcDataset *ds, const char *spec,
+               const char *out_dir, guint index, guint count)
+{
+  g_autoptr(GArray) mine = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(JsonBuilder) hb = json_builder_new ();
+  g_autoptr(JsonNode) header = NULL;
+  g_autoptr(XsShard) shard = NULL;
+  XsProgress progress = { "compare" };
+  gboolean labelled[2];
+  GError *error = NULL;
+  guint before, done = 0;
+
+  for (int k = 0; k < 2; k++)
+    labelled[k] = ds->n_classes == xc_model_node (m[k], m[k]->output)->c;
+  for (int i = 0; i < ds->n; i++)
+    if (xc_shard_of (ds->ids->pdata[i], count) == index)
+      g_array_append_val (mine, i);
+  json_builder_begin_object (hb);
+  json_builder_set_member_name (hb, "kind");
+  json_builder_add_string_value (hb, "compare");
+  json_builder_set_member_name (hb, "model");
+  {
+    g_autofree char *both = g_strdup_printf ("%s | %s", m[0]->name, m[1]->name);
+    json_builder_add_string_value (hb, both);
+  }
+  json_builder_set_member_name (hb, "dataset");
+  json_builder_add_string_value (hb, spec);
+  json_builder_set_member_name (hb, "shard");
+  json_builder_add_int_value (hb, index);
+  json_builder_set_member_name (hb, "shards");
+  json_builder_add_int_value (hb, count);
+  json_builder_set_member_name (hb, "ids");
+  json_builder_begin_array (hb);
+  for (guint k = 0; k < mine->len; k++)
+    json_builder_add_string_value (hb, ds->ids->pdata[g_array_index (mine, int, k)]);
+  json_builder_end_array (hb);
+  json_builder_end_object (hb);
+  header = json_builder_get_root (hb);
+  if (!(shard = xs_shard_open (out_dir, "compare", index, count, header, &error)))
+    return xs_cli_fail (error);
+  before = g_hash_table_size (shard->done);
+  for (guint k = 0; k < mine->len; k++)
+    {
+      int i = g_array_index (mine, int, k), top[2];
+      const char *id = ds->ids->pdata[i];
+      g_autoptr(JsonBuilder) rb = NULL;
+      g_autoptr(JsonNode) rec = NULL;
+      g_autofree char *hash = NULL;
+
+      if (xs_shard_is_done (shard, id))
+        continue;
+      rb = json_builder_new ();
+      hash = xc_dataset_image_hash (ds, i);
+      json_builder_begin_object (rb);
+      json_builder_set_member_name (rb, "id");
+      json_builder_add_string_value (rb, id);
+      json_builder_set_member_name (rb, "sha256");
+      json_builder_add_string_value (rb, hash);
+      json_builder_set_member_name (rb, "label");
+      json_builder_add_int_value (rb, ds->labels[i]);
+      for (int j = 0; j < 2; j++)
+        {
+          XcTensor out;
+          xc_dataset_fill (ds, &i, 1, m[j], NULL, 0, xc_plan_input (plan[j]).data);
+          xc_plan_run (plan[j], FALSE, NULL, NULL, NULL);
+          xc_plan_output (plan[j], m[j]->output, &out);
+          top[j] = argmax (out.data, out.c);
+          json_builder_set_member_name (rb, j ? "b" : "a");
+          json_builder_begin_object (rb);
+          json_builder_set_member_name (rb, "pred");
+          json_builder_add_int_value (rb, top[j]);
+          json_builder_set_member_name (rb, "prob");
+          json_builder_add_double_value (rb, out.data[top[j]]);
+          json_builder_set_member_name (rb, "correct");
+          if (labelled[j])
+            json_builder_add_boolean_value (rb, top[j] == ds->labels[i]);
+          else
+            json_builder_add_null_value (rb);
+          json_builder_end_object (rb);
+        }
+      json_builder_set_member_name (rb, "agree");
+      json_builder_add_boolean_value (rb, xc_compare_same_class (m[0], top[0], m[1], top[1]));
+      json_builder_end_object (rb);
+      rec = json_builder_get_root (rb);
+      if (!xs_shard_write (shard, rec, &error))
+        return xs_cli_fail (error);
+      xs_progress_update (&progress, ++done, mine->len - before);
+    }
+  if (!xs_shard_finish (shard, &error))
+    return xs_cli_fail (error);
+  g_print ("compare shard %u/%u: %u images, %u done now, %u by an earlier run: %s\n", index,
+           count, mine->len, done, before, shard->path);
+  return 0;
+}
+
 int
 xs_cli_compare (int argc, char **argv)
 {
@@ -65,6 +163,9 @@ xs_cli_compare (int argc, char **argv)
   gboolean json = FALSE;
   g_auto(GStrv) models = NULL, images = NULL;
   g_autofree char *dataset = NULL, *method_s = NULL, *split = NULL;
+  g_autofree char *shard_s = NULL, *out_dir = NULL;
+  gboolean from_env = FALSE;
+  guint shard_i = 0, shard_n = 1;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &models, "A model (give two)", "MODEL" },
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "fashion-mnist:DIR or imagefolder:DIR",
@@ -76,6 +177,13 @@ xs_cli_compare (int argc, char **argv)
       "NAME" },
     { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Timed runs for each model's latency (5)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_s,
+      "Only shard I of N of the dataset; needs --out-dir", "I/N" },
+    { "shards-from-env", 0, 0, G_OPTION_ARG_NONE, &from_env,
+      "The shard from SLURM_ARRAY_TASK_ID/_COUNT or JOB_COMPLETION_INDEX/XCEPTION_SHARDS", NULL },
+    { "out-dir", 0, 0, G_OPTION_ARG_FILENAME, &out_dir,
+      "Write one JSON Lines record per dataset image there (resumable); `merge` joins them",
+      "DIR" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, "IMAGE..." },
     { NULL }
   };
@@ -104,10 +212,23 @@ xs_cli_compare (int argc, char **argv)
       status = EXIT_USAGE;
       goto out;
     }
+  if (!xs_shard_parse (shard_s, from_env, &shard_i, &shard_n, &error))
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+  if ((shard_s || from_env || out_dir) && (out_dir == NULL || dataset == NULL))
+    {
+      g_printerr ("xception-cli compare: --shard, --shards-from-env and --out-dir go with "
+                  "--dataset and --out-dir\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
   for (int k = 0; k < 2; k++)
     {
       m[k] = xc_model_load_spec (models[k], &error);
-      if (m[k] == NULL || !xc_model_measure_cost (m[k], runs, &cost[k], &error) ||
+      if (m[k] == NULL ||
+          (out_dir == NULL && !xc_model_measure_cost (m[k], runs, &cost[k], &error)) ||
           !(plan[k] = xc_plan_new (m[k], 1, NULL, &error)))
         {
           status = xs_cli_fail (error);
@@ -141,6 +262,14 @@ xs_cli_compare (int argc, char **argv)
           ds = sub;
         }
       n_inputs = ds->n;
+      if (out_dir)
+        {
+          g_autofree char *spec = g_strdup_printf ("%s (split %s%s%d)", dataset,
+                                                   split ? split : "test",
+                                                   subset > 0 ? ", subset " : "", subset);
+          status = compare_shard (m, plan, ds, spec, out_dir, shard_i, shard_n);
+          goto out;
+        }
     }
   else
     n_inputs = g_strv_length (images);

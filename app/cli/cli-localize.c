@@ -20,6 +20,7 @@
 
 #include "xc.h"
 #include "cli-common.h"
+#include "cli-shard.h"
 
 /* The class a label names: one of the model's labels, or its index */
 static gboolean
@@ -101,8 +102,11 @@ xs_cli_localize (int argc, char **argv)
 {
   XsCliModelArgs ma = { 0 };
   g_autofree char *dataset = NULL, *boxes = NULL, *masks = NULL, *method_s = NULL;
-  g_autofree char *layer_s = NULL;
-  gboolean json = FALSE;
+  g_autofree char *layer_s = NULL, *shard_s = NULL, *out_dir = NULL;
+  gboolean json = FALSE, from_env = FALSE;
+  guint shard_i = 0, shard_n = 1, shard_todo = 0, shard_done = 0, shard_before = 0;
+  g_autoptr(XsShard) shard = NULL;
+  XsProgress progress = { "localize" };
   int status = 0;
   GOptionEntry entries[] = {
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
@@ -117,6 +121,13 @@ xs_cli_localize (int argc, char **argv)
       "NAME" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON: every image, per class, overall",
       NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_s,
+      "Only the images of shard I of N; needs --out-dir", "I/N" },
+    { "shards-from-env", 0, 0, G_OPTION_ARG_NONE, &from_env,
+      "The shard from SLURM_ARRAY_TASK_ID/_COUNT or JOB_COMPLETION_INDEX/XCEPTION_SHARDS", NULL },
+    { "out-dir", 0, 0, G_OPTION_ARG_FILENAME, &out_dir,
+      "Write one JSON Lines record per image and label there (resumable); `merge` joins them",
+      "DIR" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("");
@@ -176,6 +187,58 @@ xs_cli_localize (int argc, char **argv)
     }
   in = xc_model_input (model);
   input = g_new (float, (size_t) in->h * in->w * in->c);
+  if (!xs_shard_parse (shard_s, from_env, &shard_i, &shard_n, &error))
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
+  if ((shard_s || from_env) && out_dir == NULL)
+    {
+      g_printerr ("xception-cli localize: --shard and --shards-from-env need --out-dir\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  if (out_dir)
+    {
+      /* a shard owns every label of its images; a record per (image, label) */
+      g_autoptr(JsonBuilder) hb = json_builder_new ();
+      g_autoptr(JsonNode) header = NULL;
+      g_autofree char *what = g_strdup_printf ("%s with %s, %s%s%s", dataset, boxes,
+                                               xc_method_name (opts.method),
+                                               layer_s ? " at " : "", layer_s ? layer_s : "");
+      json_builder_begin_object (hb);
+      json_builder_set_member_name (hb, "kind");
+      json_builder_add_string_value (hb, "localize");
+      json_builder_set_member_name (hb, "model");
+      json_builder_add_string_value (hb, model->name);
+      json_builder_set_member_name (hb, "dataset");
+      json_builder_add_string_value (hb, what);
+      json_builder_set_member_name (hb, "shard");
+      json_builder_add_int_value (hb, shard_i);
+      json_builder_set_member_name (hb, "shards");
+      json_builder_add_int_value (hb, shard_n);
+      json_builder_set_member_name (hb, "ids");
+      json_builder_begin_array (hb);
+      for (guint i = 0; i < regions->len; i++)
+        {
+          XcRegion *r = regions->pdata[i];
+          if (xc_shard_of (r->image, shard_n) == shard_i)
+            {
+              g_autofree char *rid = g_strdup_printf ("%s|%s", r->image, r->label);
+              json_builder_add_string_value (hb, rid);
+              shard_todo++;
+            }
+        }
+      json_builder_end_array (hb);
+      json_builder_end_object (hb);
+      header = json_builder_get_root (hb);
+      if (!(shard = xs_shard_open (out_dir, "localize", shard_i, shard_n, header, &error)))
+        {
+          status = xs_cli_fail (error);
+          goto out;
+        }
+      shard_before = g_hash_table_size (shard->done);
+    }
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model");
@@ -184,7 +247,7 @@ xs_cli_localize (int argc, char **argv)
   json_builder_add_string_value (b, xc_method_name (opts.method));
   json_builder_set_member_name (b, "images");
   json_builder_begin_array (b);
-  if (!json)
+  if (!json && !out_dir)
     g_print ("%-32s %-16s %5s %6s\n", "image", "label", "hit", "IoU");
   for (guint i = 0; i < regions->len; i++)
     {
@@ -198,8 +261,11 @@ xs_cli_localize (int argc, char **argv)
       g_autofree guint8 *truth = NULL;
       XcLocalization loc;
       Summary *s = NULL;
+      g_autofree char *rid = g_strdup_printf ("%s|%s", r->image, r->label);
       int cls;
 
+      if (shard && (xc_shard_of (r->image, shard_n) != shard_i || xs_shard_is_done (shard, rid)))
+        continue;
       if (!label_class (model, r->label, &cls, &error) ||
           !(image = xs_cli_load_image (path, &error)) ||
           !xc_image_to_input (image, model, input, &error) ||
@@ -229,6 +295,38 @@ xs_cli_localize (int argc, char **argv)
       if (truth == NULL)
         truth = xc_boxes_mask ((XcBox *) r->boxes->data, r->boxes->len, image->h, image->w);
       xc_localize_map (map, truth, image->h, image->w, &loc);
+      if (shard)
+        {
+          g_autoptr(JsonBuilder) rb = json_builder_new ();
+          g_autoptr(JsonNode) rec = NULL;
+          g_autofree char *hash = NULL;
+          gsize len;
+          g_autofree char *bytes = NULL;
+          if (g_file_get_contents (path, &bytes, &len, NULL))
+            hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) bytes, len);
+          json_builder_begin_object (rb);
+          json_builder_set_member_name (rb, "id");
+          json_builder_add_string_value (rb, rid);
+          json_builder_set_member_name (rb, "sha256");
+          json_builder_add_string_value (rb, hash ? hash : "");
+          json_builder_set_member_name (rb, "label");
+          json_builder_add_string_value (rb, r->label);
+          json_builder_set_member_name (rb, "class");
+          json_builder_add_int_value (rb, cls);
+          json_builder_set_member_name (rb, "hit");
+          json_builder_add_boolean_value (rb, loc.hit);
+          json_builder_set_member_name (rb, "iou");
+          json_builder_add_double_value (rb, loc.iou);
+          json_builder_end_object (rb);
+          rec = json_builder_get_root (rb);
+          if (!xs_shard_write (shard, rec, &error))
+            {
+              status = xs_cli_fail (error);
+              goto out;
+            }
+          xs_progress_update (&progress, ++shard_done, shard_todo - shard_before);
+          continue;
+        }
 
       for (guint k = 0; k < per_class->len; k++)
         if (g_array_index (per_class, Summary, k).cls == cls)
@@ -274,6 +372,15 @@ xs_cli_localize (int argc, char **argv)
                  loc.iou);
     }
   json_builder_end_array (b);
+  if (shard)
+    {
+      if (status == 0 && !xs_shard_finish (shard, &error))
+        status = xs_cli_fail (error);
+      else if (status == 0)
+        g_print ("localize shard %u/%u: %u regions, %u done now, %u by an earlier run: %s\n",
+                 shard_i, shard_n, shard_todo, shard_done, shard_before, shard->path);
+      goto out;
+    }
   json_builder_set_member_name (b, "classes");
   json_builder_begin_array (b);
   for (guint k = 0; k < per_class->len; k++)

@@ -10,6 +10,7 @@
  */
 #define G_LOG_DOMAIN "xception-cli"
 
+#include <math.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
 
@@ -115,6 +116,148 @@ xs_evaluate_print (JsonNode *summary)
                100 * json_object_get_double_member (r, "precision"),
                100 * json_object_get_double_member (r, "recall"));
     }
+}
+
+/* McNemar's exact test (two-sided binomial on the discordant pairs) */
+static double
+mcnemar_p (guint b, guint c)
+{
+  guint n = b + c, k = MIN (b, c);
+  double p = 0;
+
+  if (n == 0)
+    return 1.0;
+  for (guint i = 0; i <= k; i++)
+    p += exp (lgamma (n + 1.0) - lgamma (i + 1.0) - lgamma (n - i + 1.0) - n * log (2.0));
+  return MIN (1.0, 2 * p);
+}
+
+/* Agreement, each model's accuracy where the labels are its classes, and
+ * McNemar's test on the accuracy difference */
+static JsonNode *
+compare_summary (JsonArray *records, const char *models, const char *dataset)
+{
+  guint n = json_array_get_length (records), agree = 0, right[2] = { 0, 0 }, labelled = 0;
+  guint b_only_a = 0, b_only_b = 0;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *r = json_array_get_object_element (records, i);
+      JsonNode *ca = json_object_get_member (json_object_get_object_member (r, "a"), "correct");
+      JsonNode *cb = json_object_get_member (json_object_get_object_member (r, "b"), "correct");
+      agree += json_object_get_boolean_member (r, "agree");
+      if (JSON_NODE_HOLDS_VALUE (ca) && JSON_NODE_HOLDS_VALUE (cb))
+        {
+          gboolean a = json_node_get_boolean (ca), bb = json_node_get_boolean (cb);
+          labelled++, right[0] += a, right[1] += bb;
+          b_only_a += a && !bb, b_only_b += !a && bb;
+        }
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "models");
+  json_builder_add_string_value (b, models);
+  json_builder_set_member_name (b, "dataset");
+  json_builder_add_string_value (b, dataset);
+  json_builder_set_member_name (b, "images");
+  json_builder_add_int_value (b, n);
+  json_builder_set_member_name (b, "agreement");
+  json_builder_add_double_value (b, n ? (double) agree / n : 0.0);
+  if (labelled > 0)
+    {
+      json_builder_set_member_name (b, "accuracy_a");
+      json_builder_add_double_value (b, (double) right[0] / labelled);
+      json_builder_set_member_name (b, "accuracy_b");
+      json_builder_add_double_value (b, (double) right[1] / labelled);
+      json_builder_set_member_name (b, "mcnemar");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "only_a_right");
+      json_builder_add_int_value (b, b_only_a);
+      json_builder_set_member_name (b, "only_b_right");
+      json_builder_add_int_value (b, b_only_b);
+      json_builder_set_member_name (b, "p_exact");
+      json_builder_add_double_value (b, mcnemar_p (b_only_a, b_only_b));
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static int
+compare_label (gconstpointer a, gconstpointer b, gpointer data)
+{
+  return g_strcmp0 (a, b);
+}
+
+/* Pointing game and mean IoU per label (in label order) and overall, summed
+ * in id order */
+static JsonNode *
+localize_summary (JsonArray *records, const char *model, const char *what)
+{
+  guint n = json_array_get_length (records), hits = 0;
+  double iou = 0;
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+  g_autoptr(GTree) labels = g_tree_new_full (compare_label, NULL, NULL, g_free);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  typedef struct { guint n, hits; double iou; gint64 cls; } Acc;
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (sorted, json_array_get_element (records, i));
+  g_ptr_array_sort (sorted, compare_id);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *r = json_node_get_object (sorted->pdata[i]);
+      const char *label = json_object_get_string_member (r, "label");
+      Acc *a = g_tree_lookup (labels, label);
+      gboolean hit = json_object_get_boolean_member (r, "hit");
+      double v = json_object_get_double_member (r, "iou");
+      if (a == NULL)
+        {
+          a = g_new0 (Acc, 1);
+          a->cls = json_object_get_int_member (r, "class");
+          g_tree_insert (labels, (gpointer) label, a);
+        }
+      a->n++, a->hits += hit, a->iou += v;
+      hits += hit, iou += v;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model);
+  json_builder_set_member_name (b, "run");
+  json_builder_add_string_value (b, what);
+  json_builder_set_member_name (b, "classes");
+  json_builder_begin_array (b);
+  {
+    GTreeNode *node = g_tree_node_first (labels);
+    for (; node; node = g_tree_node_next (node))
+      {
+        Acc *a = g_tree_node_value (node);
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "label");
+        json_builder_add_string_value (b, g_tree_node_key (node));
+        json_builder_set_member_name (b, "class");
+        json_builder_add_int_value (b, a->cls);
+        json_builder_set_member_name (b, "n");
+        json_builder_add_int_value (b, a->n);
+        json_builder_set_member_name (b, "pointing_game");
+        json_builder_add_double_value (b, (double) a->hits / a->n);
+        json_builder_set_member_name (b, "miou");
+        json_builder_add_double_value (b, a->iou / a->n);
+        json_builder_end_object (b);
+      }
+  }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "overall");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "n");
+  json_builder_add_int_value (b, n);
+  json_builder_set_member_name (b, "pointing_game");
+  json_builder_add_double_value (b, n ? (double) hits / n : 0.0);
+  json_builder_set_member_name (b, "miou");
+  json_builder_add_double_value (b, n ? iou / n : 0.0);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
 }
 
 typedef struct {
@@ -310,6 +453,72 @@ xs_cli_merge (int argc, char **argv)
       else
         {
           xs_evaluate_print (summary);
+          g_print ("(%u shards, every image once)\n", count);
+        }
+      return 0;
+    }
+  if (first && g_str_equal (((ShardFile *) files->pdata[0])->kind, "localize"))
+    {
+      g_autoptr(JsonNode) summary = localize_summary (
+        records, json_object_get_string_member (first, "model"),
+        json_object_get_string_member (first, "dataset"));
+      JsonObject *o = json_node_get_object (summary);
+      if (json)
+        {
+          g_autofree char *s = xs_cli_print_node (summary);
+          g_print ("%s\n", s);
+        }
+      else
+        {
+          JsonArray *cl = json_object_get_array_member (o, "classes");
+          JsonObject *all = json_object_get_object_member (o, "overall");
+          g_print ("%-24s %6s %14s %6s\n", "class", "images", "pointing game", "mIoU");
+          for (guint c = 0; c < json_array_get_length (cl); c++)
+            {
+              JsonObject *r = json_array_get_object_element (cl, c);
+              g_print ("%-24s %6" G_GINT64_FORMAT " %13.1f%% %6.3f\n",
+                       json_object_get_string_member (r, "label"),
+                       json_object_get_int_member (r, "n"),
+                       100 * json_object_get_double_member (r, "pointing_game"),
+                       json_object_get_double_member (r, "miou"));
+            }
+          g_print ("%-24s %6" G_GINT64_FORMAT " %13.1f%% %6.3f\n", "overall",
+                   json_object_get_int_member (all, "n"),
+                   100 * json_object_get_double_member (all, "pointing_game"),
+                   json_object_get_double_member (all, "miou"));
+          g_print ("(%u shards, every image once)\n", count);
+        }
+      return 0;
+    }
+  if (first && g_str_equal (((ShardFile *) files->pdata[0])->kind, "compare"))
+    {
+      g_autoptr(JsonNode) summary = compare_summary (
+        records, json_object_get_string_member (first, "model"),
+        json_object_get_string_member (first, "dataset"));
+      JsonObject *o = json_node_get_object (summary);
+      if (json)
+        {
+          g_autofree char *s = xs_cli_print_node (summary);
+          g_print ("%s\n", s);
+        }
+      else
+        {
+          g_print ("%s on %s: %" G_GINT64_FORMAT " images, agreement %.2f%%\n",
+                   json_object_get_string_member (o, "models"),
+                   json_object_get_string_member (o, "dataset"),
+                   json_object_get_int_member (o, "images"),
+                   100 * json_object_get_double_member (o, "agreement"));
+          if (json_object_has_member (o, "mcnemar"))
+            {
+              JsonObject *mc = json_object_get_object_member (o, "mcnemar");
+              g_print ("accuracy A %.2f%%, B %.2f%%; McNemar: %" G_GINT64_FORMAT " only A right, "
+                       "%" G_GINT64_FORMAT " only B right, exact p = %.4g\n",
+                       100 * json_object_get_double_member (o, "accuracy_a"),
+                       100 * json_object_get_double_member (o, "accuracy_b"),
+                       json_object_get_int_member (mc, "only_a_right"),
+                       json_object_get_int_member (mc, "only_b_right"),
+                       json_object_get_double_member (mc, "p_exact"));
+            }
           g_print ("(%u shards, every image once)\n", count);
         }
       return 0;
