@@ -161,6 +161,44 @@ test_window_fer (void)
       g_unlink (path);
     }
 
+  /* a laptop's window: at most 1,024 px wide at minimum, and screenshots at
+   * 1,280x720 and 1,920x1,080 (every page scrolls rather than clips) */
+  {
+    int min_w = 0, nat_w = 0;
+    const int sizes[][2] = { { 1280, 720 }, { 1920, 1080 } };
+    gtk_widget_measure (GTK_WIDGET (win), GTK_ORIENTATION_HORIZONTAL, -1, &min_w, &nat_w, NULL,
+                        NULL);
+    g_test_message ("window width: minimum %d, natural %d", min_w, nat_w);
+    g_assert_cmpint (min_w, <=, 1024);
+    gtk_stack_set_visible_child_name (stack, "explain");
+    for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+      {
+        g_autofree char *path = g_strdup_printf ("%s/size-%d.png", dir, sizes[k][0]);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(XcImage) shot = NULL;
+        gtk_window_set_default_size (GTK_WINDOW (win), sizes[k][0], sizes[k][1]);
+        for (int tries = 0; tries < 60; tries++)
+          {
+            g_usleep (50000);
+            while (g_main_context_iteration (NULL, FALSE))
+              ;
+            g_clear_error (&error);
+            if (ABS (gtk_widget_get_width (GTK_WIDGET (win)) - sizes[k][0]) <= 20 &&
+                xs_window_save_screenshot (win, path, &error))
+              break;
+          }
+        g_assert_no_error (error);
+        shot = xc_image_load (path, &error);
+        g_assert_no_error (error);
+        /* (the client-side decorations take a few pixels of the default size) */
+        g_assert_cmpint (ABS (shot->w - sizes[k][0]), <=, 20);
+        g_assert_cmpint (ABS (shot->h - sizes[k][1]), <=, 20);
+        g_unlink (path);
+      }
+    gtk_window_set_default_size (GTK_WINDOW (win), 1290, 812);
+    wait_idle (win);
+  }
+
   /* the architecture view (drawn once shown) has every node of the graph */
   g_assert_cmpuint (xs_window_get_n_arch_nodes (win), ==, 46);
 

@@ -148,14 +148,26 @@ update_step (XsSeparableView *self)
     }
   if (node->use_bias)
     dot += node->params[node->n_params - 1].data[o];
-  g_string_append_printf (t, " + … (%d products) = %.5f\n  The engine's output there: %.5f "
-                          "(%s).\n\nThis position cost %d + %d = %d multiply-adds; a standard "
-                          "%d×%d convolution would spend %d.", mid, dot,
-                          y.data[((size_t) oy * node->w + ox) * node->c + o],
-                          fabs (dot - y.data[((size_t) oy * node->w + ox) * node->c + o]) <
-                          1e-3 * MAX (1.0, fabs (dot)) ? "the same" : "differs",
-                          node->kh * node->kw * mid, mid, node->kh * node->kw * mid + mid,
-                          node->kh, node->kw, node->kh * node->kw * in->c);
+  {
+    /* the lesson: the depthwise products are computed once per position and
+     * shared by every output channel; only the pointwise step is per channel */
+    int dwm = node->kh * node->kw * mid, pwm = mid * node->c;
+    int stdm = node->kh * node->kw * in->c * node->c;
+    g_string_append_printf (t, " + … (%d products) = %.5f\n  The engine's output there: %.5f "
+                            "(%s).\n\nCost at this position, for all %d output channels: the "
+                            "%d depthwise products are computed once and shared by every output "
+                            "channel, then each output channel takes %d pointwise products: "
+                            "%d + %d × %d = %d multiply-adds. A standard %d×%d convolution "
+                            "needs %d × %d = %d products for each of the %d output channels: "
+                            "%d × %d = %d, %.1f× as many.", mid, dot,
+                            y.data[((size_t) oy * node->w + ox) * node->c + o],
+                            fabs (dot - y.data[((size_t) oy * node->w + ox) * node->c + o]) <
+                            1e-3 * MAX (1.0, fabs (dot)) ? "the same" : "differs",
+                            node->c, dwm, mid, dwm, node->c, mid, dwm + pwm, node->kh, node->kw,
+                            node->kh * node->kw, in->c, node->kh * node->kw * in->c, node->c,
+                            node->c, node->kh * node->kw * in->c, stdm,
+                            (double) stdm / (dwm + pwm));
+  }
   gtk_label_set_text (self->step_label, t->str);
 }
 

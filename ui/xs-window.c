@@ -626,5 +626,16 @@ xs_window_get_last_error (XsWindow *self)
 GtkWidget *
 xs_window_get_page (XsWindow *self, const char *name)
 {
-  return gtk_stack_get_child_by_name (self->stack, name);
+  /* each page sits in a horizontal scroller (the window fits a laptop) */
+  const struct { const char *name; gpointer page; } pages[] = {
+    { "predictions", self->predictions_page }, { "features", self->features_page },
+    { "explain", self->explain_page }, { "costs", self->costs_page },
+    { "architecture", self->architecture_page }, { "separable", self->separable_page },
+    { "compare", self->compare_page },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    if (g_strcmp0 (pages[i].name, name) == 0)
+      return pages[i].page;
+  return NULL;
 }
