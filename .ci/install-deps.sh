@@ -9,6 +9,7 @@ pkgs=(
   libglib2.0-dev libgtk-4-dev libopenblas-dev libhdf5-dev libjson-glib-dev libgdk-pixbuf-2.0-dev
   libsoup-3.0-dev libdcmtk-dev libpng-dev libtiff-dev
   python3-pydicom clang libclang-rt-14-dev slurm-wlm munge
+  desktop-file-utils appstream
   xvfb xauth poppler-utils dataset-fashion-mnist
 )
 if [ "${1:-}" = "--dev" ]; then

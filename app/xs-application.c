@@ -197,16 +197,31 @@ about_action (GSimpleAction *action, GVariant *param, gpointer data)
   static const char *authors[] = { "The Xception Studio developers", NULL };
   GtkWindow *win = gtk_application_get_active_window (GTK_APPLICATION (data));
 
+  /* license-type MIT_X11 makes GTK 4.8 say "See the The MIT License": the
+   * text is given instead */
   gtk_show_about_dialog (win, "program-name", "Xception Studio", "version", PACKAGE_VERSION,
                          "comments", "Look inside Xception convolutional networks: predictions, "
                                      "feature maps, explanations and costs.",
-                         "license-type", GTK_LICENSE_MIT_X11, "authors", authors,
-                         "logo-icon-name", "applications-science", NULL);
+                         "license-type", GTK_LICENSE_CUSTOM,
+                         "license", "Xception Studio is free software under the MIT License: "
+                                    "use, copy, modify and distribute it freely, with the "
+                                    "copyright notice. It comes with no warranty.",
+                         "wrap-license", TRUE, "authors", authors,
+                         "logo-icon-name", "org.xceptionstudio.XceptionStudio", NULL);
 }
 
 static void
 quit_action (GSimpleAction *action, GVariant *param, gpointer data)
 {
+  /* every window closes (and saves its state) before the application ends */
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (data));
+
+  for (GList *l = windows; l; )
+    {
+      GList *next = l->next;
+      gtk_window_close (GTK_WINDOW (l->data));
+      l = next;
+    }
   g_application_quit (G_APPLICATION (data));
 }
 
@@ -240,6 +255,7 @@ xs_application_startup (GApplication *app)
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
 
   G_APPLICATION_CLASS (xs_application_parent_class)->startup (app);
+  gtk_window_set_default_icon_name ("org.xceptionstudio.XceptionStudio");
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action,
