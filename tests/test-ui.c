@@ -334,6 +334,41 @@ test_window_errors (void)
   g_rmdir (dir);
 }
 
+/* Window state in GSettings (the memory backend here): closing the window
+ * saves the size, the analysed image, not the broken one */
+static void
+test_window_state (void)
+{
+  g_autofree char *img = g_test_build_filename (G_TEST_DIST, "..", "resources", "samples",
+                                                "fmnist-test-0002-trouser.png", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("xs-ui-state-XXXXXX", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.png", NULL);
+  g_autoptr(GSettingsSchemaSource) src = g_settings_schema_source_new_from_directory (
+    XS_BUILD_SCHEMA_DIR, g_settings_schema_source_get_default (), FALSE, NULL);
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GSettings) st = NULL;
+  g_auto(GStrv) recent = NULL;
+  XsWindow *win;
+
+  g_assert_nonnull (src);
+  schema = g_settings_schema_source_lookup (src, "org.xceptionstudio.XceptionStudio", FALSE);
+  g_assert_nonnull (schema);
+  st = g_settings_new_full (schema, NULL, NULL);
+  g_assert_true (g_file_set_contents (bad, "not an image", -1, NULL));
+  win = open_window (xc_model_default_spec (), img);
+  xs_window_open_image (win, bad);
+  wait_idle (win);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1111, 777);
+  gtk_window_close (GTK_WINDOW (win));
+  recent = g_settings_get_strv (st, "recent-images");
+  g_assert_cmpuint (g_strv_length (recent), >=, 1);
+  g_assert_cmpstr (recent[0], ==, img);
+  g_assert_false (g_strv_contains ((const char *const *) recent, bad));
+  g_assert_cmpint (g_settings_get_int (st, "window-width"), ==, 1111);
+  g_unlink (bad);
+  g_rmdir (dir);
+}
+
 /* A broken model on the command line: the embedded default instead, the
  * error in the banner (it stays after the image is analysed) */
 static void
@@ -531,6 +566,7 @@ main (int argc, char **argv)
       g_test_add_func ("/ui/window/errors", test_window_errors);
       g_test_add_func ("/ui/window/dicom", test_window_dicom);
       g_test_add_func ("/ui/window/model-fallback", test_window_model_fallback);
+      g_test_add_func ("/ui/window/state", test_window_state);
       g_test_add_func ("/ui/window/download-offline", test_download_offline);
       g_test_add_func ("/ui/app/timings", test_app_timings);
     }

@@ -2,33 +2,54 @@
  *
  * The window's state between runs: size, recent images (only images that
  * were analysed) and models opened by file (only models that loaded), in
- * a key file under the user's config folder.
+ * GSettings (org.xceptionstudio.XceptionStudio; the tests use the memory
+ * backend). Saved by every way the window closes, Ctrl+Q included.
  */
 #define G_LOG_DOMAIN "xs-window"
 
 #include "xs-window-private.h"
 
-static char *
-state_path (void)
+#define APP_ID "org.xceptionstudio.XceptionStudio"
+
+/* The app's settings: the installed schema, or (run from the build tree)
+ * the one meson compiled there; NULL if neither is found */
+static GSettings *
+state_settings (void)
 {
-  return g_build_filename (g_get_user_config_dir (), "xception-studio", "state.ini", NULL);
+  GSettingsSchemaSource *def = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = def ? g_settings_schema_source_lookup (def, APP_ID, TRUE)
+                                          : NULL;
+
+  if (schema == NULL)
+    {
+      g_autoptr(GSettingsSchemaSource) build =
+        g_settings_schema_source_new_from_directory (XS_BUILD_SCHEMA_DIR, def, FALSE, NULL);
+      if (build)
+        schema = g_settings_schema_source_lookup (build, APP_ID, FALSE);
+    }
+  return schema ? g_settings_new_full (schema, NULL, NULL) : NULL;
 }
 
 void
 _xs_window_save_state (XsWindow *self)
 {
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autofree char *path = state_path ();
-  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GSettings) st = state_settings ();
   g_autoptr(GPtrArray) files = g_ptr_array_new ();
   int w, h;
 
+  if (st == NULL)
+    return;
   gtk_window_get_default_size (GTK_WINDOW (self), &w, &h);
-  g_key_file_set_integer (kf, "window", "width", w);
-  g_key_file_set_integer (kf, "window", "height", h);
-  g_key_file_set_boolean (kf, "window", "maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
-  g_key_file_set_string_list (kf, "recent", "images",
-                              (const char *const *) self->recent->pdata, self->recent->len);
+  g_settings_delay (st);
+  if (w >= 640 && h >= 480 && w <= 16384 && h <= 16384)
+    {
+      g_settings_set_int (st, "window-width", w);
+      g_settings_set_int (st, "window-height", h);
+    }
+  g_settings_set_boolean (st, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+  g_ptr_array_add (self->recent, NULL);
+  g_settings_set_strv (st, "recent-images", (const char *const *) self->recent->pdata);
+  g_ptr_array_remove_index (self->recent, self->recent->len - 1);
   for (guint i = 0; i < xs_session_n_specs (self->session); i++)
     {
       const char *spec = xs_session_get_spec (self->session, i);
@@ -36,10 +57,10 @@ _xs_window_save_state (XsWindow *self)
           !g_str_has_prefix (spec, "imagenet:"))
         g_ptr_array_add (files, (gpointer) spec);
     }
-  g_key_file_set_string_list (kf, "models", "opened", (const char *const *) files->pdata,
-                              files->len);
-  g_mkdir_with_parents (dir, 0700);
-  g_key_file_save_to_file (kf, path, NULL);
+  g_ptr_array_add (files, NULL);
+  g_settings_set_strv (st, "opened-models", (const char *const *) files->pdata);
+  g_settings_apply (st);
+  g_settings_sync ();
 }
 
 static void
@@ -73,26 +94,22 @@ _xs_window_add_recent (XsWindow *self, const char *path)
 void
 _xs_window_restore_state (XsWindow *self)
 {
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autofree char *path = state_path ();
+  g_autoptr(GSettings) st = state_settings ();
   g_auto(GStrv) recent = NULL, models = NULL;
-  int w, h;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+  if (st == NULL)
     return;
-  w = g_key_file_get_integer (kf, "window", "width", NULL);
-  h = g_key_file_get_integer (kf, "window", "height", NULL);
-  if (w >= 640 && h >= 480 && w <= 16384 && h <= 16384)
-    gtk_window_set_default_size (GTK_WINDOW (self), w, h);
-  if (g_key_file_get_boolean (kf, "window", "maximized", NULL))
+  gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (st, "window-width"),
+                               g_settings_get_int (st, "window-height"));
+  if (g_settings_get_boolean (st, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
-  recent = g_key_file_get_string_list (kf, "recent", "images", NULL, NULL);
-  for (guint i = 0; recent && recent[i] && i < 8; i++)
+  recent = g_settings_get_strv (st, "recent-images");
+  for (guint i = 0; recent[i] && i < 8; i++)
     if (g_file_test (recent[i], G_FILE_TEST_IS_REGULAR))
       g_ptr_array_add (self->recent, g_strdup (recent[i]));
   update_recent_menu (self);
-  models = g_key_file_get_string_list (kf, "models", "opened", NULL, NULL);
-  for (guint i = 0; models && models[i]; i++)
+  models = g_settings_get_strv (st, "opened-models");
+  for (guint i = 0; models[i]; i++)
     if (g_file_test (models[i], G_FILE_TEST_IS_REGULAR))
       xs_window_add_model (self, models[i], FALSE);
 }
