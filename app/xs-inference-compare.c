@@ -82,13 +82,14 @@ compare_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  XcExplainer *own_b = NULL, *explainers[2] = { NULL, NULL };
+
   for (int k = 0; k < 2; k++)
     {
       const XcModel *m = r->model[k]->model;
       const XcNode *in = xc_model_input (m);
       const char *path = d->image[k] ? d->image[k] : d->image[0];
       g_autofree float *input = g_new (float, (size_t) in->h * in->w * in->c);
-      g_autoptr(XcExplainer) own = NULL;
       XcExplainer *ex = NULL;
       XcExplainOptions o;
       int cls;
@@ -112,18 +113,9 @@ compare_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
           ex = d->model_a->explainer;
           d->model_a->explainer_of = 0;
         }
-      else if (!(ex = own = xc_explainer_new (m, &error)))
+      else if (!(ex = own_b = xc_explainer_new (m, &error)))
         break;
-      /* latency and memory on the plan the model runs in already, if any
-       * (no second plan); then the input, which runs it again */
-      if (xc_explainer_plan (ex) != NULL)
-        {
-          XcPlan *plan = xc_explainer_plan (ex);
-          r->cost[k].latency_ms = xc_plan_time_forward (plan, 3, 5, NULL);
-          r->cost[k].memory_bytes = m->slab_size * sizeof (float) + xc_plan_arena_bytes (plan);
-        }
-      else if (!xc_model_measure_cost (m, 3, &r->cost[k], &error))
-        break;
+      explainers[k] = ex;
       if (!xc_explainer_set_input (ex, input, &error))
         break;
       r->classes[k] = xc_model_node (m, m->output)->c;
@@ -139,11 +131,35 @@ compare_worker (GTask *task, gpointer source, gpointer data, GCancellable *cance
       r->explanation[k] = xc_explainer_run (ex, &o, _xs_inference_progress_cb, cancellable, &error);
       if (r->explanation[k] == NULL)
         break;
+      /* memory on the plan the model runs in (no second plan) */
+      if (xc_explainer_plan (ex) != NULL)
+        r->cost[k].memory_bytes = m->slab_size * sizeof (float) +
+                                  xc_plan_arena_bytes (xc_explainer_plan (ex));
       r->faithfulness[k] = xc_explainer_faithfulness (ex, r->explanation[k], 20, _xs_inference_progress_cb,
                                                       cancellable, &error);
       if (r->faithfulness[k] == NULL)
         break;
     }
+  /* latency: warm-up, then 20 alternating runs of A and B on their own
+   * plans (a machine that slows down meanwhile slows both); median and IQR */
+  if (error == NULL && !g_cancellable_is_cancelled (cancellable))
+    {
+      XcPlan *pa = xc_explainer_plan (explainers[0]), *pb = xc_explainer_plan (explainers[1]);
+      if (pa == NULL || pb == NULL)
+        ;
+      else if (pa != pb)
+        xc_plans_time_pair (pa, pb, 20, r->cost);
+      else
+        {
+          XcModelCost pair[2];
+          xc_plans_time_pair (pa, pa, 20, pair);
+          r->cost[0].latency_ms = r->cost[1].latency_ms = pair[0].latency_ms;
+          r->cost[0].latency_q1_ms = r->cost[1].latency_q1_ms = pair[0].latency_q1_ms;
+          r->cost[0].latency_q3_ms = r->cost[1].latency_q3_ms = pair[0].latency_q3_ms;
+          r->cost[0].runs = r->cost[1].runs = pair[0].runs;
+        }
+    }
+  g_clear_pointer (&own_b, xc_explainer_free);
   g_mutex_unlock (&self->engine_lock);
   if (error)
     {

@@ -6,11 +6,15 @@
 #pragma once
 
 #include "xc-model.h"
+#include "xc-plan.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
   double  latency_ms;      /* median forward, batch 1 */
+  double  latency_q1_ms;   /* its interquartile range (xc_models_measure_pair) */
+  double  latency_q3_ms;
+  int     runs;
   size_t  memory_bytes;    /* weights plus the planned activations */
 } XcModelCost;
 
@@ -28,6 +32,15 @@ double   xc_map_correlation     (const float   *a,
                                  const float   *b,
                                  int            hb,
                                  int            wb);
+gboolean xc_models_measure_pair (const XcModel *a,
+                                 const XcModel *b,
+                                 int            runs,
+                                 XcModelCost   *out,
+                                 GError       **error);
+void     xc_plans_time_pair     (XcPlan        *a,
+                                 XcPlan        *b,
+                                 int            runs,
+                                 XcModelCost   *out);
 gboolean xc_model_measure_cost  (const XcModel *model,
                                  int            runs,
                                  XcModelCost   *out,

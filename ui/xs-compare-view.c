@@ -91,19 +91,25 @@ show_compare (XsCompareView *self)
                                       100 * r->probs[1][top[1]], r->correlation);
   }
   gtk_label_set_text (self->compare_summary_label, summary);
-  g_string_append_printf (table, "%-4s %14s %16s %12s %10s %14s %14s\n", "", "params", "MACs",
-                          "latency ms", "memory MB", "deletion AUC", "insertion AUC");
+  g_string_append_printf (table, "%-4s %14s %16s %20s %10s %14s %14s\n", "", "params", "MACs",
+                          "latency ms (IQR)", "memory MB", "deletion AUC", "insertion AUC");
   for (int k = 0; k < 2; k++)
     {
       guint64 p, macs;
       g_autofree char *ps = NULL, *ms = NULL;
       xc_model_totals (r->model[k]->model, &p, NULL, &macs, NULL, NULL);
       ps = xc_format_count (p), ms = xc_format_count (macs);
-      g_string_append_printf (table, "%-4c %14s %16s %12.2f %10.1f %14.3f %14.3f\n", 'A' + k, ps,
-                              ms, r->cost[k].latency_ms, r->cost[k].memory_bytes / 1048576.0,
+      g_autofree char *lat = g_strdup_printf ("%.2f (%.2f-%.2f)", r->cost[k].latency_ms,
+                                              r->cost[k].latency_q1_ms,
+                                              r->cost[k].latency_q3_ms);
+      g_string_append_printf (table, "%-4c %14s %16s %20s %10.1f %14.3f %14.3f\n", 'A' + k, ps,
+                              ms, lat, r->cost[k].memory_bytes / 1048576.0,
                               r->faithfulness[k]->deletion_auc,
                               r->faithfulness[k]->insertion_auc);
     }
+  g_string_append_printf (table, "latency: median and interquartile range of %d runs of each "
+                          "model, A and B alternating, after a warm-up",
+                          r->cost[0].runs);
   gtk_label_set_text (self->compare_table_label, table->str);
 }
 

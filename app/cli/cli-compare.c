@@ -159,7 +159,7 @@ compare_shard (XcModel **m, XcPlan **plan, const XcDataset *ds, const char *spec
 int
 xs_cli_compare (int argc, char **argv)
 {
-  int status = 0, subset = 0, runs = 5;
+  int status = 0, subset = 0, runs = 21;
   gboolean json = FALSE;
   g_auto(GStrv) models = NULL, images = NULL;
   g_autofree char *dataset = NULL, *method_s = NULL, *split = NULL;
@@ -175,7 +175,7 @@ xs_cli_compare (int argc, char **argv)
     { "method", 0, 0, G_OPTION_ARG_STRING, &method_s,
       "Also explain both models' top class of model A with this method and correlate the maps",
       "NAME" },
-    { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Timed runs for each model's latency (5)", "N" },
+    { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Timed runs of each model, alternating A and B (21; at least 20)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_s,
       "Only shard I of N of the dataset; needs --out-dir", "I/N" },
@@ -227,9 +227,7 @@ xs_cli_compare (int argc, char **argv)
   for (int k = 0; k < 2; k++)
     {
       m[k] = xc_model_load_spec (models[k], &error);
-      if (m[k] == NULL ||
-          (out_dir == NULL && !xc_model_measure_cost (m[k], runs, &cost[k], &error)) ||
-          !(plan[k] = xc_plan_new (m[k], 1, NULL, &error)))
+      if (m[k] == NULL || !(plan[k] = xc_plan_new (m[k], 1, NULL, &error)))
         {
           status = xs_cli_fail (error);
           goto out;
@@ -245,6 +243,13 @@ xs_cli_compare (int argc, char **argv)
           status = xs_cli_fail (error);
           goto out;
         }
+    }
+  /* latency: warm-up, then alternating runs of A and B; median and IQR */
+  if (out_dir == NULL)
+    {
+      xc_plans_time_pair (plan[0], plan[1], runs, cost);
+      for (int k = 0; k < 2; k++)
+        cost[k].memory_bytes = m[k]->slab_size * sizeof (float) + xc_plan_arena_bytes (plan[k]);
     }
   if (dataset)
     {
@@ -288,6 +293,12 @@ xs_cli_compare (int argc, char **argv)
       xs_cli_add_int (b, "macs", macs);
       json_builder_set_member_name (b, "latency_ms");
       json_builder_add_double_value (b, cost[k].latency_ms);
+      json_builder_set_member_name (b, "latency_iqr_ms");
+      json_builder_begin_array (b);
+      json_builder_add_double_value (b, cost[k].latency_q1_ms);
+      json_builder_add_double_value (b, cost[k].latency_q3_ms);
+      json_builder_end_array (b);
+      xs_cli_add_int (b, "latency_runs", cost[k].runs);
       xs_cli_add_int (b, "memory_bytes", cost[k].memory_bytes);
       json_builder_end_object (b);
     }
@@ -412,8 +423,10 @@ xs_cli_compare (int argc, char **argv)
           g_autofree char *ps = NULL, *ms = NULL;
           xc_model_totals (m[k], &p, NULL, &macs, NULL, NULL);
           ps = xc_format_count (p), ms = xc_format_count (macs);
-          g_print ("%c: %s — %s params, %s MACs, %.2f ms, %.1f MB%s", 'A' + k, m[k]->name, ps, ms,
-                   cost[k].latency_ms, cost[k].memory_bytes / 1048576.0,
+          g_print ("%c: %s — %s params, %s MACs, %.2f ms (IQR %.2f-%.2f, %d alternating runs), "
+                   "%.1f MB%s", 'A' + k, m[k]->name, ps, ms, cost[k].latency_ms,
+                   cost[k].latency_q1_ms, cost[k].latency_q3_ms, cost[k].runs,
+                   cost[k].memory_bytes / 1048576.0,
                    with_labels ? ", accuracy " : "\n");
           if (with_labels)
             g_print ("%.2f%%\n", 100.0 * correct[k] / n_inputs);
