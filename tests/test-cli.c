@@ -1206,14 +1206,16 @@ test_shards (void)
                                                     "boxes.csv", NULL);
     g_autofree char *folder = g_strdup_printf ("imagefolder:%s", images);
     const char *b = "builtin:xception:size=71,channels=1,classes=10,width=1/16";
-    char *first[2] = { NULL, NULL };
+    char *first[3] = { NULL, NULL, NULL };
     g_autofree char *labels = g_build_filename (root, "shapes.labels", NULL);
     g_assert_true (g_file_set_contents (labels, "square\ndisk\nc2\nc3\nc4\nc5\nc6\nc7\nc8\n"
                                         "c9\n", -1, NULL));
     for (guint n = 1; n <= 3; n += 2)
-      for (guint kind = 0; kind < 2; kind++)
+      for (guint kind = 0; kind < 3; kind++)
         {
-          g_autofree char *dir = g_strdup_printf ("%s/%s%u", root, kind ? "loc" : "cmp", n);
+          g_autofree char *dir = g_strdup_printf ("%s/%s%u", root,
+                                                  (const char *[]) { "cmp", "loc", "exp" }[kind],
+                                                  n);
           g_auto(Run) m = { 0 };
           for (guint i = 0; i < n; i++)
             {
@@ -1223,14 +1225,19 @@ test_shards (void)
                 run_cli (&r, "compare", "--model", "embedded:xception-tiny-fmnist", "--model", b,
                          "--dataset", fm, "--subset", "40", "--shard", shard, "--out-dir", dir,
                          NULL);
-              else
+              else if (kind == 1)
                 run_cli (&r, "localize", "--model", b, "--labels", labels, "--dataset", folder,
                          "--boxes", boxes, "--shard", shard, "--out-dir", dir, NULL);
+              else
+                run_cli (&r, "explain", "--dataset", fm, "--subset", "20", "--shard", shard,
+                         "--out-dir", dir, NULL);
               g_assert_cmpint (r.status, ==, 0);
             }
           run_cli (&m, "merge", "--out-dir", dir, "--json", NULL);
           g_assert_cmpint (m.status, ==, 0);
-          g_assert_nonnull (strstr (m.out, kind ? "\"pointing_game\"" : "\"p_exact\""));
+          g_assert_nonnull (strstr (m.out, (const char *[]) { "\"p_exact\"",
+                                                              "\"pointing_game\"",
+                                                              "\"mean_probability\"" }[kind]));
           if (n == 1)
             first[kind] = g_strdup (m.out);
           else
@@ -1238,6 +1245,7 @@ test_shards (void)
         }
     g_free (first[0]);
     g_free (first[1]);
+    g_free (first[2]);
   }
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", root);

@@ -15,6 +15,7 @@
 
 #include "xc.h"
 #include "cli-common.h"
+#include "cli-shard.h"
 
 static gboolean
 parse_class (const XcModel *model, const char *s, int *cls, GError **error)
@@ -53,6 +54,145 @@ parse_class (const XcModel *model, const char *s, int *cls, GError **error)
   return FALSE;
 }
 
+/* explain --dataset: every image of shard I of N explained for its top
+ * class; each map written as OUT/maps/<id>.npy (raw, before upsampling) and
+ * a record per image (cli-shard.c); resumable */
+static int
+explain_dataset (XcModel *model, const XcExplainOptions *base, const char *spec,
+                 const char *split, int subset, const char *out_dir, guint index, guint count)
+{
+  const XcNode *in = xc_model_input (model);
+  g_autoptr(XcDataset) ds = NULL;
+  g_autoptr(XcExplainer) ex = NULL;
+  g_autoptr(GArray) mine = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(JsonBuilder) hb = json_builder_new ();
+  g_autoptr(JsonNode) header = NULL;
+  g_autoptr(XsShard) shard = NULL;
+  g_autofree char *maps = g_build_filename (out_dir, "maps", NULL);
+  g_autofree char *what = NULL;
+  g_autofree float *input = g_new (float, (size_t) in->h * in->w * in->c);
+  XsProgress progress = { "explain" };
+  GError *error = NULL;
+  guint before, done = 0;
+
+  if (!(ds = xc_dataset_load (spec, split ? split : "test", in->h, in->w, in->c, 1, &error)) ||
+      !(ex = xc_explainer_new (model, &error)))
+    return xs_cli_fail (error);
+  xs_cli_report_skipped (ds);
+  if (subset > 0)
+    {
+      XcDataset *sub = xc_dataset_subset (ds, subset, 1);
+      xc_dataset_free (ds);
+      ds = sub;
+    }
+  for (int i = 0; i < ds->n; i++)
+    if (xc_shard_of (ds->ids->pdata[i], count) == index)
+      g_array_append_val (mine, i);
+  what = g_strdup_printf ("%s (split %s%s%d), %s%s%s", spec, split ? split : "test",
+                          subset > 0 ? ", subset " : "", subset, xc_method_name (base->method),
+                          base->layer != G_MAXUINT ? " at " : "",
+                          base->layer != G_MAXUINT ? xc_model_node (model, base->layer)->name
+                                                   : "");
+  json_builder_begin_object (hb);
+  json_builder_set_member_name (hb, "kind");
+  json_builder_add_string_value (hb, "explain");
+  json_builder_set_member_name (hb, "model");
+  json_builder_add_string_value (hb, model->name);
+  json_builder_set_member_name (hb, "dataset");
+  json_builder_add_string_value (hb, what);
+  json_builder_set_member_name (hb, "shard");
+  json_builder_add_int_value (hb, index);
+  json_builder_set_member_name (hb, "shards");
+  json_builder_add_int_value (hb, count);
+  json_builder_set_member_name (hb, "ids");
+  json_builder_begin_array (hb);
+  for (guint k = 0; k < mine->len; k++)
+    json_builder_add_string_value (hb, ds->ids->pdata[g_array_index (mine, int, k)]);
+  json_builder_end_array (hb);
+  json_builder_end_object (hb);
+  header = json_builder_get_root (hb);
+  if (g_mkdir_with_parents (maps, 0755) != 0 ||
+      !(shard = xs_shard_open (out_dir, "explain", index, count, header, &error)))
+    {
+      if (error == NULL)
+        g_set_error (&error, XC_ERROR, XC_ERROR_IO, "%s: cannot create the folder", maps);
+      return xs_cli_fail (error);
+    }
+  before = g_hash_table_size (shard->done);
+  for (guint k = 0; k < mine->len; k++)
+    {
+      int i = g_array_index (mine, int, k);
+      const char *id = ds->ids->pdata[i];
+      g_autoptr(XcExplanation) e = NULL;
+      g_autoptr(JsonBuilder) rb = NULL;
+      g_autoptr(JsonNode) rec = NULL;
+      g_autofree char *hash = NULL, *file = NULL, *name = NULL, *path = NULL;
+      XcExplainOptions o = *base;
+      const float *p;
+      int shape[2], top = 0;
+      float mx = -G_MAXFLOAT;
+
+      if (xs_shard_is_done (shard, id))
+        continue;
+      xc_dataset_fill (ds, &i, 1, model, NULL, 0, input);
+      if (!xc_explainer_set_input (ex, input, &error))
+        return xs_cli_fail (error);
+      p = xc_explainer_probabilities (ex);
+      for (int c = 1; c < xc_model_node (model, model->output)->c; c++)
+        if (p[c] > p[top])
+          top = c;
+      if (o.target_class < 0)
+        o.target_class = top;
+      if (!(e = xc_explainer_run (ex, &o, NULL, NULL, &error)))
+        {
+          g_prefix_error (&error, "%s: ", id);
+          return xs_cli_fail (error);
+        }
+      name = g_strdelimit (g_strdup (id), "/#\\", '_');
+      file = g_strdup_printf ("maps/%s.npy", name);
+      path = g_build_filename (out_dir, file, NULL);
+      shape[0] = e->map_h, shape[1] = e->map_w;
+      if (!xc_npy_write (path, e->map, shape, 2, &error))
+        return xs_cli_fail (error);
+      for (int c = 0; c < e->map_h * e->map_w; c++)
+        mx = MAX (mx, e->map[c]);
+      hash = xc_dataset_image_hash (ds, i);
+      rb = json_builder_new ();
+      json_builder_begin_object (rb);
+      json_builder_set_member_name (rb, "id");
+      json_builder_add_string_value (rb, id);
+      json_builder_set_member_name (rb, "sha256");
+      json_builder_add_string_value (rb, hash);
+      json_builder_set_member_name (rb, "label");
+      json_builder_add_int_value (rb, ds->labels[i]);
+      json_builder_set_member_name (rb, "pred");
+      json_builder_add_int_value (rb, top);
+      json_builder_set_member_name (rb, "prob");
+      json_builder_add_double_value (rb, p[top]);
+      json_builder_set_member_name (rb, "class");
+      json_builder_add_int_value (rb, e->target_class);
+      json_builder_set_member_name (rb, "map");
+      json_builder_add_string_value (rb, file);
+      json_builder_set_member_name (rb, "map_size");
+      json_builder_begin_array (rb);
+      json_builder_add_int_value (rb, e->map_w);
+      json_builder_add_int_value (rb, e->map_h);
+      json_builder_end_array (rb);
+      json_builder_set_member_name (rb, "map_max");
+      json_builder_add_double_value (rb, mx);
+      json_builder_end_object (rb);
+      rec = json_builder_get_root (rb);
+      if (!xs_shard_write (shard, rec, &error))
+        return xs_cli_fail (error);
+      xs_progress_update (&progress, ++done, mine->len - before);
+    }
+  if (!xs_shard_finish (shard, &error))
+    return xs_cli_fail (error);
+  g_print ("explain shard %u/%u: %u images, %u done now, %u by an earlier run: %s\n", index,
+           count, mine->len, done, before, shard->path);
+  return 0;
+}
+
 int
 xs_cli_explain (int argc, char **argv)
 {
@@ -63,6 +203,10 @@ xs_cli_explain (int argc, char **argv)
   g_autofree char *npy = NULL, *method_s = NULL, *layer_s = NULL, *class_s = NULL;
   g_autofree char *out_png = NULL, *cam_npy = NULL, *grad_npy = NULL, *cmap_s = NULL;
   g_autofree char *score_s = NULL, *baseline_s = NULL;
+  g_autofree char *dataset = NULL, *split = NULL, *shard_s = NULL, *out_dir = NULL;
+  gboolean from_env = FALSE;
+  int subset = 0;
+  guint shard_i = 0, shard_n = 1;
   g_auto(GStrv) images = NULL;
   GOptionEntry entries[] = {
     { "method", 0, 0, G_OPTION_ARG_STRING, &method_s,
@@ -97,6 +241,17 @@ xs_cli_explain (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { "input-npy", 0, 0, G_OPTION_ARG_FILENAME, &npy, "A preprocessed (1,H,W,C) float32 tensor",
       "FILE" },
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
+      "Explain every image of fashion-mnist:DIR or imagefolder:DIR (needs --out-dir)", "SPEC" },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split, "With --dataset: test (default) or val",
+      "SPLIT" },
+    { "subset", 0, 0, G_OPTION_ARG_INT, &subset, "With --dataset: a seeded subset of N", "N" },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_s, "With --dataset: only shard I of N", "I/N" },
+    { "shards-from-env", 0, 0, G_OPTION_ARG_NONE, &from_env,
+      "The shard from SLURM_ARRAY_TASK_ID/_COUNT or JOB_COMPLETION_INDEX/XCEPTION_SHARDS", NULL },
+    { "out-dir", 0, 0, G_OPTION_ARG_FILENAME, &out_dir,
+      "With --dataset: every map as OUT/maps/ID.npy and a JSON Lines record per image "
+      "(resumable); `merge` joins the shards", "DIR" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, "IMAGE" },
     { NULL }
   };
@@ -120,6 +275,35 @@ xs_cli_explain (int argc, char **argv)
   if (!xs_cli_parse_args (ctx, &argc, &argv, &status))
     goto out;
   xc_explain_options_init (&opts);
+  if (dataset || out_dir || shard_s || from_env)
+    {
+      if (dataset == NULL || out_dir == NULL || images || npy ||
+          !xs_shard_parse (shard_s, from_env, &shard_i, &shard_n, &error))
+        {
+          if (error)
+            status = xs_cli_fail (error);
+          else
+            {
+              g_printerr ("xception-cli explain: --dataset goes with --out-dir (and no IMAGE)\n");
+              status = EXIT_USAGE;
+            }
+          goto out;
+        }
+      if ((method_s && !xc_method_from_string (method_s, &opts.method)) ||
+          !(model = xs_cli_load_model (&ma, &error)) ||
+          !parse_class (model, class_s, &opts.target_class, &error) ||
+          (layer_s && !xc_model_lookup (model, layer_s, &opts.layer, &error)))
+        {
+          status = error ? xs_cli_fail (error) : EXIT_USAGE;
+          if (!error)
+            g_printerr ("xception-cli explain: --method %s: unknown\n", method_s);
+          goto out;
+        }
+      opts.counterfactual = counterfactual;
+      opts.steps = steps, opts.window = window, opts.stride = stride;
+      status = explain_dataset (model, &opts, dataset, split, subset, out_dir, shard_i, shard_n);
+      goto out;
+    }
   if ((images ? g_strv_length (images) : 0) + (npy ? 1 : 0) != 1)
     {
       g_printerr ("xception-cli explain: give one IMAGE or --input-npy FILE\n");

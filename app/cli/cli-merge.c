@@ -260,6 +260,63 @@ localize_summary (JsonArray *records, const char *model, const char *what)
   return json_builder_get_root (b);
 }
 
+/* explain --dataset: how many images each class was explained for, their
+ * mean top probability, and the accuracy of the top class */
+static JsonNode *
+explain_summary (JsonArray *records, const char *model, const char *what)
+{
+  guint n = json_array_get_length (records), right = 0;
+  g_autoptr(GTree) per = g_tree_new_full (compare_label, NULL, g_free, g_free);
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  typedef struct { guint n; double prob; gint64 cls; } Acc;
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (sorted, json_array_get_element (records, i));
+  g_ptr_array_sort (sorted, compare_id);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *r = json_node_get_object (sorted->pdata[i]);
+      gint64 cls = json_object_get_int_member (r, "class");
+      g_autofree char *key = g_strdup_printf ("%08" G_GINT64_FORMAT, cls);
+      Acc *a = g_tree_lookup (per, key);
+      right += json_object_get_int_member (r, "pred") == json_object_get_int_member (r, "label");
+      if (a == NULL)
+        {
+          a = g_new0 (Acc, 1);
+          a->cls = cls;
+          g_tree_insert (per, g_steal_pointer (&key), a);
+        }
+      a->n++, a->prob += json_object_get_double_member (r, "prob");
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model);
+  json_builder_set_member_name (b, "run");
+  json_builder_add_string_value (b, what);
+  json_builder_set_member_name (b, "images");
+  json_builder_add_int_value (b, n);
+  json_builder_set_member_name (b, "accuracy");
+  json_builder_add_double_value (b, n ? (double) right / n : 0.0);
+  json_builder_set_member_name (b, "classes");
+  json_builder_begin_array (b);
+  for (GTreeNode *node = g_tree_node_first (per); node; node = g_tree_node_next (node))
+    {
+      Acc *a = g_tree_node_value (node);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "class");
+      json_builder_add_int_value (b, a->cls);
+      json_builder_set_member_name (b, "n");
+      json_builder_add_int_value (b, a->n);
+      json_builder_set_member_name (b, "mean_probability");
+      json_builder_add_double_value (b, a->prob / a->n);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
 typedef struct {
   char      *kind;
   guint      index, count;
@@ -455,6 +512,24 @@ xs_cli_merge (int argc, char **argv)
           xs_evaluate_print (summary);
           g_print ("(%u shards, every image once)\n", count);
         }
+      return 0;
+    }
+  if (first && g_str_equal (((ShardFile *) files->pdata[0])->kind, "explain"))
+    {
+      g_autoptr(JsonNode) summary = explain_summary (
+        records, json_object_get_string_member (first, "model"),
+        json_object_get_string_member (first, "dataset"));
+      JsonObject *o = json_node_get_object (summary);
+      if (json)
+        {
+          g_autofree char *s = xs_cli_print_node (summary);
+          g_print ("%s\n", s);
+        }
+      else
+        g_print ("%s on %s: %" G_GINT64_FORMAT " maps in %s/maps (top-1 accuracy %.2f%%; "
+                 "%u shards, every image once)\n", json_object_get_string_member (o, "model"),
+                 json_object_get_string_member (o, "run"), json_object_get_int_member (o, "images"),
+                 dir, 100 * json_object_get_double_member (o, "accuracy"), count);
       return 0;
     }
   if (first && g_str_equal (((ShardFile *) files->pdata[0])->kind, "localize"))
