@@ -170,7 +170,9 @@ xs_cli_compare (int argc, char **argv)
     { "model", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &models, "A model (give two)", "MODEL" },
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "fashion-mnist:DIR or imagefolder:DIR",
       "SPEC" },
-    { "split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default) or val", "SPLIT" },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split,
+      "train, val, test or all (default: all: every image of a folder, Fashion-MNIST's test set)",
+      "SPLIT" },
     { "subset", 0, 0, G_OPTION_ARG_INT, &subset, "A seeded subset of N dataset images", "N" },
     { "method", 0, 0, G_OPTION_ARG_STRING, &method_s,
       "Also explain both models' top class of model A with this method and correlate the maps",
@@ -254,7 +256,7 @@ xs_cli_compare (int argc, char **argv)
   if (dataset)
     {
       const XcNode *in = xc_model_input (m[0]);
-      ds = xc_dataset_load (dataset, split ? split : "test", in->h, in->w, in->c, 1, &error);
+      ds = xc_dataset_load (dataset, split ? split : "all", in->h, in->w, in->c, 1, &error);
       if (ds == NULL)
         {
           status = xs_cli_fail (error);
@@ -270,7 +272,7 @@ xs_cli_compare (int argc, char **argv)
       if (out_dir)
         {
           g_autofree char *spec = g_strdup_printf ("%s (split %s%s%d)", dataset,
-                                                   split ? split : "test",
+                                                   split ? split : "all",
                                                    subset > 0 ? ", subset " : "", subset);
           status = compare_shard (m, plan, ds, spec, out_dir, shard_i, shard_n);
           goto out;

@@ -75,7 +75,7 @@ explain_dataset (XcModel *model, const XcExplainOptions *base, const char *spec,
   GError *error = NULL;
   guint before, done = 0;
 
-  if (!(ds = xc_dataset_load (spec, split ? split : "test", in->h, in->w, in->c, 1, &error)) ||
+  if (!(ds = xc_dataset_load (spec, split ? split : "all", in->h, in->w, in->c, 1, &error)) ||
       !(ex = xc_explainer_new (model, &error)))
     return xs_cli_fail (error);
   xs_cli_report_skipped (ds);
@@ -88,7 +88,7 @@ explain_dataset (XcModel *model, const XcExplainOptions *base, const char *spec,
   for (int i = 0; i < ds->n; i++)
     if (xc_shard_of (ds->ids->pdata[i], count) == index)
       g_array_append_val (mine, i);
-  what = g_strdup_printf ("%s (split %s%s%d), %s%s%s", spec, split ? split : "test",
+  what = g_strdup_printf ("%s (split %s%s%d), %s%s%s", spec, split ? split : "all",
                           subset > 0 ? ", subset " : "", subset, xc_method_name (base->method),
                           base->layer != G_MAXUINT ? " at " : "",
                           base->layer != G_MAXUINT ? xc_model_node (model, base->layer)->name
@@ -243,7 +243,7 @@ xs_cli_explain (int argc, char **argv)
       "FILE" },
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
       "Explain every image of fashion-mnist:DIR or imagefolder:DIR (needs --out-dir)", "SPEC" },
-    { "split", 0, 0, G_OPTION_ARG_STRING, &split, "With --dataset: test (default) or val",
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split, "With --dataset: train, val, test or all (default)",
       "SPLIT" },
     { "subset", 0, 0, G_OPTION_ARG_INT, &subset, "With --dataset: a seeded subset of N", "N" },
     { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_s, "With --dataset: only shard I of N", "I/N" },
