@@ -25,6 +25,8 @@ static GRand *rng;
 static guint n_cases, n_ok, n_user, n_usage;
 
 /* Runs the CLI on one case and checks how it ended */
+static gboolean leaks_expected;   /* a fault caught by xc-guard.h leaks what it skipped */
+
 static void
 run_case (const char *name, const char *named, const char *const *args)
 {
@@ -34,8 +36,9 @@ run_case (const char *name, const char *named, const char *const *args)
   g_auto(GStrv) env = g_get_environ ();
   const char *asan = g_environ_getenv (env, "ASAN_OPTIONS");
   const char *ubsan = g_environ_getenv (env, "UBSAN_OPTIONS");
-  g_autofree char *asan2 = g_strdup_printf ("%s%sabort_on_error=1", asan ? asan : "",
-                                            asan ? ":" : "");
+  g_autofree char *asan2 = g_strdup_printf ("%s%sabort_on_error=1%s", asan ? asan : "",
+                                            asan ? ":" : "",
+                                            leaks_expected ? ":detect_leaks=0" : "");
   g_autofree char *ubsan2 = g_strdup_printf ("%s%shalt_on_error=1:abort_on_error=1",
                                              ubsan ? ubsan : "", ubsan ? ":" : "");
   int status, code;
@@ -281,10 +284,14 @@ test_corpus (void)
       {
         g_autofree char *path = g_build_filename (rdir, e, NULL);
         g_autofree char *name = g_strdup_printf ("regression %s", e);
+        /* inputs that crash a library: caught by the fault guard, which
+         * leaks what the library held */
+        leaks_expected = strstr (e, "crash") != NULL;
         if (g_str_has_suffix (e, ".h5") || g_str_has_suffix (e, ".keras"))
           run_case (name, path, (const char *[]) { "predict", "--model", path, sample, NULL });
         else
           run_case (name, path, (const char *[]) { "predict", path, NULL });
+        leaks_expected = FALSE;
       }
   }
   g_test_message ("%u flag and spec cases; %u in all: %u succeeded, %u user errors, %u usage",

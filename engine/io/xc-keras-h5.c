@@ -16,10 +16,28 @@
 #include <json-glib/json-glib.h>
 
 #include "xc-error.h"
+#include "xc-guard.h"
 #include "xc-keras.h"
 #include "xc-zip.h"
 
 static GMutex h5_lock;
+static gboolean h5_poisoned;      /* libhdf5 faulted once: its state is not to be trusted */
+
+/* The lock every HDF5 call is made under. Before the library's first use,
+ * its exit-time cleanup is turned off: after a fault (xc-guard.h) a file
+ * stays open in a broken state, and closing it at exit would crash */
+static void
+h5_lock_acquire (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      H5dont_atexit ();
+      g_once_init_leave (&once, 1);
+    }
+  g_mutex_lock (&h5_lock);
+}
 static guint64 gheap_max_object;  /* of the file being read; guarded by h5_lock */
 
 /* Reads a string or string-array attribute, fixed or variable length.
@@ -503,6 +521,29 @@ check_global_heaps (const guint8 *data, gsize len, const char *path, guint64 *ma
   return TRUE;
 }
 
+/* libhdf5 1.10 can crash on corrupt metadata (H5HG_read on a global heap
+ * reference past the heap, found by tests/fuzz): its reads run under the
+ * fault guard; after a fault HDF5 is not used again in this process */
+static gboolean
+h5_usable (const char *path, GError **error)
+{
+  if (!h5_poisoned)
+    return TRUE;
+  g_set_error (error, XC_ERROR, XC_ERROR_FAILED, "%s: not read: a corrupt HDF5 file crashed "
+               "libhdf5 earlier in this session; restart the program to read HDF5 files again",
+               path);
+  return FALSE;
+}
+
+static void
+h5_fault (const XcGuard *g, const char *path, GError **error)
+{
+  h5_poisoned = TRUE;
+  g_clear_error (error);
+  g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: corrupt HDF5 metadata crashed libhdf5 "
+               "(signal %d) while reading it: refused", path, g->faulted);
+}
+
 static hid_t
 open_file (const char *path, unsigned flags, GError **error)
 {
@@ -604,21 +645,45 @@ fail:
  * Returns: (transfer full): the model with its weights, or %NULL with @error
  *   naming the file, the layer and the rule
  */
+static XcModel *
+guarded_load (hid_t file, const char *path, GError **error)
+{
+  XcGuard g;
+  XcModel *volatile model = NULL;
+  GError *local = NULL;
+  GError **volatile where = &local;
+
+  XC_GUARD_BEGIN (g)
+    model = load_open_file (file, path, where);
+  XC_GUARD_END (g)
+  if (g.faulted)
+    {
+      /* the half-built model is lost with the frames the fault skipped */
+      h5_fault (&g, path, error);
+      g_clear_error (&local);
+      return NULL;
+    }
+  if (local)
+    g_propagate_error (error, local);
+  return model;
+}
+
 XcModel *
 xc_keras_load (const char *path, GError **error)
 {
   XcModel *model;
   hid_t file;
 
-  g_mutex_lock (&h5_lock);
-  file = open_file (path, H5F_ACC_RDONLY, error);
+  h5_lock_acquire ();
+  file = h5_usable (path, error) ? open_file (path, H5F_ACC_RDONLY, error) : -1;
   if (file < 0)
     {
       g_mutex_unlock (&h5_lock);
       return NULL;
     }
-  model = load_open_file (file, path, error);
-  H5Fclose (file);
+  model = guarded_load (file, path, error);
+  if (!h5_poisoned)
+    H5Fclose (file);
   g_mutex_unlock (&h5_lock);
   return model;
 }
@@ -845,7 +910,7 @@ xc_keras3_load (const char *path, GError **error)
     guint64 max_object;
     if (!check_global_heaps (data, size, path, &max_object, error))
       return NULL;
-    g_mutex_lock (&h5_lock);
+    h5_lock_acquire ();
     gheap_max_object = max_object;
   }
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
@@ -884,8 +949,13 @@ xc_keras_load_memory (gconstpointer data, gsize size, const char *name, GError *
 
   if (!check_global_heaps (data, size, name, &max_object, error))
     return NULL;
-  g_mutex_lock (&h5_lock);
+  h5_lock_acquire ();
   gheap_max_object = max_object;
+  if (!h5_usable (name, error))
+    {
+      g_mutex_unlock (&h5_lock);
+      return NULL;
+    }
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   fapl = H5Pcreate (H5P_FILE_ACCESS);
   H5Pset_fapl_core (fapl, 1 << 20, 0);
@@ -901,8 +971,9 @@ xc_keras_load_memory (gconstpointer data, gsize size, const char *name, GError *
       g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "%s: not a readable HDF5 image", name);
       return NULL;
     }
-  model = load_open_file (file, name, error);
-  H5Fclose (file);
+  model = guarded_load (file, name, error);
+  if (!h5_poisoned)
+    H5Fclose (file);
   g_mutex_unlock (&h5_lock);
   return model;
 }
@@ -954,7 +1025,7 @@ xc_keras_probe_xception_weights (const char *path, XcKerasWeightsInfo *info, GEr
   int rank;
 
   memset (info, 0, sizeof *info);
-  g_mutex_lock (&h5_lock);
+  h5_lock_acquire ();
   file = open_file (path, H5F_ACC_RDONLY, error);
   if (file < 0)
     {
@@ -999,20 +1070,38 @@ xc_keras_load_weights (XcModel *model, const char *path, GError **error)
   hid_t file, wg;
   gboolean ok;
 
-  g_mutex_lock (&h5_lock);
-  file = open_file (path, H5F_ACC_RDONLY, error);
+  h5_lock_acquire ();
+  file = h5_usable (path, error) ? open_file (path, H5F_ACC_RDONLY, error) : -1;
   if (file < 0)
     {
       g_mutex_unlock (&h5_lock);
       return FALSE;
     }
-  wg = H5Lexists (file, "model_weights", H5P_DEFAULT) > 0
-       ? H5Gopen2 (file, "model_weights", H5P_DEFAULT) : H5Gopen2 (file, "/", H5P_DEFAULT);
-  ok = wg >= 0 && load_weights_group (model, wg, error);
-  if (wg >= 0)
-    H5Gclose (wg);
-  else
-    g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "no weights group");
+  {
+    XcGuard g;
+    volatile gboolean vok = FALSE;
+    GError *local = NULL;
+    GError **volatile where = &local;
+    XC_GUARD_BEGIN (g)
+      wg = H5Lexists (file, "model_weights", H5P_DEFAULT) > 0
+           ? H5Gopen2 (file, "model_weights", H5P_DEFAULT) : H5Gopen2 (file, "/", H5P_DEFAULT);
+      vok = wg >= 0 && load_weights_group (model, wg, where);
+      if (wg >= 0)
+        H5Gclose (wg);
+      else
+        g_set_error (where, XC_ERROR, XC_ERROR_FORMAT, "no weights group");
+    XC_GUARD_END (g)
+    ok = vok;
+    if (g.faulted)
+      {
+        g_clear_error (&local);
+        h5_fault (&g, path, error);
+        g_mutex_unlock (&h5_lock);
+        return FALSE;
+      }
+    if (local)
+      g_propagate_error (error, local);
+  }
   H5Fclose (file);
   g_mutex_unlock (&h5_lock);
   if (!ok)
@@ -1163,7 +1252,7 @@ save_weights_to (const XcModel *model, const char *tmp, const char *path, GError
   hid_t file;
   herr_t rc;
 
-  g_mutex_lock (&h5_lock);
+  h5_lock_acquire ();
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   file = H5Fcreate (tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file < 0)
@@ -1207,7 +1296,7 @@ xc_keras_save_model (const XcModel *model, const char *path, const char *const *
   if ((tmp = xc_output_begin (path, error)) == NULL)
     return FALSE;
   config = xc_keras_model_to_json (model);
-  g_mutex_lock (&h5_lock);
+  h5_lock_acquire ();
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   file = H5Fcreate (tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file < 0)
@@ -1340,7 +1429,7 @@ xc_keras3_save (const XcModel *model, const char *path, const char *const *attrs
         g_string_append_printf (meta, ", \"%s\": \"%s\"", key, v);
     }
   g_string_append (meta, "}}");
-  g_mutex_lock (&h5_lock);
+  h5_lock_acquire ();
   H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   weights = keras3_weights_image (model, error);
   g_mutex_unlock (&h5_lock);
