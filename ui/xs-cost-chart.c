@@ -15,6 +15,7 @@ struct _XsCostChart {
   GPtrArray *names;
   GArray    *actual;
   GArray    *standard;
+  char      *caption;   /* the blue bars' legend */
 };
 
 G_DEFINE_FINAL_TYPE (XsCostChart, xs_cost_chart, GTK_TYPE_WIDGET)
@@ -53,7 +54,7 @@ xs_cost_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   cairo_fill (cr);
   gdk_cairo_set_source_rgba (cr, &fg);
   cairo_move_to (cr, left + 208, 18);
-  cairo_show_text (cr, "this model (separable) — MACs per block");
+  cairo_show_text (cr, self->caption ? self->caption : "this model (separable) — MACs per block");
 
   /* axis: GMACs */
   cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.3);
@@ -120,6 +121,7 @@ xs_cost_chart_finalize (GObject *object)
   g_ptr_array_unref (self->names);
   g_array_unref (self->actual);
   g_array_unref (self->standard);
+  g_free (self->caption);
   G_OBJECT_CLASS (xs_cost_chart_parent_class)->finalize (object);
 }
 
@@ -144,6 +146,14 @@ GtkWidget *
 xs_cost_chart_new (void)
 {
   return g_object_new (XS_TYPE_COST_CHART, NULL);
+}
+
+void
+xs_cost_chart_set_caption (XsCostChart *self, const char *caption)
+{
+  g_free (self->caption);
+  self->caption = g_strdup (caption);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 void

@@ -14,6 +14,8 @@ void       xs_cost_chart_set_data  (XsCostChart       *self,
                                     const double      *actual,
                                     const double      *standard,
                                     guint              n);
+void       xs_cost_chart_set_caption (XsCostChart     *self,
+                                    const char        *caption);
 guint      xs_cost_chart_get_n_groups (XsCostChart    *self);
 
 G_END_DECLS
