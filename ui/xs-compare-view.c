@@ -250,8 +250,8 @@ show_folder (XsCompareView *self)
       const char *lb = xc_model_label (r->model[1]->model, r->top[1][i]);
       g_autofree char *fa = g_strdup_printf ("class %d", r->top[0][i]);
       g_autofree char *fb = g_strdup_printf ("class %d", r->top[1][i]);
-      g_autofree char *line = g_strdup_printf ("#%d   truth: %s   A: %s (%.1f%%)   B: %s (%.1f%%)",
-                                               i,
+      g_autofree char *line = g_strdup_printf ("%s   truth: %s   A: %s (%.1f%%)   B: %s (%.1f%%)",
+                                               (char *) r->dataset->ids->pdata[i],
                                                (char *) r->dataset->class_names->pdata[
                                                    r->dataset->labels[i]],
                                                la ? la : fa, 100 * r->prob[0][i], lb ? lb : fb,
