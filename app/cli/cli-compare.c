@@ -313,7 +313,7 @@ xs_cli_compare (int argc, char **argv)
       float prob[2];
       gboolean same;
       double corr = NAN;
-      g_autofree char *name = ds ? g_strdup_printf ("%s[%d]", ds->name, i) : g_strdup (images[i]);
+      g_autofree char *name = ds ? g_strdup (ds->ids->pdata[i]) : g_strdup (images[i]);
 
       for (int k = 0; k < 2; k++)
         {
