@@ -251,6 +251,9 @@ xs_application_startup (GApplication *app)
     { "win.show-help-overlay", { "<Primary>question", NULL } },
     { "app.quit", { "<Primary>q", NULL } },
     { "window.close", { "<Primary>w", NULL } },
+    { "win.zoom-in", { "<Primary>plus", "<Primary>equal" } },
+    { "win.zoom-out", { "<Primary>minus", NULL } },
+    { "win.zoom-reset", { "<Primary>0", NULL } },
   };
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
 

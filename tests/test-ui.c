@@ -365,6 +365,42 @@ test_window_state (void)
   g_assert_cmpstr (recent[0], ==, img);
   g_assert_false (g_strv_contains ((const char *const *) recent, bad));
   g_assert_cmpint (g_settings_get_int (st, "window-width"), ==, 1111);
+  g_clear_pointer (&recent, g_strfreev);
+
+  /* projector mode: Ctrl+plus scales the window's text, Ctrl+0 resets it */
+  win = open_window (xc_model_default_spec (), img);
+  {
+    int before, zoomed, after;
+    gtk_widget_measure (child (win, "model_info_label"), GTK_ORIENTATION_VERTICAL, 300, NULL,
+                        &before, NULL, NULL);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.zoom-in", NULL));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.zoom-in", NULL));
+    wait_idle (win);
+    for (int i = 0; i < 20; i++)   /* styles are recomputed on the next frames */
+      {
+        g_usleep (20000);
+        while (g_main_context_iteration (NULL, FALSE))
+          ;
+      }
+    gtk_widget_measure (child (win, "model_info_label"), GTK_ORIENTATION_VERTICAL, 300, NULL,
+                        &zoomed, NULL, NULL);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.zoom-reset", NULL));
+    wait_idle (win);
+    /* styles are recomputed on the next frames */
+    for (int i = 0; i < 20; i++)
+      {
+        g_usleep (20000);
+        while (g_main_context_iteration (NULL, FALSE))
+          ;
+      }
+    gtk_widget_measure (child (win, "model_info_label"), GTK_ORIENTATION_VERTICAL, 300, NULL,
+                        &after, NULL, NULL);
+    g_test_message ("model info label (300 px wide): %d px high, %d at 150%%, %d reset", before,
+                    zoomed, after);
+    g_assert_cmpfloat ((double) zoomed / before, >, 1.3);
+    g_assert_cmpint (after, ==, before);
+  }
+  gtk_window_destroy (GTK_WINDOW (win));
   g_unlink (bad);
   g_rmdir (dir);
 }

@@ -264,6 +264,42 @@ dismiss_banner_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_revealer_set_reveal_child (XS_WINDOW (widget)->banner_revealer, FALSE);
 }
 
+/* Projector mode: Ctrl+plus / Ctrl+minus scale every text of the window
+ * (50% to 300%), Ctrl+0 resets; a CSS font-size on the window, which every
+ * label inherits */
+static void
+set_zoom (XsWindow *self, int percent)
+{
+  g_autofree char *css = NULL;
+
+  self->zoom = CLAMP (percent, 50, 300);
+  if (self->zoom_css == NULL)
+    {
+      self->zoom_css = gtk_css_provider_new ();
+      gtk_style_context_add_provider_for_display (gtk_widget_get_display (GTK_WIDGET (self)),
+                                                  GTK_STYLE_PROVIDER (self->zoom_css),
+                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION + 1);
+    }
+  /* labels and text fields (which do not nest) scale from the inherited size */
+  css = g_strdup_printf ("window.xs-main label, window.xs-main text, window.xs-main spinbutton "
+                         "{ font-size: %.2fem; }", self->zoom / 100.0);
+  gtk_css_provider_load_from_data (self->zoom_css, css, -1);
+}
+
+static void
+zoom_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  XsWindow *self = XS_WINDOW (widget);
+  int current = self->zoom ? self->zoom : 100;
+
+  if (g_str_equal (name, "win.zoom-in"))
+    set_zoom (self, current + 25);
+  else if (g_str_equal (name, "win.zoom-out"))
+    set_zoom (self, current - 25);
+  else
+    set_zoom (self, 100);
+}
+
 static void
 view_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -356,5 +392,8 @@ _xs_window_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.dismiss-banner", NULL,
                                    dismiss_banner_action);
   gtk_widget_class_install_action (widget_class, "win.view", "s", view_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-reset", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.export", "s", export_action);
 }

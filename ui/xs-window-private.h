@@ -48,6 +48,8 @@ struct _XsWindow {
   char                 *loading_spec;   /* the model being loaded */
   char                 *loaded_spec;    /* the model running */
   gboolean              banner_sticky;  /* a model's error: stays until dismissed */
+  int                   zoom;           /* text scale in percent (0: 100) */
+  GtkCssProvider       *zoom_css;
   XcImageOptions        first_image_options;  /* --window, --frame: for the first image only */
   char                 *last_error;
   GCancellable         *load_cancel;

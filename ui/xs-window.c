@@ -454,6 +454,10 @@ xs_window_finalize (GObject *object)
 {
   XsWindow *self = XS_WINDOW (object);
 
+  if (self->zoom_css)
+    gtk_style_context_remove_provider_for_display (gdk_display_get_default (),
+                                                   GTK_STYLE_PROVIDER (self->zoom_css));
+  g_clear_object (&self->zoom_css);
   g_ptr_array_unref (self->recent);
   g_free (self->pending.compare_model);
   g_free (self->image_path);
