@@ -64,8 +64,8 @@ static int
 compare_shard (XcModel **m, XcPlan **plan, const XcDataset *ds, const char *spec,
                const char *out_dir, guint index, guint count)
 {
-  g_autoptr(GArray) mine = g_array_new (FALSE, FALSE, sizeof (int));
-  g_autoptr(JsonBuilder) hb = json_builder_new ();
+  g_autoptr(GArray) mine = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
   g_autoptr(JsonNode) header = NULL;
   g_autoptr(XsShard) shard = NULL;
   XsProgress progress = { "compare" };
@@ -75,30 +75,12 @@ compare_shard (XcModel **m, XcPlan **plan, const XcDataset *ds, const char *spec
 
   for (int k = 0; k < 2; k++)
     labelled[k] = ds->n_classes == xc_model_node (m[k], m[k]->output)->c;
-  for (int i = 0; i < ds->n; i++)
-    if (xc_shard_of (ds->ids->pdata[i], count) == index)
-      g_array_append_val (mine, i);
-  json_builder_begin_object (hb);
-  json_builder_set_member_name (hb, "kind");
-  json_builder_add_string_value (hb, "compare");
-  json_builder_set_member_name (hb, "model");
+  mine = xs_shard_select (ds, index, count);
+  ids = xs_shard_ids (ds, mine);
   {
     g_autofree char *both = g_strdup_printf ("%s | %s", m[0]->name, m[1]->name);
-    json_builder_add_string_value (hb, both);
+    header = xs_shard_header ("compare", both, spec, index, count, ids);
   }
-  json_builder_set_member_name (hb, "dataset");
-  json_builder_add_string_value (hb, spec);
-  json_builder_set_member_name (hb, "shard");
-  json_builder_add_int_value (hb, index);
-  json_builder_set_member_name (hb, "shards");
-  json_builder_add_int_value (hb, count);
-  json_builder_set_member_name (hb, "ids");
-  json_builder_begin_array (hb);
-  for (guint k = 0; k < mine->len; k++)
-    json_builder_add_string_value (hb, ds->ids->pdata[g_array_index (mine, int, k)]);
-  json_builder_end_array (hb);
-  json_builder_end_object (hb);
-  header = json_builder_get_root (hb);
   if (!(shard = xs_shard_open (out_dir, "compare", index, count, header, &error)))
     return xs_cli_fail (error);
   before = g_hash_table_size (shard->done);

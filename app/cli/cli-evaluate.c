@@ -24,8 +24,8 @@ static int
 evaluate_shard (XcModel *model, XcDataset *ds, const char *spec, const char *out_dir,
                 guint index, guint count)
 {
-  g_autoptr(GArray) mine = g_array_new (FALSE, FALSE, sizeof (int));
-  g_autoptr(JsonBuilder) hb = json_builder_new ();
+  g_autoptr(GArray) mine = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
   g_autoptr(JsonNode) header = NULL;
   g_autoptr(XsShard) shard = NULL;
   g_autoptr(XcPlan) plan = NULL;
@@ -33,32 +33,16 @@ evaluate_shard (XcModel *model, XcDataset *ds, const char *spec, const char *out
   GError *error = NULL;
   guint before, done = 0;
 
-  for (int i = 0; i < ds->n; i++)
-    if (xc_shard_of (ds->ids->pdata[i], count) == index)
-      g_array_append_val (mine, i);
-  json_builder_begin_object (hb);
-  json_builder_set_member_name (hb, "kind");
-  json_builder_add_string_value (hb, "evaluate");
-  json_builder_set_member_name (hb, "model");
-  json_builder_add_string_value (hb, model->name);
-  json_builder_set_member_name (hb, "dataset");
-  json_builder_add_string_value (hb, spec);
-  json_builder_set_member_name (hb, "shard");
-  json_builder_add_int_value (hb, index);
-  json_builder_set_member_name (hb, "shards");
-  json_builder_add_int_value (hb, count);
-  json_builder_set_member_name (hb, "classes");
-  json_builder_begin_array (hb);
-  for (guint k = 0; k < ds->class_names->len; k++)
-    json_builder_add_string_value (hb, ds->class_names->pdata[k]);
-  json_builder_end_array (hb);
-  json_builder_set_member_name (hb, "ids");
-  json_builder_begin_array (hb);
-  for (guint k = 0; k < mine->len; k++)
-    json_builder_add_string_value (hb, ds->ids->pdata[g_array_index (mine, int, k)]);
-  json_builder_end_array (hb);
-  json_builder_end_object (hb);
-  header = json_builder_get_root (hb);
+  mine = xs_shard_select (ds, index, count);
+  ids = xs_shard_ids (ds, mine);
+  header = xs_shard_header ("evaluate", model->name, spec, index, count, ids);
+  /* the class names, for merge's summary */
+  {
+    JsonArray *classes = json_array_new ();
+    for (guint k = 0; k < ds->class_names->len; k++)
+      json_array_add_string_element (classes, ds->class_names->pdata[k]);
+    json_object_set_array_member (json_node_get_object (header), "classes", classes);
+  }
 
   if (!(shard = xs_shard_open (out_dir, "evaluate", index, count, header, &error)) ||
       !(plan = xc_plan_new (model, 1, NULL, &error)))

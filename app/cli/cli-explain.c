@@ -64,8 +64,8 @@ explain_dataset (XcModel *model, const XcExplainOptions *base, const char *spec,
   const XcNode *in = xc_model_input (model);
   g_autoptr(XcDataset) ds = NULL;
   g_autoptr(XcExplainer) ex = NULL;
-  g_autoptr(GArray) mine = g_array_new (FALSE, FALSE, sizeof (int));
-  g_autoptr(JsonBuilder) hb = json_builder_new ();
+  g_autoptr(GArray) mine = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
   g_autoptr(JsonNode) header = NULL;
   g_autoptr(XsShard) shard = NULL;
   g_autofree char *maps = g_build_filename (out_dir, "maps", NULL);
@@ -85,32 +85,14 @@ explain_dataset (XcModel *model, const XcExplainOptions *base, const char *spec,
       xc_dataset_free (ds);
       ds = sub;
     }
-  for (int i = 0; i < ds->n; i++)
-    if (xc_shard_of (ds->ids->pdata[i], count) == index)
-      g_array_append_val (mine, i);
+  mine = xs_shard_select (ds, index, count);
   what = g_strdup_printf ("%s (split %s%s%d), %s%s%s", spec, split ? split : "all",
                           subset > 0 ? ", subset " : "", subset, xc_method_name (base->method),
                           base->layer != G_MAXUINT ? " at " : "",
                           base->layer != G_MAXUINT ? xc_model_node (model, base->layer)->name
                                                    : "");
-  json_builder_begin_object (hb);
-  json_builder_set_member_name (hb, "kind");
-  json_builder_add_string_value (hb, "explain");
-  json_builder_set_member_name (hb, "model");
-  json_builder_add_string_value (hb, model->name);
-  json_builder_set_member_name (hb, "dataset");
-  json_builder_add_string_value (hb, what);
-  json_builder_set_member_name (hb, "shard");
-  json_builder_add_int_value (hb, index);
-  json_builder_set_member_name (hb, "shards");
-  json_builder_add_int_value (hb, count);
-  json_builder_set_member_name (hb, "ids");
-  json_builder_begin_array (hb);
-  for (guint k = 0; k < mine->len; k++)
-    json_builder_add_string_value (hb, ds->ids->pdata[g_array_index (mine, int, k)]);
-  json_builder_end_array (hb);
-  json_builder_end_object (hb);
-  header = json_builder_get_root (hb);
+  ids = xs_shard_ids (ds, mine);
+  header = xs_shard_header ("explain", model->name, what, index, count, ids);
   if (g_mkdir_with_parents (maps, 0755) != 0 ||
       !(shard = xs_shard_open (out_dir, "explain", index, count, header, &error)))
     {

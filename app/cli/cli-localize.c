@@ -201,37 +201,19 @@ xs_cli_localize (int argc, char **argv)
   if (out_dir)
     {
       /* a shard owns every label of its images; a record per (image, label) */
-      g_autoptr(JsonBuilder) hb = json_builder_new ();
       g_autoptr(JsonNode) header = NULL;
+      g_autoptr(GPtrArray) rids = g_ptr_array_new_with_free_func (g_free);
       g_autofree char *what = g_strdup_printf ("%s with %s, %s%s%s", dataset, boxes,
                                                xc_method_name (opts.method),
                                                layer_s ? " at " : "", layer_s ? layer_s : "");
-      json_builder_begin_object (hb);
-      json_builder_set_member_name (hb, "kind");
-      json_builder_add_string_value (hb, "localize");
-      json_builder_set_member_name (hb, "model");
-      json_builder_add_string_value (hb, model->name);
-      json_builder_set_member_name (hb, "dataset");
-      json_builder_add_string_value (hb, what);
-      json_builder_set_member_name (hb, "shard");
-      json_builder_add_int_value (hb, shard_i);
-      json_builder_set_member_name (hb, "shards");
-      json_builder_add_int_value (hb, shard_n);
-      json_builder_set_member_name (hb, "ids");
-      json_builder_begin_array (hb);
       for (guint i = 0; i < regions->len; i++)
         {
           XcRegion *r = regions->pdata[i];
           if (xc_shard_of (r->image, shard_n) == shard_i)
-            {
-              g_autofree char *rid = g_strdup_printf ("%s|%s", r->image, r->label);
-              json_builder_add_string_value (hb, rid);
-              shard_todo++;
-            }
+            g_ptr_array_add (rids, g_strdup_printf ("%s|%s", r->image, r->label));
         }
-      json_builder_end_array (hb);
-      json_builder_end_object (hb);
-      header = json_builder_get_root (hb);
+      shard_todo = rids->len;
+      header = xs_shard_header ("localize", model->name, what, shard_i, shard_n, rids);
       if (!(shard = xs_shard_open (out_dir, "localize", shard_i, shard_n, header, &error)))
         {
           status = xs_cli_fail (error);

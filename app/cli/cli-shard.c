@@ -262,3 +262,64 @@ xs_progress_update (XsProgress *p, guint done, guint total)
     }
   p->last = now;
 }
+
+/**
+ * xs_shard_select:
+ *
+ * Returns: (transfer full) (element-type int): the images of @ds in shard
+ *   @index of @count, in dataset order
+ */
+GArray *
+xs_shard_select (const XcDataset *ds, guint index, guint count)
+{
+  GArray *mine = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (int i = 0; i < ds->n; i++)
+    if (xc_shard_of (ds->ids->pdata[i], count) == index)
+      g_array_append_val (mine, i);
+  return mine;
+}
+
+/**
+ * xs_shard_header:
+ * @ids: (element-type utf8): the ids the shard owns (borrowed)
+ *
+ * Returns: (transfer full): the header record of a shard file: what ran
+ *   (kind, model, dataset), the shard, its ids
+ */
+JsonNode *
+xs_shard_header (const char *kind, const char *model, const char *dataset, guint index,
+                 guint count, GPtrArray *ids)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, kind);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model);
+  json_builder_set_member_name (b, "dataset");
+  json_builder_add_string_value (b, dataset);
+  json_builder_set_member_name (b, "shard");
+  json_builder_add_int_value (b, index);
+  json_builder_set_member_name (b, "shards");
+  json_builder_add_int_value (b, count);
+  json_builder_set_member_name (b, "ids");
+  json_builder_begin_array (b);
+  for (guint k = 0; k < ids->len; k++)
+    json_builder_add_string_value (b, ids->pdata[k]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* The ids of the selected images (borrowed from @ds) */
+GPtrArray *
+xs_shard_ids (const XcDataset *ds, GArray *mine)
+{
+  GPtrArray *ids = g_ptr_array_new ();
+
+  for (guint k = 0; k < mine->len; k++)
+    g_ptr_array_add (ids, ds->ids->pdata[g_array_index (mine, int, k)]);
+  return ids;
+}

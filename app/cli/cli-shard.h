@@ -47,6 +47,17 @@ gboolean xs_shard_write   (XsShard     *s,
 gboolean xs_shard_finish  (XsShard     *s,
                            GError     **error);
 void     xs_shard_free    (XsShard     *s);
+GArray    *xs_shard_select (const XcDataset *ds,
+                            guint            index,
+                            guint            count);
+GPtrArray *xs_shard_ids    (const XcDataset *ds,
+                            GArray          *mine);
+JsonNode  *xs_shard_header (const char      *kind,
+                            const char      *model,
+                            const char      *dataset,
+                            guint            index,
+                            guint            count,
+                            GPtrArray       *ids);
 void     xs_progress_update (XsProgress *p,
                            guint        done,
                            guint        total);
