@@ -89,7 +89,6 @@ compare_shard (XcModel **m, XcPlan **plan, const XcDataset *ds, const char *spec
       int i = g_array_index (mine, int, k), top[2];
       const char *id = ds->ids->pdata[i];
       g_autoptr(JsonBuilder) rb = NULL;
-      g_autoptr(JsonNode) rec = NULL;
       g_autofree char *hash = NULL;
 
       if (xs_shard_is_done (shard, id))
@@ -126,16 +125,10 @@ compare_shard (XcModel **m, XcPlan **plan, const XcDataset *ds, const char *spec
       json_builder_set_member_name (rb, "agree");
       json_builder_add_boolean_value (rb, xc_compare_same_class (m[0], top[0], m[1], top[1]));
       json_builder_end_object (rb);
-      rec = json_builder_get_root (rb);
-      if (!xs_shard_write (shard, rec, &error))
+      if (!xs_shard_add (shard, rb, &progress, &done, mine->len - before, &error))
         return xs_cli_fail (error);
-      xs_progress_update (&progress, ++done, mine->len - before);
     }
-  if (!xs_shard_finish (shard, &error))
-    return xs_cli_fail (error);
-  g_print ("compare shard %u/%u: %u images, %u done now, %u by an earlier run: %s\n", index,
-           count, mine->len, done, before, shard->path);
-  return 0;
+  return xs_shard_end (shard, "compare", "images", mine->len, done, before);
 }
 
 int

@@ -53,7 +53,6 @@ evaluate_shard (XcModel *model, XcDataset *ds, const char *spec, const char *out
       int i = g_array_index (mine, int, k);
       const char *id = ds->ids->pdata[i];
       g_autoptr(JsonBuilder) rb = NULL;
-      g_autoptr(JsonNode) rec = NULL;
       g_autofree char *hash = NULL;
       XcTensor out;
       int pred = 0, label = ds->labels[i];
@@ -88,16 +87,10 @@ evaluate_shard (XcModel *model, XcDataset *ds, const char *spec, const char *out
       json_builder_add_double_value (rb, label < out.c ? -log (MAX (out.data[label], 1e-12f))
                                                        : 0.0);
       json_builder_end_object (rb);
-      rec = json_builder_get_root (rb);
-      if (!xs_shard_write (shard, rec, &error))
+      if (!xs_shard_add (shard, rb, &progress, &done, mine->len - before, &error))
         return xs_cli_fail (error);
-      xs_progress_update (&progress, ++done, mine->len - before);
     }
-  if (!xs_shard_finish (shard, &error))
-    return xs_cli_fail (error);
-  g_print ("evaluate shard %u/%u: %u images, %u done now, %u by an earlier run: %s\n", index,
-           count, mine->len, done, before, shard->path);
-  return 0;
+  return xs_shard_end (shard, "evaluate", "images", mine->len, done, before);
 }
 
 int

@@ -107,7 +107,6 @@ explain_dataset (XcModel *model, const XcExplainOptions *base, const char *spec,
       const char *id = ds->ids->pdata[i];
       g_autoptr(XcExplanation) e = NULL;
       g_autoptr(JsonBuilder) rb = NULL;
-      g_autoptr(JsonNode) rec = NULL;
       g_autofree char *hash = NULL, *file = NULL, *name = NULL, *path = NULL;
       XcExplainOptions o = *base;
       const float *p;
@@ -163,16 +162,10 @@ explain_dataset (XcModel *model, const XcExplainOptions *base, const char *spec,
       json_builder_set_member_name (rb, "map_max");
       json_builder_add_double_value (rb, mx);
       json_builder_end_object (rb);
-      rec = json_builder_get_root (rb);
-      if (!xs_shard_write (shard, rec, &error))
+      if (!xs_shard_add (shard, rb, &progress, &done, mine->len - before, &error))
         return xs_cli_fail (error);
-      xs_progress_update (&progress, ++done, mine->len - before);
     }
-  if (!xs_shard_finish (shard, &error))
-    return xs_cli_fail (error);
-  g_print ("explain shard %u/%u: %u images, %u done now, %u by an earlier run: %s\n", index,
-           count, mine->len, done, before, shard->path);
-  return 0;
+  return xs_shard_end (shard, "explain", "images", mine->len, done, before);
 }
 
 int

@@ -333,6 +333,103 @@ shard_file_free (gpointer p)
   g_free (f);
 }
 
+/* Each kind's summary from its records and the first shard's header, and
+ * its text form */
+static JsonNode *
+summarise_evaluate (JsonArray *records, JsonObject *h)
+{
+  return xs_evaluate_summary (records, json_object_get_array_member (h, "classes"),
+                              json_object_get_string_member (h, "model"),
+                              json_object_get_string_member (h, "dataset"));
+}
+
+static JsonNode *
+summarise_compare (JsonArray *records, JsonObject *h)
+{
+  return compare_summary (records, json_object_get_string_member (h, "model"),
+                          json_object_get_string_member (h, "dataset"));
+}
+
+static JsonNode *
+summarise_localize (JsonArray *records, JsonObject *h)
+{
+  return localize_summary (records, json_object_get_string_member (h, "model"),
+                           json_object_get_string_member (h, "dataset"));
+}
+
+static JsonNode *
+summarise_explain (JsonArray *records, JsonObject *h)
+{
+  return explain_summary (records, json_object_get_string_member (h, "model"),
+                          json_object_get_string_member (h, "dataset"));
+}
+
+static void
+print_evaluate (JsonObject *o, const char *dir)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), o);
+
+  xs_evaluate_print (node);
+}
+
+static void
+print_compare (JsonObject *o, const char *dir)
+{
+  g_print ("%s on %s: %" G_GINT64_FORMAT " images, agreement %.2f%%\n",
+           json_object_get_string_member (o, "models"),
+           json_object_get_string_member (o, "dataset"), json_object_get_int_member (o, "images"),
+           100 * json_object_get_double_member (o, "agreement"));
+  if (json_object_has_member (o, "mcnemar"))
+    {
+      JsonObject *mc = json_object_get_object_member (o, "mcnemar");
+      g_print ("accuracy A %.2f%%, B %.2f%%; McNemar: %" G_GINT64_FORMAT " only A right, "
+               "%" G_GINT64_FORMAT " only B right, exact p = %.4g\n",
+               100 * json_object_get_double_member (o, "accuracy_a"),
+               100 * json_object_get_double_member (o, "accuracy_b"),
+               json_object_get_int_member (mc, "only_a_right"),
+               json_object_get_int_member (mc, "only_b_right"),
+               json_object_get_double_member (mc, "p_exact"));
+    }
+}
+
+static void
+print_localize (JsonObject *o, const char *dir)
+{
+  JsonArray *cl = json_object_get_array_member (o, "classes");
+  JsonObject *all = json_object_get_object_member (o, "overall");
+
+  g_print ("%-24s %6s %14s %6s\n", "class", "images", "pointing game", "mIoU");
+  for (guint c = 0; c <= json_array_get_length (cl); c++)
+    {
+      JsonObject *r = c < json_array_get_length (cl) ? json_array_get_object_element (cl, c) : all;
+      g_print ("%-24s %6" G_GINT64_FORMAT " %13.1f%% %6.3f\n",
+               r == all ? "overall" : json_object_get_string_member (r, "label"),
+               json_object_get_int_member (r, "n"),
+               100 * json_object_get_double_member (r, "pointing_game"),
+               json_object_get_double_member (r, "miou"));
+    }
+}
+
+static void
+print_explain (JsonObject *o, const char *dir)
+{
+  g_print ("%s on %s: %" G_GINT64_FORMAT " maps in %s/maps (top-1 accuracy %.2f%%)\n",
+           json_object_get_string_member (o, "model"), json_object_get_string_member (o, "run"),
+           json_object_get_int_member (o, "images"), dir,
+           100 * json_object_get_double_member (o, "accuracy"));
+}
+
+static const struct {
+  const char *kind;
+  JsonNode *(*summarise) (JsonArray *records, JsonObject *header);
+  void      (*print)     (JsonObject *summary, const char *dir);
+} kinds[] = {
+  { "evaluate", summarise_evaluate, print_evaluate },
+  { "compare", summarise_compare, print_compare },
+  { "localize", summarise_localize, print_localize },
+  { "explain", summarise_explain, print_explain },
+};
+
 int
 xs_cli_merge (int argc, char **argv)
 {
@@ -496,108 +593,22 @@ xs_cli_merge (int argc, char **argv)
                   problems->str);
       return EXIT_USER;
     }
-  if (first && g_str_equal (((ShardFile *) files->pdata[0])->kind, "evaluate"))
-    {
-      g_autoptr(JsonNode) summary = xs_evaluate_summary (
-        records, json_object_get_array_member (first, "classes"),
-        json_object_get_string_member (first, "model"),
-        json_object_get_string_member (first, "dataset"));
-      if (json)
-        {
-          g_autofree char *s = xs_cli_print_node (summary);
-          g_print ("%s\n", s);
-        }
-      else
-        {
-          xs_evaluate_print (summary);
-          g_print ("(%u shards, every image once)\n", count);
-        }
-      return 0;
-    }
-  if (first && g_str_equal (((ShardFile *) files->pdata[0])->kind, "explain"))
-    {
-      g_autoptr(JsonNode) summary = explain_summary (
-        records, json_object_get_string_member (first, "model"),
-        json_object_get_string_member (first, "dataset"));
-      JsonObject *o = json_node_get_object (summary);
-      if (json)
-        {
-          g_autofree char *s = xs_cli_print_node (summary);
-          g_print ("%s\n", s);
-        }
-      else
-        g_print ("%s on %s: %" G_GINT64_FORMAT " maps in %s/maps (top-1 accuracy %.2f%%; "
-                 "%u shards, every image once)\n", json_object_get_string_member (o, "model"),
-                 json_object_get_string_member (o, "run"), json_object_get_int_member (o, "images"),
-                 dir, 100 * json_object_get_double_member (o, "accuracy"), count);
-      return 0;
-    }
-  if (first && g_str_equal (((ShardFile *) files->pdata[0])->kind, "localize"))
-    {
-      g_autoptr(JsonNode) summary = localize_summary (
-        records, json_object_get_string_member (first, "model"),
-        json_object_get_string_member (first, "dataset"));
-      JsonObject *o = json_node_get_object (summary);
-      if (json)
-        {
-          g_autofree char *s = xs_cli_print_node (summary);
-          g_print ("%s\n", s);
-        }
-      else
-        {
-          JsonArray *cl = json_object_get_array_member (o, "classes");
-          JsonObject *all = json_object_get_object_member (o, "overall");
-          g_print ("%-24s %6s %14s %6s\n", "class", "images", "pointing game", "mIoU");
-          for (guint c = 0; c < json_array_get_length (cl); c++)
-            {
-              JsonObject *r = json_array_get_object_element (cl, c);
-              g_print ("%-24s %6" G_GINT64_FORMAT " %13.1f%% %6.3f\n",
-                       json_object_get_string_member (r, "label"),
-                       json_object_get_int_member (r, "n"),
-                       100 * json_object_get_double_member (r, "pointing_game"),
-                       json_object_get_double_member (r, "miou"));
-            }
-          g_print ("%-24s %6" G_GINT64_FORMAT " %13.1f%% %6.3f\n", "overall",
-                   json_object_get_int_member (all, "n"),
-                   100 * json_object_get_double_member (all, "pointing_game"),
-                   json_object_get_double_member (all, "miou"));
-          g_print ("(%u shards, every image once)\n", count);
-        }
-      return 0;
-    }
-  if (first && g_str_equal (((ShardFile *) files->pdata[0])->kind, "compare"))
-    {
-      g_autoptr(JsonNode) summary = compare_summary (
-        records, json_object_get_string_member (first, "model"),
-        json_object_get_string_member (first, "dataset"));
-      JsonObject *o = json_node_get_object (summary);
-      if (json)
-        {
-          g_autofree char *s = xs_cli_print_node (summary);
-          g_print ("%s\n", s);
-        }
-      else
-        {
-          g_print ("%s on %s: %" G_GINT64_FORMAT " images, agreement %.2f%%\n",
-                   json_object_get_string_member (o, "models"),
-                   json_object_get_string_member (o, "dataset"),
-                   json_object_get_int_member (o, "images"),
-                   100 * json_object_get_double_member (o, "agreement"));
-          if (json_object_has_member (o, "mcnemar"))
-            {
-              JsonObject *mc = json_object_get_object_member (o, "mcnemar");
-              g_print ("accuracy A %.2f%%, B %.2f%%; McNemar: %" G_GINT64_FORMAT " only A right, "
-                       "%" G_GINT64_FORMAT " only B right, exact p = %.4g\n",
-                       100 * json_object_get_double_member (o, "accuracy_a"),
-                       100 * json_object_get_double_member (o, "accuracy_b"),
-                       json_object_get_int_member (mc, "only_a_right"),
-                       json_object_get_int_member (mc, "only_b_right"),
-                       json_object_get_double_member (mc, "p_exact"));
-            }
-          g_print ("(%u shards, every image once)\n", count);
-        }
-      return 0;
-    }
+  for (guint k = 0; first && k < G_N_ELEMENTS (kinds); k++)
+    if (g_str_equal (((ShardFile *) files->pdata[0])->kind, kinds[k].kind))
+      {
+        g_autoptr(JsonNode) summary = kinds[k].summarise (records, first);
+        if (json)
+          {
+            g_autofree char *s = xs_cli_print_node (summary);
+            g_print ("%s\n", s);
+          }
+        else
+          {
+            kinds[k].print (json_node_get_object (summary), dir);
+            g_print ("(%u shards, every image once)\n", count);
+          }
+        return 0;
+      }
   g_printerr ("xception-cli: %s: merging %s shards is not supported\n", dir,
               ((ShardFile *) files->pdata[0])->kind);
   return EXIT_USER;

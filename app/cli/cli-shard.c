@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "cli-common.h"
 #include "cli-shard.h"
 
 /**
@@ -322,4 +323,31 @@ xs_shard_ids (const XcDataset *ds, GArray *mine)
   for (guint k = 0; k < mine->len; k++)
     g_ptr_array_add (ids, ds->ids->pdata[g_array_index (mine, int, k)]);
   return ids;
+}
+
+/* One record (the builder's object), then the progress line */
+gboolean
+xs_shard_add (XsShard *s, JsonBuilder *record, XsProgress *progress, guint *done, guint total,
+              GError **error)
+{
+  g_autoptr(JsonNode) node = json_builder_get_root (record);
+
+  if (!xs_shard_write (s, node, error))
+    return FALSE;
+  xs_progress_update (progress, ++*done, total);
+  return TRUE;
+}
+
+/* The shard is complete: renamed, and said so. Returns the exit status */
+int
+xs_shard_end (XsShard *s, const char *kind, const char *what, guint n, guint done,
+              guint before)
+{
+  GError *error = NULL;
+
+  if (!xs_shard_finish (s, &error))
+    return xs_cli_fail (error);
+  g_print ("%s shard %u/%u: %u %s, %u done now, %u by an earlier run: %s\n", kind, s->index,
+           s->count, n, what, done, before, s->path);
+  return 0;
 }

@@ -58,6 +58,18 @@ JsonNode  *xs_shard_header (const char      *kind,
                             guint            index,
                             guint            count,
                             GPtrArray       *ids);
+gboolean   xs_shard_add    (XsShard         *s,
+                            JsonBuilder     *record,
+                            XsProgress      *progress,
+                            guint           *done,
+                            guint            total,
+                            GError         **error);
+int        xs_shard_end    (XsShard         *s,
+                            const char      *kind,
+                            const char      *what,
+                            guint            n,
+                            guint            done,
+                            guint            before);
 void     xs_progress_update (XsProgress *p,
                            guint        done,
                            guint        total);
