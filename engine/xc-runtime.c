@@ -31,6 +31,7 @@
 #endif
 
 #include "xc.h"
+#include "kernels/xc-kernels.h"
 
 #define REEXEC_GUARD "XC_RUNTIME_INIT"
 
@@ -130,4 +131,16 @@ const char *
 xc_blas_core (void)
 {
   return openblas_get_corename ();
+}
+
+/**
+ * xc_gemm_name:
+ *
+ * Returns: the GEMM the forward pass's products run on: "own 6x16 AVX2",
+ *   "own 6x32 AVX-512" or "OpenBLAS" (see kernels/f32-gemm.c)
+ */
+const char *
+xc_gemm_name (void)
+{
+  return xc_f32_gemm_name ();
 }

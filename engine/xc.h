@@ -34,5 +34,6 @@ void        xc_runtime_init (char **argv);
 void        xc_set_threads  (int    threads);
 int         xc_get_threads  (void);
 const char *xc_blas_core    (void);
+const char *xc_gemm_name    (void);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 #include <hdf5.h>
 
 #include "test-helpers.h"
+#include "kernels/xc-kernels.h"
 
 /* Loads ops/CASE.h5, runs ops/CASE.in.npy, compares with ops/CASE.out.npy */
 static void
@@ -1075,6 +1076,50 @@ test_activations_on_demand (void)
     }
 }
 
+/* Our GEMM (f32-gemm-6x16.c, through xc_f32_gemm's choice and thread split)
+ * against a double-precision product: tile edges (M % 6, N % 16), K across
+ * blocks of 256, beta 0 and 1, one and two threads */
+static void
+test_gemm_kernel (void)
+{
+  static const int shapes[][3] = { { 1, 1, 1 }, { 5, 15, 3 }, { 6, 16, 256 }, { 7, 17, 257 },
+                                   { 361, 728, 728 }, { 100, 40, 600 }, { 13, 1000, 64 },
+                                   { 2000, 33, 27 }, { 1, 1000, 2048 } };
+
+  g_test_message ("GEMM: %s", xc_f32_gemm_name ());
+  for (int threads = 1; threads <= 2; threads++)
+    for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+      for (int beta = 0; beta <= 1; beta++)
+        {
+          int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+          g_autofree float *a = g_new (float, (size_t) m * k);
+          g_autofree float *b = g_new (float, (size_t) k * n);
+          g_autofree float *c = g_new (float, (size_t) m * n);
+          g_autofree float *c0 = g_new (float, (size_t) m * n);
+          double worst = 0.0;
+
+          for (size_t i = 0; i < (size_t) m * k; i++)
+            a[i] = xc_seeded_uniform (s, 0, i) - 0.5f;
+          for (size_t i = 0; i < (size_t) k * n; i++)
+            b[i] = xc_seeded_uniform (s, 1, i) - 0.5f;
+          for (size_t i = 0; i < (size_t) m * n; i++)
+            c[i] = c0[i] = xc_seeded_uniform (s, 2, i);
+          xc_set_threads (threads);
+          xc_f32_gemm (a, b, c, m, n, k, (float) beta);
+          xc_set_threads (1);
+          for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+              {
+                double want = beta * (double) c0[(size_t) i * n + j];
+                for (int q = 0; q < k; q++)
+                  want += (double) a[(size_t) i * k + q] * b[(size_t) q * n + j];
+                worst = MAX (worst, fabs (want - c[(size_t) i * n + j]) / (1.0 + sqrt (k)));
+              }
+          if (worst > 1e-5)
+            g_error ("GEMM %dx%dx%d beta %d, %d threads: off by %g", m, n, k, beta, threads, worst);
+        }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1108,5 +1153,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/costs/depthwise-output", test_depthwise_output);
   g_test_add_func ("/engine/plan/statistics-on-the-fly", test_stats_on_the_fly);
   g_test_add_func ("/engine/plan/activations-on-demand", test_activations_on_demand);
+  g_test_add_func ("/engine/kernels/gemm", test_gemm_kernel);
   return g_test_run ();
 }

@@ -115,6 +115,8 @@ xs_cli_bench (int argc, char **argv)
       xs_cli_add_int (b, "threads", threads);
       json_builder_set_member_name (b, "blas_core");
       json_builder_add_string_value (b, xc_blas_core ());
+      json_builder_set_member_name (b, "gemm");
+      json_builder_add_string_value (b, xc_gemm_name ());
       xs_cli_add_int (b, "batch", batch);
       xs_cli_add_int (b, "runs", runs);
       json_builder_set_member_name (b, "forward_ms");
@@ -165,12 +167,12 @@ xs_cli_bench (int argc, char **argv)
       g_print ("%s\n", s);
     }
   else
-    g_print ("%s, batch %d, %d threads (OpenBLAS %s kernels), %d runs\n"
+    g_print ("%s, batch %d, %d threads (GEMM: %s; OpenBLAS %s kernels), %d runs\n"
              "forward: median %.2f ms, min %.2f ms, max %.2f ms (%.1f GMAC/s, %.0f%% of the "
              "%.0f GFLOP/s a 2048x2048 sgemm reaches here)\n"
              "activations arena %.1f MB (%.1f MB without reuse), weights %.1f MB, "
              "peak RSS %.1f MB (%.1f MB once Grad-CAM ran)\n",
-             model->name, batch, threads, xc_blas_core (), runs, ms[runs / 2], ms[0], ms[runs - 1],
+             model->name, batch, threads, xc_gemm_name (), xc_blas_core (), runs, ms[runs / 2], ms[0], ms[runs - 1],
              macs * batch / (ms[runs / 2] * 1e6),
              100.0 * 2.0 * macs * batch / (ms[runs / 2] * 1e6) / peak, peak,
              xc_plan_arena_bytes (plan) / 1048576.0,

@@ -11,6 +11,7 @@
  */
 #define G_LOG_DOMAIN "xc-kernels"
 
+#include <math.h>
 #include <cblas.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -82,11 +83,151 @@ gemm (CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, const float *a, int lda,
     }
 }
 
+/* ---- our packed kernel (f32-gemm-6x16.c) for A . B ---- */
+
+typedef void (*GemmKernel) (const float *a, size_t lda, const float *b, size_t ldb,
+                            float *c, size_t ldc, int m, int n, int k, float beta);
+
+static GemmKernel own_kernel;
+static int own_nr;          /* the kernel's tile width: 16 or 32 columns */
+static const char *own_name = "OpenBLAS";
+
+/* the kernel's C against OpenBLAS's on odd shapes, beta 0 and 1 */
+static gboolean
+own_kernel_agrees (GemmKernel kernel)
+{
+  static const int shapes[][3] = { { 13, 37, 300 }, { 6, 16, 1 }, { 1, 1, 7 }, { 50, 33, 513 },
+                                   { 7, 200, 64 } };
+  gboolean ok = TRUE;
+
+  for (guint s = 0; s < G_N_ELEMENTS (shapes) && ok; s++)
+    {
+      int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+      g_autofree float *a = g_new (float, (size_t) m * k);
+      g_autofree float *b = g_new (float, (size_t) k * n);
+      g_autofree float *c0 = g_new (float, (size_t) m * n);
+      g_autofree float *c1 = g_new (float, (size_t) m * n);
+      guint32 x = 12345;
+
+      for (size_t i = 0; i < (size_t) m * k; i++)
+        a[i] = (float) ((x = x * 1664525u + 1013904223u) >> 8) / (1 << 24) - 0.5f;
+      for (size_t i = 0; i < (size_t) k * n; i++)
+        b[i] = (float) ((x = x * 1664525u + 1013904223u) >> 8) / (1 << 24) - 0.5f;
+      for (int beta = 0; beta <= 1 && ok; beta++)
+        {
+          for (size_t i = 0; i < (size_t) m * n; i++)
+            c0[i] = c1[i] = (float) i / (m * n);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n,
+                       (float) beta, c0, n);
+          kernel (a, k, b, n, c1, n, m, n, k, (float) beta);
+          for (size_t i = 0; i < (size_t) m * n && ok; i++)
+            ok = fabsf (c0[i] - c1[i]) <= 1e-4f * (1.0f + fabsf (c0[i]));
+        }
+    }
+  return ok;
+}
+
+/* Which GEMM runs A . B: ours on AVX2 CPUs without AVX-512 (measured
+ * faster than OpenBLAS's Haswell and Zen kernels there, see README
+ * "Performance"); OpenBLAS's AVX-512 kernels where the CPU has them.
+ * XC_GEMM=openblas or XC_GEMM=own overrides (own takes the AVX-512 build
+ * where the CPU has it). Ours is used only after it agrees with OpenBLAS. */
+static void
+own_kernel_init (void)
+{
+  static gsize once = 0;
+
+  if (!g_once_init_enter (&once))
+    return;
+#if defined(__x86_64__) && defined(__GNUC__)
+  {
+    const char *want = g_getenv ("XC_GEMM");
+    gboolean avx512, avx2, force = g_strcmp0 (want, "own") == 0;
+    GemmKernel kernel = NULL;
+    int nr = 0;
+    const char *name = NULL;
+
+    __builtin_cpu_init ();
+    avx512 = __builtin_cpu_supports ("avx512f");
+    avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+    if (g_strcmp0 (want, "openblas") != 0)
+      {
+        if (avx512 && force)
+          kernel = xc_f32_gemm_6x32__avx512, nr = 32, name = "own 6x32 AVX-512";
+        else if (avx2 && (!avx512 || force))
+          kernel = xc_f32_gemm_6x16__avx2, nr = 16, name = "own 6x16 AVX2";
+      }
+    if (kernel != NULL && own_kernel_agrees (kernel))
+      {
+        own_kernel = kernel;
+        own_nr = nr;
+        own_name = name;
+      }
+    else if (kernel != NULL)
+      g_warning ("%s GEMM disagrees with OpenBLAS on this CPU; using OpenBLAS", name);
+  }
+#endif
+  g_once_init_leave (&once, 1);
+}
+
+/**
+ * xc_f32_gemm_name:
+ *
+ * Returns: which GEMM runs the forward's products ("own 6x16 AVX2",
+ * "OpenBLAS", ...)
+ */
+const char *
+xc_f32_gemm_name (void)
+{
+  own_kernel_init ();
+  return own_name;
+}
+
+/* balanced slice i of t over len, in multiples of q */
+static void
+slice_q (int len, int t, int i, int q, int *start, int *end)
+{
+  int units = (len + q - 1) / q;
+
+  *start = MIN (len, (int) ((gint64) units * i / t) * q);
+  *end = MIN (len, (int) ((gint64) units * (i + 1) / t) * q);
+}
+
 /* C (M, N) = A (M, K) . B (K, N) + beta C, all row-major and dense */
 void
 xc_f32_gemm (const float *a, const float *b, float *c, int m, int n, int k, float beta)
 {
-  gemm (CblasNoTrans, CblasNoTrans, a, k, b, n, c, m, n, k, beta);
+  int t;
+  gboolean rows;
+
+  own_kernel_init ();
+  if (own_kernel == NULL)
+    {
+      gemm (CblasNoTrans, CblasNoTrans, a, k, b, n, c, m, n, k, beta);
+      return;
+    }
+  t = gemm_slices (m, n, k);
+  if (t == 1)
+    {
+      own_kernel (a, k, b, n, c, n, m, n, k, beta);
+      return;
+    }
+  /* columns when there are enough tiles for every thread (each packs only
+   * its own columns of B), else rows (each packs all of B) */
+  rows = m >= n || (n + own_nr - 1) / own_nr < 2 * t;
+#pragma omp parallel for num_threads (t) schedule (static, 1)
+  for (int i = 0; i < t; i++)
+    {
+      int s, e;
+
+      slice_q (rows ? m : n, t, i, rows ? 6 : own_nr, &s, &e);
+      if (e <= s)
+        continue;
+      if (rows)
+        own_kernel (a + (size_t) s * k, k, b, n, c + (size_t) s * n, n, e - s, n, k, beta);
+      else
+        own_kernel (a, k, b + s, n, c + s, n, m, e - s, k, beta);
+    }
 }
 
 /* C (M, N) = A^T . B + beta C, with A (K, M) and B (K, N) row-major: the

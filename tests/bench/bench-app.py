@@ -80,8 +80,8 @@ def main():
 
     med = statistics.median
     print()
-    print("Xception 299x299, 1000 classes, batch 1, 2 threads, OpenBLAS %s kernels" %
-          b["blas_core"])
+    print("Xception 299x299, 1000 classes, batch 1, 2 threads, GEMM %s, OpenBLAS %s kernels" %
+          (b.get("gemm", "OpenBLAS"), b["blas_core"]))
     print("| | measured | goal |")
     print("|---|---|---|")
     ratio = med(w["predictions_ms"] / b["forward_ms"]["median"] for b, w in rows)

@@ -79,7 +79,7 @@ def main():
             theirs = json.loads(out.strip().splitlines()[-1])
             e, o = ours["forward_ms"]["median"], theirs["median"]
             ratios.append(o / e)
-            print(f"round {r + 1}: engine {e:.1f} ms (OpenBLAS {ours['blas_core']}), "
+            print(f"round {r + 1}: engine {e:.1f} ms (GEMM {ours.get('gemm', 'OpenBLAS')}, OpenBLAS {ours['blas_core']}), "
                   f"ONNX Runtime {o:.1f} ms (min {theirs['min']:.1f}); "
                   f"ONNX Runtime / engine = {o / e:.2f}x", flush=True)
     print(f"Xception 299x299, batch 1, {a.threads} threads: ONNX Runtime / engine = "

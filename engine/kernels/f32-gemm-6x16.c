@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Our own row-major float32 GEMM, C (M, N) = A (M, K) . B (K, N) + beta C,
+ * for the forward pass's 1x1 convolutions and im2col products.
+ *
+ * OpenBLAS's sgemm spends a sixth of Xception's forward outside its
+ * multiply-add kernel: it zeroes C first (beta = 0 is a pass over C), packs
+ * both operands and, split over two threads by slices of C, leaves one
+ * waiting on the other. Here, BLIS's loop nest with the roles of A and B
+ * swapped for row-major data:
+ *   for each block of NC columns and KC rows of B: pack B (KC x NC) into
+ *   panels of 16 (32 on AVX-512) columns, zero-padded;
+ *     for each block of MC rows of A (read in place, never packed: each row
+ *     is a contiguous stream):
+ *       for each panel, for each 6 rows: the microkernel keeps a 6 x 16
+ *       tile of C in 12 registers, per k one 16-wide load of B, 6 broadcasts
+ *       of A and 12 FMAs; the first KC block stores (beta = 0 costs
+ *       nothing) and the next ones add.
+ * The B block (KC x NC) lives in L2 beside the A block, a panel (KC x 16)
+ * in L1. Rows past M reuse the last row (computed, never stored); columns
+ * past N are zeros in the panel and are not stored.
+ *
+ * Two builds of the same loops: AVX2+FMA (8-float vectors, 6x16 tile) and
+ * AVX-512 (16-float vectors, 6x32 tile). xc_f32_gemm() takes one after
+ * checking it against OpenBLAS once per process (see f32-gemm.c).
+ * Pointers and sizes only; the packing buffer is thread-local and static.
+ */
+#define G_LOG_DOMAIN "xc-kernels"
+
+#include <string.h>
+
+#include "xc-kernels.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define MR 6
+#define KC 256
+#define MC 96
+#define NC_AVX2 192
+#define NC_AVX512 256
+
+/* one packing buffer per thread, for the larger build */
+static __thread float packed_b[KC * NC_AVX512] __attribute__ ((aligned (64)));
+
+/* ------------------------------------------------------------------ AVX2 */
+
+#define NR2 16
+
+/* B[0..kc, 0..nc) (row stride ldb) into panels of NR2 columns, each kc x NR2
+ * contiguous; columns past nc are zeros */
+__attribute__ ((target ("avx2,fma")))
+static void
+pack_b_avx2 (const float *b, size_t ldb, int kc, int nc, float *p)
+{
+  int full = nc / NR2 * NR2;
+
+  /* along B's rows (cold weights stream in from memory in order), each
+   * row's 16-column pieces to their panels */
+  for (int k = 0; k < kc; k++)
+    {
+      const float *src = b + (size_t) k * ldb;
+      float *dst = p + (size_t) k * NR2;
+
+      for (int j = 0; j < full; j += NR2, dst += (size_t) kc * NR2)
+        {
+          _mm256_store_ps (dst, _mm256_loadu_ps (src + j));
+          _mm256_store_ps (dst + 8, _mm256_loadu_ps (src + j + 8));
+        }
+      if (full < nc)
+        {
+          int q = 0;
+
+          for (; q < nc - full; q++)
+            dst[q] = src[full + q];
+          for (; q < NR2; q++)
+            dst[q] = 0.0f;
+        }
+    }
+}
+
+/* C tile (mr x nr, mr <= 6, nr <= 16) = acc (+ C if add, or + beta C on the
+ * first block when beta != 0) */
+__attribute__ ((target ("avx2,fma")))
+static inline void
+store_tile_avx2 (__m256 acc[MR][2], float *c, size_t ldc, int mr, int nr,
+                 gboolean add, float beta)
+{
+  if (nr == NR2)
+    {
+      for (int r = 0; r < mr; r++)
+        {
+          float *cr = c + (size_t) r * ldc;
+          __m256 lo = acc[r][0], hi = acc[r][1];
+
+          if (add)
+            {
+              lo = _mm256_add_ps (lo, _mm256_loadu_ps (cr));
+              hi = _mm256_add_ps (hi, _mm256_loadu_ps (cr + 8));
+            }
+          else if (beta != 0.0f)
+            {
+              __m256 vb = _mm256_set1_ps (beta);
+
+              lo = _mm256_fmadd_ps (vb, _mm256_loadu_ps (cr), lo);
+              hi = _mm256_fmadd_ps (vb, _mm256_loadu_ps (cr + 8), hi);
+            }
+          _mm256_storeu_ps (cr, lo);
+          _mm256_storeu_ps (cr + 8, hi);
+        }
+      return;
+    }
+  for (int r = 0; r < mr; r++)
+    {
+      float t[NR2] __attribute__ ((aligned (32)));
+      float *cr = c + (size_t) r * ldc;
+
+      _mm256_store_ps (t, acc[r][0]);
+      _mm256_store_ps (t + 8, acc[r][1]);
+      for (int q = 0; q < nr; q++)
+        cr[q] = add ? cr[q] + t[q] : beta != 0.0f ? t[q] + beta * cr[q] : t[q];
+    }
+}
+
+/* the 6 x 16 tile at rows a[0..6) of A (row stride lda, columns 0..kc) times
+ * the panel p (kc x 16) */
+__attribute__ ((target ("avx2,fma")))
+static inline void
+tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
+           float *c, size_t ldc, int nr, gboolean add, float beta)
+{
+  const float *a0 = a;
+  const float *a1 = a + (size_t) MIN (1, mr - 1) * lda;
+  const float *a2 = a + (size_t) MIN (2, mr - 1) * lda;
+  const float *a3 = a + (size_t) MIN (3, mr - 1) * lda;
+  const float *a4 = a + (size_t) MIN (4, mr - 1) * lda;
+  const float *a5 = a + (size_t) MIN (5, mr - 1) * lda;
+  __m256 c00 = _mm256_setzero_ps (), c01 = _mm256_setzero_ps ();
+  __m256 c10 = _mm256_setzero_ps (), c11 = _mm256_setzero_ps ();
+  __m256 c20 = _mm256_setzero_ps (), c21 = _mm256_setzero_ps ();
+  __m256 c30 = _mm256_setzero_ps (), c31 = _mm256_setzero_ps ();
+  __m256 c40 = _mm256_setzero_ps (), c41 = _mm256_setzero_ps ();
+  __m256 c50 = _mm256_setzero_ps (), c51 = _mm256_setzero_ps ();
+  __m256 acc[MR][2];
+
+  for (int k = 0; k < kc; k++)
+    {
+      __m256 b0 = _mm256_load_ps (p), b1 = _mm256_load_ps (p + 8), v;
+
+      p += NR2;
+      v = _mm256_broadcast_ss (a0 + k);
+      c00 = _mm256_fmadd_ps (v, b0, c00);
+      c01 = _mm256_fmadd_ps (v, b1, c01);
+      v = _mm256_broadcast_ss (a1 + k);
+      c10 = _mm256_fmadd_ps (v, b0, c10);
+      c11 = _mm256_fmadd_ps (v, b1, c11);
+      v = _mm256_broadcast_ss (a2 + k);
+      c20 = _mm256_fmadd_ps (v, b0, c20);
+      c21 = _mm256_fmadd_ps (v, b1, c21);
+      v = _mm256_broadcast_ss (a3 + k);
+      c30 = _mm256_fmadd_ps (v, b0, c30);
+      c31 = _mm256_fmadd_ps (v, b1, c31);
+      v = _mm256_broadcast_ss (a4 + k);
+      c40 = _mm256_fmadd_ps (v, b0, c40);
+      c41 = _mm256_fmadd_ps (v, b1, c41);
+      v = _mm256_broadcast_ss (a5 + k);
+      c50 = _mm256_fmadd_ps (v, b0, c50);
+      c51 = _mm256_fmadd_ps (v, b1, c51);
+    }
+  acc[0][0] = c00; acc[0][1] = c01;
+  acc[1][0] = c10; acc[1][1] = c11;
+  acc[2][0] = c20; acc[2][1] = c21;
+  acc[3][0] = c30; acc[3][1] = c31;
+  acc[4][0] = c40; acc[4][1] = c41;
+  acc[5][0] = c50; acc[5][1] = c51;
+  store_tile_avx2 (acc, c, ldc, mr, nr, add, beta);
+}
+
+/**
+ * xc_f32_gemm_6x16__avx2:
+ * @a: A (M, K), row stride @lda
+ * @b: B (K, N), row stride @ldb
+ * @c: C (M, N), row stride @ldc
+ *
+ * C = A . B + beta C on one thread (callers split C between threads).
+ */
+__attribute__ ((target ("avx2,fma")))
+void
+xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
+                        float *c, size_t ldc, int m, int n, int k, float beta)
+{
+  float *p = packed_b;
+
+  if (k == 0)
+    {
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+          c[(size_t) i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(size_t) i * ldc + j];
+      return;
+    }
+  for (int jc = 0; jc < n; jc += NC_AVX2)
+    {
+      int nc = MIN (NC_AVX2, n - jc);
+
+      for (int pc = 0; pc < k; pc += KC)
+        {
+          int kc = MIN (KC, k - pc);
+          gboolean add = pc > 0;
+
+          pack_b_avx2 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
+          for (int ic = 0; ic < m; ic += MC)
+            {
+              int mc = MIN (MC, m - ic);
+
+              for (int jr = 0; jr < nc; jr += NR2)
+                {
+                  const float *panel = p + (size_t) jr * kc;
+                  int nr = MIN (NR2, nc - jr);
+
+                  for (int ir = 0; ir < mc; ir += MR)
+                    tile_avx2 (a + (size_t) (ic + ir) * lda + pc, lda, MIN (MR, mc - ir),
+                               panel, kc, c + (size_t) (ic + ir) * ldc + jc + jr, ldc, nr,
+                               add, beta);
+                }
+            }
+        }
+    }
+}
+
+/* --------------------------------------------------------------- AVX-512 */
+
+#define NR5 32
+
+__attribute__ ((target ("avx512f")))
+static void
+pack_b_avx512 (const float *b, size_t ldb, int kc, int nc, float *p)
+{
+  int full = nc / NR5 * NR5;
+
+  for (int k = 0; k < kc; k++)
+    {
+      const float *src = b + (size_t) k * ldb;
+      float *dst = p + (size_t) k * NR5;
+
+      for (int j = 0; j < full; j += NR5, dst += (size_t) kc * NR5)
+        {
+          _mm512_store_ps (dst, _mm512_loadu_ps (src + j));
+          _mm512_store_ps (dst + 16, _mm512_loadu_ps (src + j + 16));
+        }
+      if (full < nc)
+        {
+          int q = 0;
+
+          for (; q < nc - full; q++)
+            dst[q] = src[full + q];
+          for (; q < NR5; q++)
+            dst[q] = 0.0f;
+        }
+    }
+}
+
+__attribute__ ((target ("avx512f")))
+static inline void
+store_tile_avx512 (__m512 acc[MR][2], float *c, size_t ldc, int mr, int nr,
+                   gboolean add, float beta)
+{
+  if (nr == NR5)
+    {
+      for (int r = 0; r < mr; r++)
+        {
+          float *cr = c + (size_t) r * ldc;
+          __m512 lo = acc[r][0], hi = acc[r][1];
+
+          if (add)
+            {
+              lo = _mm512_add_ps (lo, _mm512_loadu_ps (cr));
+              hi = _mm512_add_ps (hi, _mm512_loadu_ps (cr + 16));
+            }
+          else if (beta != 0.0f)
+            {
+              __m512 vb = _mm512_set1_ps (beta);
+
+              lo = _mm512_fmadd_ps (vb, _mm512_loadu_ps (cr), lo);
+              hi = _mm512_fmadd_ps (vb, _mm512_loadu_ps (cr + 16), hi);
+            }
+          _mm512_storeu_ps (cr, lo);
+          _mm512_storeu_ps (cr + 16, hi);
+        }
+      return;
+    }
+  for (int r = 0; r < mr; r++)
+    {
+      float t[NR5] __attribute__ ((aligned (64)));
+      float *cr = c + (size_t) r * ldc;
+
+      _mm512_store_ps (t, acc[r][0]);
+      _mm512_store_ps (t + 16, acc[r][1]);
+      for (int q = 0; q < nr; q++)
+        cr[q] = add ? cr[q] + t[q] : beta != 0.0f ? t[q] + beta * cr[q] : t[q];
+    }
+}
+
+__attribute__ ((target ("avx512f")))
+static inline void
+tile_avx512 (const float *a, size_t lda, int mr, const float *p, int kc,
+             float *c, size_t ldc, int nr, gboolean add, float beta)
+{
+  const float *a0 = a;
+  const float *a1 = a + (size_t) MIN (1, mr - 1) * lda;
+  const float *a2 = a + (size_t) MIN (2, mr - 1) * lda;
+  const float *a3 = a + (size_t) MIN (3, mr - 1) * lda;
+  const float *a4 = a + (size_t) MIN (4, mr - 1) * lda;
+  const float *a5 = a + (size_t) MIN (5, mr - 1) * lda;
+  __m512 c00 = _mm512_setzero_ps (), c01 = _mm512_setzero_ps ();
+  __m512 c10 = _mm512_setzero_ps (), c11 = _mm512_setzero_ps ();
+  __m512 c20 = _mm512_setzero_ps (), c21 = _mm512_setzero_ps ();
+  __m512 c30 = _mm512_setzero_ps (), c31 = _mm512_setzero_ps ();
+  __m512 c40 = _mm512_setzero_ps (), c41 = _mm512_setzero_ps ();
+  __m512 c50 = _mm512_setzero_ps (), c51 = _mm512_setzero_ps ();
+  __m512 acc[MR][2];
+
+  for (int k = 0; k < kc; k++)
+    {
+      __m512 b0 = _mm512_load_ps (p), b1 = _mm512_load_ps (p + 16), v;
+
+      p += NR5;
+      v = _mm512_set1_ps (a0[k]);
+      c00 = _mm512_fmadd_ps (v, b0, c00);
+      c01 = _mm512_fmadd_ps (v, b1, c01);
+      v = _mm512_set1_ps (a1[k]);
+      c10 = _mm512_fmadd_ps (v, b0, c10);
+      c11 = _mm512_fmadd_ps (v, b1, c11);
+      v = _mm512_set1_ps (a2[k]);
+      c20 = _mm512_fmadd_ps (v, b0, c20);
+      c21 = _mm512_fmadd_ps (v, b1, c21);
+      v = _mm512_set1_ps (a3[k]);
+      c30 = _mm512_fmadd_ps (v, b0, c30);
+      c31 = _mm512_fmadd_ps (v, b1, c31);
+      v = _mm512_set1_ps (a4[k]);
+      c40 = _mm512_fmadd_ps (v, b0, c40);
+      c41 = _mm512_fmadd_ps (v, b1, c41);
+      v = _mm512_set1_ps (a5[k]);
+      c50 = _mm512_fmadd_ps (v, b0, c50);
+      c51 = _mm512_fmadd_ps (v, b1, c51);
+    }
+  acc[0][0] = c00; acc[0][1] = c01;
+  acc[1][0] = c10; acc[1][1] = c11;
+  acc[2][0] = c20; acc[2][1] = c21;
+  acc[3][0] = c30; acc[3][1] = c31;
+  acc[4][0] = c40; acc[4][1] = c41;
+  acc[5][0] = c50; acc[5][1] = c51;
+  store_tile_avx512 (acc, c, ldc, mr, nr, add, beta);
+}
+
+/**
+ * xc_f32_gemm_6x32__avx512:
+ *
+ * As xc_f32_gemm_6x16__avx2(), 32 columns a tile.
+ */
+__attribute__ ((target ("avx512f")))
+void
+xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb,
+                          float *c, size_t ldc, int m, int n, int k, float beta)
+{
+  float *p = packed_b;
+
+  if (k == 0)
+    {
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+          c[(size_t) i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(size_t) i * ldc + j];
+      return;
+    }
+  for (int jc = 0; jc < n; jc += NC_AVX512)
+    {
+      int nc = MIN (NC_AVX512, n - jc);
+
+      for (int pc = 0; pc < k; pc += KC)
+        {
+          int kc = MIN (KC, k - pc);
+          gboolean add = pc > 0;
+
+          pack_b_avx512 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
+          for (int ic = 0; ic < m; ic += MC)
+            {
+              int mc = MIN (MC, m - ic);
+
+              for (int jr = 0; jr < nc; jr += NR5)
+                {
+                  const float *panel = p + (size_t) jr * kc;
+                  int nr = MIN (NR5, nc - jr);
+
+                  for (int ir = 0; ir < mc; ir += MR)
+                    tile_avx512 (a + (size_t) (ic + ir) * lda + pc, lda, MIN (MR, mc - ir),
+                                 panel, kc, c + (size_t) (ic + ir) * ldc + jc + jr, ldc, nr,
+                                 add, beta);
+                }
+            }
+        }
+    }
+}
+
+#endif /* x86_64 */
