@@ -28,6 +28,11 @@ struct _XcPlan {
   gboolean      *keep;        /* per node: output survives the run */
   XcNodeRun     *runs;
   gint64         total_us;
+  /* per node: a Conv2D or SeparableConv2D whose inference BatchNormalization
+   * (the next node, in place in the same buffer) can be folded into it */
+  gboolean      *foldable;
+  float         *fold;        /* owned: the folded scale and shift, 2 x max channels */
+  guint          n_folded;    /* BatchNormalizations folded in the last run */
 
   /* Backward plans only */
   gboolean       backward;
@@ -429,6 +434,20 @@ plan_new (const XcModel  *model,
         free_block (free_list, plan->offset[i], size);
     }
   plan->arena_size = end;
+  plan->foldable = g_new0 (gboolean, n);
+  {
+    int max_c = 1;
+    for (guint i = 1; i + 1 < n; i++)
+      {
+        const XcNode *node = xc_model_node (model, i), *next = xc_model_node (model, i + 1);
+        plan->foldable[i] = (node->op == XC_OP_CONV2D || node->op == XC_OP_SEPCONV2D) &&
+                            node->act == XC_ACT_LINEAR && next->op == XC_OP_BATCHNORM &&
+                            next->n_inputs == 1 && next->inputs[0] == i && !plan->keep[i] &&
+                            plan->offset[i + 1] == plan->offset[i] && next->c == node->c;
+        max_c = MAX (max_c, node->c);
+      }
+    plan->fold = g_new (float, 2 * (size_t) max_c);
+  }
   if (want_grad != NULL && !plan_gradients (plan, want_grad, stop, error))
     return NULL;
   {
@@ -457,6 +476,8 @@ xc_plan_free (XcPlan *plan)
   g_free (plan->arena);
   g_free (plan->offset);
   g_free (plan->keep);
+  g_free (plan->foldable);
+  g_free (plan->fold);
   g_free (plan->runs);
   g_free (plan->grads);
   g_free (plan->grad_off);
@@ -527,6 +548,7 @@ xc_plan_run_range (XcPlan         *plan,
   gint64 t_start = g_get_monotonic_time ();
 
   g_return_val_if_fail (first >= 1 && last < n, FALSE);
+  plan->n_folded = 0;
 
   if (stats && first == 1)
     {
@@ -539,6 +561,7 @@ xc_plan_run_range (XcPlan         *plan,
       const XcNode *node = xc_model_node (model, i);
       XcTensor in[8], *ins = in, out;
       g_autofree XcTensor *heap = NULL;
+      gboolean fold;
       gint64 t0;
 
       if (progress != NULL && !progress (i, n, data))
@@ -552,15 +575,33 @@ xc_plan_run_range (XcPlan         *plan,
         ins[k] = node_tensor (plan, node->inputs[k]);
       out = node_tensor (plan, i);
 
+      /* Nothing reads this node's own output between it and its
+       * BatchNormalization (no statistics, no progress callback to look
+       * at it): the BatchNormalization is folded into its GEMM */
+      fold = !stats && progress == NULL && !plan->training && i < last && plan->foldable[i];
       t0 = g_get_monotonic_time ();
+      if (fold)
+        {
+          float *scale = plan->fold, *shift = plan->fold + node->c;
+          _xc_batchnorm_affine (xc_model_node (model, i + 1), scale, shift);
+          if (node->use_bias)
+            for (int c = 0; c < node->c; c++)
+              shift[c] += scale[c] * node->params[node->n_params - 1].data[c];
+        }
       xc_op_forward (&(XcOpArgs) { node, ins, node->n_inputs, &out,
                                    plan->arena + plan->arena_size,
                                    plan->training && i > plan->frozen_until,
                                    plan->training ? plan->saved + plan->saved_off[i] : NULL,
-                                   plan->step * 1000003u + i, plan->scratch_size });
+                                   plan->step * 1000003u + i, plan->scratch_size,
+                                   fold ? plan->fold : NULL, fold ? plan->fold + node->c : NULL });
       plan->runs[i].time_us = g_get_monotonic_time () - t0;
       if (stats)
         xc_tensor_stats (&out, &plan->runs[i].stats);
+      if (fold)
+        {
+          plan->runs[++i].time_us = 0;
+          plan->n_folded++;
+        }
     }
   plan->total_us = g_get_monotonic_time () - t_start;
   return TRUE;
@@ -802,4 +843,17 @@ xc_plan_check_finite (XcPlan *plan, gboolean have_stats, GError **error)
     }
   g_set_error (error, XC_ERROR, XC_ERROR_FORMAT, "the model's output is not finite (NaN or Inf)");
   return FALSE;
+}
+
+/**
+ * xc_plan_n_folded:
+ *
+ * Returns: how many BatchNormalizations the last run folded into the
+ *   convolution before them (runs without statistics or a progress
+ *   callback fold every one whose input nothing else reads)
+ */
+guint
+xc_plan_n_folded (XcPlan *plan)
+{
+  return plan->n_folded;
 }

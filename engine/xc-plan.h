@@ -90,6 +90,7 @@ gboolean         xc_plan_check_finite (XcPlan         *plan,
 size_t           xc_plan_arena_bytes  (XcPlan         *plan);
 size_t           xc_plan_naive_bytes  (XcPlan         *plan);
 gint64           xc_plan_total_us     (XcPlan         *plan);
+guint            xc_plan_n_folded     (XcPlan         *plan);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XcPlan, xc_plan_free)
 

@@ -84,7 +84,7 @@ pack_b_avx2 (const float *b, size_t ldb, int kc, int nc, float *p)
 __attribute__ ((target ("avx2,fma")))
 static inline void
 store_tile_avx2 (__m256 acc[MR][2], float *c, size_t ldc, int mr, int nr,
-                 gboolean add, float beta)
+                 gboolean add, float beta, const float *scale, const float *shift)
 {
   if (nr == NR2)
     {
@@ -105,6 +105,11 @@ store_tile_avx2 (__m256 acc[MR][2], float *c, size_t ldc, int mr, int nr,
               lo = _mm256_fmadd_ps (vb, _mm256_loadu_ps (cr), lo);
               hi = _mm256_fmadd_ps (vb, _mm256_loadu_ps (cr + 8), hi);
             }
+          if (scale != NULL)
+            {
+              lo = _mm256_fmadd_ps (lo, _mm256_loadu_ps (scale), _mm256_loadu_ps (shift));
+              hi = _mm256_fmadd_ps (hi, _mm256_loadu_ps (scale + 8), _mm256_loadu_ps (shift + 8));
+            }
           _mm256_storeu_ps (cr, lo);
           _mm256_storeu_ps (cr + 8, hi);
         }
@@ -118,7 +123,10 @@ store_tile_avx2 (__m256 acc[MR][2], float *c, size_t ldc, int mr, int nr,
       _mm256_store_ps (t, acc[r][0]);
       _mm256_store_ps (t + 8, acc[r][1]);
       for (int q = 0; q < nr; q++)
-        cr[q] = add ? cr[q] + t[q] : beta != 0.0f ? t[q] + beta * cr[q] : t[q];
+        {
+          float v = add ? cr[q] + t[q] : beta != 0.0f ? t[q] + beta * cr[q] : t[q];
+          cr[q] = scale != NULL ? v * scale[q] + shift[q] : v;
+        }
     }
 }
 
@@ -127,7 +135,8 @@ store_tile_avx2 (__m256 acc[MR][2], float *c, size_t ldc, int mr, int nr,
 __attribute__ ((target ("avx2,fma")))
 static inline void
 tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
-           float *c, size_t ldc, int nr, gboolean add, float beta)
+           float *c, size_t ldc, int nr, gboolean add, float beta,
+           const float *scale, const float *shift)
 {
   const float *a0 = a;
   const float *a1 = a + (size_t) MIN (1, mr - 1) * lda;
@@ -173,7 +182,7 @@ tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
   acc[3][0] = c30; acc[3][1] = c31;
   acc[4][0] = c40; acc[4][1] = c41;
   acc[5][0] = c50; acc[5][1] = c51;
-  store_tile_avx2 (acc, c, ldc, mr, nr, add, beta);
+  store_tile_avx2 (acc, c, ldc, mr, nr, add, beta, scale, shift);
 }
 
 /**
@@ -182,12 +191,15 @@ tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
  * @b: B (K, N), row stride @ldb
  * @c: C (M, N), row stride @ldc
  *
- * C = A . B + beta C on one thread (callers split C between threads).
+ * C = A . B + beta C on one thread (callers split C between threads); when
+ * @scale is not %NULL, then C = C * scale + shift per column (an inference
+ * BatchNormalization folded in: the products see the unscaled weights).
  */
 __attribute__ ((target ("avx2,fma")))
 void
 xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
-                        float *c, size_t ldc, int m, int n, int k, float beta)
+                        float *c, size_t ldc, int m, int n, int k, float beta,
+    const float *scale, const float *shift)
 {
   float *p = packed_b;
 
@@ -195,7 +207,10 @@ xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
     {
       for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++)
-          c[(size_t) i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(size_t) i * ldc + j];
+          {
+            float v = beta == 0.0f ? 0.0f : beta * c[(size_t) i * ldc + j];
+            c[(size_t) i * ldc + j] = scale != NULL ? v * scale[j] + shift[j] : v;
+          }
       return;
     }
   for (int jc = 0; jc < n; jc += NC_AVX2)
@@ -206,6 +221,7 @@ xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
         {
           int kc = MIN (KC, k - pc);
           gboolean add = pc > 0;
+          const float *post = pc + kc >= k ? scale : NULL;
 
           pack_b_avx2 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
           for (int ic = 0; ic < m; ic += MC)
@@ -220,7 +236,7 @@ xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
                   for (int ir = 0; ir < mc; ir += MR)
                     tile_avx2 (a + (size_t) (ic + ir) * lda + pc, lda, MIN (MR, mc - ir),
                                panel, kc, c + (size_t) (ic + ir) * ldc + jc + jr, ldc, nr,
-                               add, beta);
+                               add, beta, post ? post + jc + jr : NULL, post ? shift + jc + jr : NULL);
                 }
             }
         }
@@ -262,7 +278,7 @@ pack_b_avx512 (const float *b, size_t ldb, int kc, int nc, float *p)
 __attribute__ ((target ("avx512f")))
 static inline void
 store_tile_avx512 (__m512 acc[MR][2], float *c, size_t ldc, int mr, int nr,
-                   gboolean add, float beta)
+                 gboolean add, float beta, const float *scale, const float *shift)
 {
   if (nr == NR5)
     {
@@ -283,6 +299,11 @@ store_tile_avx512 (__m512 acc[MR][2], float *c, size_t ldc, int mr, int nr,
               lo = _mm512_fmadd_ps (vb, _mm512_loadu_ps (cr), lo);
               hi = _mm512_fmadd_ps (vb, _mm512_loadu_ps (cr + 16), hi);
             }
+          if (scale != NULL)
+            {
+              lo = _mm512_fmadd_ps (lo, _mm512_loadu_ps (scale), _mm512_loadu_ps (shift));
+              hi = _mm512_fmadd_ps (hi, _mm512_loadu_ps (scale + 16), _mm512_loadu_ps (shift + 16));
+            }
           _mm512_storeu_ps (cr, lo);
           _mm512_storeu_ps (cr + 16, hi);
         }
@@ -296,14 +317,18 @@ store_tile_avx512 (__m512 acc[MR][2], float *c, size_t ldc, int mr, int nr,
       _mm512_store_ps (t, acc[r][0]);
       _mm512_store_ps (t + 16, acc[r][1]);
       for (int q = 0; q < nr; q++)
-        cr[q] = add ? cr[q] + t[q] : beta != 0.0f ? t[q] + beta * cr[q] : t[q];
+        {
+          float v = add ? cr[q] + t[q] : beta != 0.0f ? t[q] + beta * cr[q] : t[q];
+          cr[q] = scale != NULL ? v * scale[q] + shift[q] : v;
+        }
     }
 }
 
 __attribute__ ((target ("avx512f")))
 static inline void
 tile_avx512 (const float *a, size_t lda, int mr, const float *p, int kc,
-             float *c, size_t ldc, int nr, gboolean add, float beta)
+             float *c, size_t ldc, int nr, gboolean add, float beta,
+             const float *scale, const float *shift)
 {
   const float *a0 = a;
   const float *a1 = a + (size_t) MIN (1, mr - 1) * lda;
@@ -349,7 +374,7 @@ tile_avx512 (const float *a, size_t lda, int mr, const float *p, int kc,
   acc[3][0] = c30; acc[3][1] = c31;
   acc[4][0] = c40; acc[4][1] = c41;
   acc[5][0] = c50; acc[5][1] = c51;
-  store_tile_avx512 (acc, c, ldc, mr, nr, add, beta);
+  store_tile_avx512 (acc, c, ldc, mr, nr, add, beta, scale, shift);
 }
 
 /**
@@ -360,7 +385,8 @@ tile_avx512 (const float *a, size_t lda, int mr, const float *p, int kc,
 __attribute__ ((target ("avx512f")))
 void
 xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb,
-                          float *c, size_t ldc, int m, int n, int k, float beta)
+                          float *c, size_t ldc, int m, int n, int k, float beta,
+    const float *scale, const float *shift)
 {
   float *p = packed_b;
 
@@ -368,7 +394,10 @@ xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb
     {
       for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++)
-          c[(size_t) i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(size_t) i * ldc + j];
+          {
+            float v = beta == 0.0f ? 0.0f : beta * c[(size_t) i * ldc + j];
+            c[(size_t) i * ldc + j] = scale != NULL ? v * scale[j] + shift[j] : v;
+          }
       return;
     }
   for (int jc = 0; jc < n; jc += NC_AVX512)
@@ -379,6 +408,7 @@ xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb
         {
           int kc = MIN (KC, k - pc);
           gboolean add = pc > 0;
+          const float *post = pc + kc >= k ? scale : NULL;
 
           pack_b_avx512 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
           for (int ic = 0; ic < m; ic += MC)
@@ -393,7 +423,7 @@ xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb
                   for (int ir = 0; ir < mc; ir += MR)
                     tile_avx512 (a + (size_t) (ic + ir) * lda + pc, lda, MIN (MR, mc - ir),
                                  panel, kc, c + (size_t) (ic + ir) * ldc + jc + jr, ldc, nr,
-                                 add, beta);
+                                 add, beta, post ? post + jc + jr : NULL, post ? shift + jc + jr : NULL);
                 }
             }
         }

@@ -86,7 +86,8 @@ gemm (CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, const float *a, int lda,
 /* ---- our packed kernel (f32-gemm-6x16.c) for A . B ---- */
 
 typedef void (*GemmKernel) (const float *a, size_t lda, const float *b, size_t ldb,
-                            float *c, size_t ldc, int m, int n, int k, float beta);
+                            float *c, size_t ldc, int m, int n, int k, float beta,
+                            const float *scale, const float *shift);
 
 static GemmKernel own_kernel;
 static int own_nr;          /* the kernel's tile width: 16 or 32 columns */
@@ -119,7 +120,7 @@ own_kernel_agrees (GemmKernel kernel)
             c0[i] = c1[i] = (float) i / (m * n);
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n,
                        (float) beta, c0, n);
-          kernel (a, k, b, n, c1, n, m, n, k, (float) beta);
+          kernel (a, k, b, n, c1, n, m, n, k, (float) beta, NULL, NULL);
           for (size_t i = 0; i < (size_t) m * n && ok; i++)
             ok = fabsf (c0[i] - c1[i]) <= 1e-4f * (1.0f + fabsf (c0[i]));
         }
@@ -197,6 +198,16 @@ slice_q (int len, int t, int i, int q, int *start, int *end)
 void
 xc_f32_gemm (const float *a, const float *b, float *c, int m, int n, int k, float beta)
 {
+  xc_f32_gemm_post (a, b, c, m, n, k, beta, NULL, NULL);
+}
+
+/* C = (A . B + beta C) * scale + shift, scale and shift per column (N):
+ * an inference BatchNormalization after the product, applied as each tile
+ * of C is stored; with @scale %NULL, xc_f32_gemm() */
+void
+xc_f32_gemm_post (const float *a, const float *b, float *c, int m, int n, int k, float beta,
+                  const float *scale, const float *shift)
+{
   int t;
   gboolean rows;
 
@@ -204,12 +215,17 @@ xc_f32_gemm (const float *a, const float *b, float *c, int m, int n, int k, floa
   if (own_kernel == NULL)
     {
       gemm (CblasNoTrans, CblasNoTrans, a, k, b, n, c, m, n, k, beta);
+      if (scale != NULL)
+#pragma omp parallel for schedule(static) if ((size_t) m * n > 65536)
+        for (int i = 0; i < m; i++)
+          for (int j = 0; j < n; j++)
+            c[(size_t) i * n + j] = c[(size_t) i * n + j] * scale[j] + shift[j];
       return;
     }
   t = gemm_slices (m, n, k);
   if (t == 1)
     {
-      own_kernel (a, k, b, n, c, n, m, n, k, beta);
+      own_kernel (a, k, b, n, c, n, m, n, k, beta, scale, shift);
       return;
     }
   /* columns when there are enough tiles for every thread (each packs only
@@ -224,9 +240,11 @@ xc_f32_gemm (const float *a, const float *b, float *c, int m, int n, int k, floa
       if (e <= s)
         continue;
       if (rows)
-        own_kernel (a + (size_t) s * k, k, b, n, c + (size_t) s * n, n, e - s, n, k, beta);
+        own_kernel (a + (size_t) s * k, k, b, n, c + (size_t) s * n, n, e - s, n, k, beta,
+                    scale, shift);
       else
-        own_kernel (a, k, b + s, n, c + s, n, m, e - s, k, beta);
+        own_kernel (a, k, b + s, n, c + s, n, m, e - s, k, beta,
+                    scale ? scale + s : NULL, scale ? shift + s : NULL);
     }
 }
 

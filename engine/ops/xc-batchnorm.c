@@ -75,6 +75,19 @@ bn_params (const XcNode *node)
   return p;
 }
 
+/* Inference: y = x * scale + shift per channel, from the moving statistics */
+void
+_xc_batchnorm_affine (const XcNode *node, float *scale, float *shift)
+{
+  BnParams p = bn_params (node);
+
+  for (int i = 0; i < node->c; i++)
+    {
+      scale[i] = (p.gamma ? p.gamma[i] : 1.0f) / sqrtf (p.var[i] + node->epsilon);
+      shift[i] = (p.beta ? p.beta[i] : 0.0f) - p.mean[i] * scale[i];
+    }
+}
+
 XC_VECTORIZE static void
 xc_batchnorm_forward (const XcOpArgs *args)
 {
@@ -119,11 +132,7 @@ xc_batchnorm_forward (const XcOpArgs *args)
         }
     }
   else
-    for (int i = 0; i < c; i++)
-      {
-        a[i] = (p.gamma ? p.gamma[i] : 1.0f) / sqrtf (p.var[i] + node->epsilon);
-        b[i] = (p.beta ? p.beta[i] : 0.0f) - p.mean[i] * a[i];
-      }
+    _xc_batchnorm_affine (node, a, b);
 #pragma omp parallel for schedule(static) if (rows * c > 65536)
   for (size_t r = 0; r < rows; r++)
     {

@@ -93,7 +93,8 @@ xc_conv2d_forward (const XcOpArgs *args)
   size_t rows = (size_t) y->n * y->h * y->w;
 
   if (is_pointwise (node))
-    xc_f32_gemm (x->data, kernel, y->data, (int) rows, y->c, x->c, 0.0f);
+    xc_f32_gemm_post (x->data, kernel, y->data, (int) rows, y->c, x->c, 0.0f,
+                      args->post_scale, args->post_shift);
   else if (x->n == 1)
     {
       int kdim = node->kh * node->kw * x->c;
@@ -112,17 +113,17 @@ xc_conv2d_forward (const XcOpArgs *args)
             xc_f32_im2col_nhwc (x->data, x->h, x->w, x->c, node->kh, node->kw, node->sh,
                                 node->sw, pt - q * node->sh, pl,
                                 args->scratch + (size_t) (q - r) * col_row, 1, y->w);
-          xc_f32_gemm (args->scratch, kernel, y->data + (size_t) r * y->w * y->c, m * y->w, y->c,
-                       kdim, 0.0f);
+          xc_f32_gemm_post (args->scratch, kernel, y->data + (size_t) r * y->w * y->c, m * y->w,
+                            y->c, kdim, 0.0f, args->post_scale, args->post_shift);
         }
     }
   else
     {
       im2col_batch (node, x, y->h, y->w, args->scratch);
-      xc_f32_gemm (args->scratch, kernel, y->data, (int) rows, y->c,
-                   node->kh * node->kw * x->c, 0.0f);
+      xc_f32_gemm_post (args->scratch, kernel, y->data, (int) rows, y->c,
+                        node->kh * node->kw * x->c, 0.0f, args->post_scale, args->post_shift);
     }
-  if (node->use_bias)
+  if (node->use_bias && args->post_scale == NULL)
     xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, rows, y->c);
   xc_f32_act_inplace (node->act, y->data, rows, y->c);
 }

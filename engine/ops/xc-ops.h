@@ -28,6 +28,11 @@ typedef struct {
   guint64         seed;      /* dropout masks: (seed, element) */
   size_t          scratch_floats; /* what scratch holds (>= xc_op_scratch() when the plan
                                    * was made); 0: exactly xc_op_backward_scratch() */
+  /* Conv2D and SeparableConv2D only, NULL otherwise: the inference
+   * BatchNormalization that follows, folded in (out = out * post_scale +
+   * post_shift per channel, the layer's bias already in post_shift) */
+  const float    *post_scale;
+  const float    *post_shift;
 } XcOpArgs;
 
 /* Everything one node's backward pass reads and writes. Gradients are
@@ -107,6 +112,7 @@ void         _xc_op_copy_backward     (const XcOpBackArgs *args);
 
 /* The depthwise step for a whole batch, which SeparableConv2D shares
  * (xc-dwconv2d.c) */
+void         _xc_batchnorm_affine     (const XcNode *node, float *scale, float *shift);
 void         _xc_dwconv2d_batch       (const XcNode *node, const XcTensor *x, float *y,
                                        int oh, int ow);
 void         _xc_dwconv2d_rows        (const XcNode *node, const XcTensor *x, float *y,

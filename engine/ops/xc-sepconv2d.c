@@ -121,16 +121,17 @@ xc_sepconv2d_forward (const XcOpArgs *args)
           float *d = args->scratch;
 #endif
           _xc_dwconv2d_rows (node, x, d, y->h, y->w, r, r1);
-          xc_f32_gemm (d, node->params[1].data, y->data + (size_t) r * y->w * y->c,
-                       (r1 - r) * y->w, y->c, mid, 0.0f);
+          xc_f32_gemm_post (d, node->params[1].data, y->data + (size_t) r * y->w * y->c,
+                            (r1 - r) * y->w, y->c, mid, 0.0f, args->post_scale, args->post_shift);
         }
     }
   else
     {
       _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w);         /* (N, OH, OW, C*DM) */
-      xc_f32_gemm (args->scratch, node->params[1].data, y->data, (int) rows, y->c, mid, 0.0f);
+      xc_f32_gemm_post (args->scratch, node->params[1].data, y->data, (int) rows, y->c, mid, 0.0f,
+                        args->post_scale, args->post_shift);
     }
-  if (node->use_bias)
+  if (node->use_bias && args->post_scale == NULL)
     xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, rows, y->c);
   xc_f32_act_inplace (node->act, y->data, rows, y->c);
 }
