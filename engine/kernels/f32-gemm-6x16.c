@@ -40,8 +40,18 @@
 #define NC_AVX2 192
 #define NC_AVX512 256
 
+/* Floats from one packed panel to the next: a panel and one cache line, so
+ * that packing, which writes a row of B to every panel in turn, does not
+ * send all its stores to the same few sets of L1 (panels 16 KB apart) */
+static inline size_t
+panel_stride (int kc, int nr)
+{
+  return (size_t) kc * nr + 16;
+}
+
 /* one packing buffer per thread, for the larger build */
-static __thread float packed_b[KC * NC_AVX512] __attribute__ ((aligned (64)));
+static __thread float packed_b[KC * NC_AVX512 + 16 * (NC_AVX512 / 16)]
+  __attribute__ ((aligned (64)));
 
 /* ------------------------------------------------------------------ AVX2 */
 
@@ -62,7 +72,7 @@ pack_b_avx2 (const float *b, size_t ldb, int kc, int nc, float *p)
       const float *src = b + (size_t) k * ldb;
       float *dst = p + (size_t) k * NR2;
 
-      for (int j = 0; j < full; j += NR2, dst += (size_t) kc * NR2)
+      for (int j = 0; j < full; j += NR2, dst += panel_stride (kc, NR2))
         {
           _mm256_store_ps (dst, _mm256_loadu_ps (src + j));
           _mm256_store_ps (dst + 8, _mm256_loadu_ps (src + j + 8));
@@ -230,7 +240,7 @@ xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
 
               for (int jr = 0; jr < nc; jr += NR2)
                 {
-                  const float *panel = p + (size_t) jr * kc;
+                  const float *panel = p + (size_t) (jr / NR2) * panel_stride (kc, NR2);
                   int nr = MIN (NR2, nc - jr);
 
                   for (int ir = 0; ir < mc; ir += MR)
@@ -258,7 +268,7 @@ pack_b_avx512 (const float *b, size_t ldb, int kc, int nc, float *p)
       const float *src = b + (size_t) k * ldb;
       float *dst = p + (size_t) k * NR5;
 
-      for (int j = 0; j < full; j += NR5, dst += (size_t) kc * NR5)
+      for (int j = 0; j < full; j += NR5, dst += panel_stride (kc, NR5))
         {
           _mm512_store_ps (dst, _mm512_loadu_ps (src + j));
           _mm512_store_ps (dst + 16, _mm512_loadu_ps (src + j + 16));
@@ -417,7 +427,7 @@ xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb
 
               for (int jr = 0; jr < nc; jr += NR5)
                 {
-                  const float *panel = p + (size_t) jr * kc;
+                  const float *panel = p + (size_t) (jr / NR5) * panel_stride (kc, NR5);
                   int nr = MIN (NR5, nc - jr);
 
                   for (int ir = 0; ir < mc; ir += MR)

@@ -212,6 +212,26 @@ xc_f32_gemm_post (const float *a, const float *b, float *c, int m, int n, int k,
   gboolean rows;
 
   own_kernel_init ();
+  if (m == 1)
+    {
+      /* one row (a Dense layer on one image): a matrix-vector product,
+       * bound by reading B; each thread reads its own columns */
+      t = gemm_slices (m, n, k);
+#pragma omp parallel for num_threads (t) schedule (static, 1) if (t > 1)
+      for (int i = 0; i < t; i++)
+        {
+          int s, e;
+
+          slice_q (n, t, i, 16, &s, &e);
+          if (e > s)
+            cblas_sgemv (CblasRowMajor, CblasTrans, k, e - s, 1.0f, b + s, n, a, 1, beta, c + s,
+                         1);
+        }
+      if (scale != NULL)
+        for (int j = 0; j < n; j++)
+          c[j] = c[j] * scale[j] + shift[j];
+      return;
+    }
   if (own_kernel == NULL)
     {
       gemm (CblasNoTrans, CblasNoTrans, a, k, b, n, c, m, n, k, beta);

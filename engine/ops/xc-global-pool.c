@@ -38,16 +38,27 @@ xc_global_pool_forward (const XcOpArgs *args)
     {
       float *dst = y->data + (size_t) n * x->c;
       const float *src = x->data + (size_t) n * hw * x->c;
-      /* accumulate the mean in double: up to 150x150 terms */
-      for (int i = 0; i < x->c; i++)
+      /* accumulate the mean in double (up to 150x150 terms), 64 channels
+       * at a time along each position's contiguous row */
+      for (int i0 = 0; i0 < x->c; i0 += 64)
         {
-          double acc = is_max ? -FLT_MAX : 0.0;
+          int nc = MIN (64, x->c - i0);
+          double acc[64];
+
+          for (int i = 0; i < nc; i++)
+            acc[i] = is_max ? -FLT_MAX : 0.0;
           for (size_t p = 0; p < hw; p++)
             {
-              float v = src[p * x->c + i];
-              acc = is_max ? MAX (acc, v) : acc + v;
+              const float *v = src + p * x->c + i0;
+              if (is_max)
+                for (int i = 0; i < nc; i++)
+                  acc[i] = MAX (acc[i], v[i]);
+              else
+                for (int i = 0; i < nc; i++)
+                  acc[i] += v[i];
             }
-          dst[i] = (float) (is_max ? acc : acc / hw);
+          for (int i = 0; i < nc; i++)
+            dst[i0 + i] = (float) (is_max ? acc[i] : acc[i] / hw);
         }
     }
 }
