@@ -32,7 +32,11 @@ struct _XcPlan {
    * (the next node, in place in the same buffer) can be folded into it */
   gboolean      *foldable;
   float         *fold;        /* owned: the folded scale and shift, 2 x max channels */
-  guint          n_folded;    /* BatchNormalizations folded in the last run */
+  /* per node: a SeparableConv2D whose input is a ReLU (the node before it,
+   * read by nothing else) that it can apply itself as it reads the ReLU's
+   * input, which is still intact when it runs */
+  gboolean      *relu_foldable;
+  guint          n_folded;    /* BatchNormalizations and ReLUs folded in the last run */
 
   /* Backward plans only */
   gboolean       backward;
@@ -448,6 +452,28 @@ plan_new (const XcModel  *model,
       }
     plan->fold = g_new (float, 2 * (size_t) max_c);
   }
+  plan->relu_foldable = g_new0 (gboolean, n);
+  {
+    g_autofree guint *consumers = g_new0 (guint, n);
+    for (guint i = 0; i < n; i++)
+      for (guint k = 0; k < xc_model_node (model, i)->n_inputs; k++)
+        consumers[xc_model_node (model, i)->inputs[k]]++;
+    for (guint i = 2; i < n; i++)
+      {
+        const XcNode *node = xc_model_node (model, i), *prev = xc_model_node (model, i - 1);
+        guint src;
+        if (node->op != XC_OP_SEPCONV2D || node->n_inputs != 1 || node->inputs[0] != i - 1 ||
+            prev->op != XC_OP_ACTIVATION || prev->act != XC_ACT_RELU || prev->n_inputs != 1 ||
+            consumers[i - 1] != 1 || plan->keep[i - 1])
+          continue;
+        src = prev->inputs[0];
+        /* the ReLU's input still holds its values while this node runs: the
+         * ReLU ran in its buffer (then it is freed after this node), or
+         * something after the ReLU reads it too */
+        plan->relu_foldable[i] = plan->offset[i - 1] == plan->offset[src] ||
+                                 last_use[src] > i - 1;
+      }
+  }
   if (want_grad != NULL && !plan_gradients (plan, want_grad, stop, error))
     return NULL;
   {
@@ -477,6 +503,7 @@ xc_plan_free (XcPlan *plan)
   g_free (plan->offset);
   g_free (plan->keep);
   g_free (plan->foldable);
+  g_free (plan->relu_foldable);
   g_free (plan->fold);
   g_free (plan->runs);
   g_free (plan->grads);
@@ -561,7 +588,7 @@ xc_plan_run_range (XcPlan         *plan,
       const XcNode *node = xc_model_node (model, i);
       XcTensor in[8], *ins = in, out;
       g_autofree XcTensor *heap = NULL;
-      gboolean fold;
+      gboolean fold, lean, relu_in;
       gint64 t0;
 
       if (progress != NULL && !progress (i, n, data))
@@ -569,16 +596,28 @@ xc_plan_run_range (XcPlan         *plan,
           g_set_error (error, XC_ERROR, XC_ERROR_CANCELLED, "cancelled at %s", node->name);
           return FALSE;
         }
+      /* the same conditions as BatchNormalization folding below: a ReLU
+       * that only feeds the SeparableConv2D after it is applied by it */
+      lean = !stats && progress == NULL && !plan->training;
+      if (lean && i < last && plan->relu_foldable[i + 1])
+        {
+          plan->runs[i].time_us = 0;
+          plan->n_folded++;
+          continue;
+        }
+      relu_in = lean && i > first && plan->relu_foldable[i];
       if (node->n_inputs > G_N_ELEMENTS (in))
         ins = heap = g_new (XcTensor, node->n_inputs);
       for (guint k = 0; k < node->n_inputs; k++)
         ins[k] = node_tensor (plan, node->inputs[k]);
+      if (relu_in)
+        ins[0] = node_tensor (plan, xc_model_node (model, i - 1)->inputs[0]);
       out = node_tensor (plan, i);
 
       /* Nothing reads this node's own output between it and its
        * BatchNormalization (no statistics, no progress callback to look
        * at it): the BatchNormalization is folded into its GEMM */
-      fold = !stats && progress == NULL && !plan->training && i < last && plan->foldable[i];
+      fold = lean && i < last && plan->foldable[i];
       t0 = g_get_monotonic_time ();
       if (fold)
         {
@@ -593,7 +632,8 @@ xc_plan_run_range (XcPlan         *plan,
                                    plan->training && i > plan->frozen_until,
                                    plan->training ? plan->saved + plan->saved_off[i] : NULL,
                                    plan->step * 1000003u + i, plan->scratch_size,
-                                   fold ? plan->fold : NULL, fold ? plan->fold + node->c : NULL });
+                                   fold ? plan->fold : NULL, fold ? plan->fold + node->c : NULL,
+                                   relu_in });
       plan->runs[i].time_us = g_get_monotonic_time () - t0;
       if (stats)
         xc_tensor_stats (&out, &plan->runs[i].stats);
@@ -848,9 +888,10 @@ xc_plan_check_finite (XcPlan *plan, gboolean have_stats, GError **error)
 /**
  * xc_plan_n_folded:
  *
- * Returns: how many BatchNormalizations the last run folded into the
- *   convolution before them (runs without statistics or a progress
- *   callback fold every one whose input nothing else reads)
+ * Returns: how many layers the last run folded into their neighbours:
+ *   inference BatchNormalizations into the convolution before them, ReLUs
+ *   into the SeparableConv2D after them (runs without statistics or a
+ *   progress callback fold every one whose output nothing else reads)
  */
 guint
 xc_plan_n_folded (XcPlan *plan)

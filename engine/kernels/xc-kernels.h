@@ -28,7 +28,7 @@ void   xc_f32_act_backward    (XcAct act, const float *x, const float *y, const 
 void   xc_f32_dwconv2d_row_nhwc__ref (const float *x, int h, int w, int c,
                                       const float *k, int kh, int kw, int dm,
                                       int sh, int sw, int pt, int pl,
-                                      float *yrow, int oy, int ow);
+                                      float *yrow, int oy, int ow, gboolean relu);
 void   xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
                                            const float *k, int kh, int kw, int dm,
                                            int sh, int sw, int pt, int pl,

@@ -45,7 +45,8 @@ xc_dwconv2d_infer (XcNode *node, const XcNode *const *inputs, GError **error)
 
 /* The whole batch: y (N, OH, OW, C*DM) */
 void
-_xc_dwconv2d_batch (const XcNode *node, const XcTensor *x, float *y, int oh, int ow)
+_xc_dwconv2d_batch (const XcNode *node, const XcTensor *x, float *y, int oh, int ow,
+                    gboolean relu)
 {
   int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
   int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
@@ -61,7 +62,7 @@ _xc_dwconv2d_batch (const XcNode *node, const XcTensor *x, float *y, int oh, int
                                      node->params[0].data, node->kh, node->kw,
                                      node->depth_multiplier, node->sh, node->sw, pt, pl,
                                      y + n * out_per + (size_t) oy * ow * x->c *
-                                                       node->depth_multiplier, oy, ow);
+                                                       node->depth_multiplier, oy, ow, relu);
     }
 }
 
@@ -69,7 +70,7 @@ _xc_dwconv2d_batch (const XcNode *node, const XcTensor *x, float *y, int oh, int
  * the calling thread, into y (r1 - r0 rows of (OW, C*DM)) */
 void
 _xc_dwconv2d_rows (const XcNode *node, const XcTensor *x, float *y, int oh, int ow, int r0,
-                   int r1)
+                   int r1, gboolean relu)
 {
   int pt = xc_pad_before (x->h, node->kh, node->sh, node->padding);
   int pl = xc_pad_before (x->w, node->kw, node->sw, node->padding);
@@ -80,7 +81,7 @@ _xc_dwconv2d_rows (const XcNode *node, const XcTensor *x, float *y, int oh, int 
                                    node->params[0].data, node->kh, node->kw,
                                    node->depth_multiplier, node->sh, node->sw, pt, pl,
                                    y + (size_t) (r - r0) * ow * x->c * node->depth_multiplier,
-                                   r % oh, ow);
+                                   r % oh, ow, relu);
 }
 
 static void
@@ -90,7 +91,7 @@ xc_dwconv2d_forward (const XcOpArgs *args)
   XcTensor *y = args->out;  /* (N, OH, OW, C*DM) */
   size_t rows = (size_t) y->n * y->h * y->w;
 
-  _xc_dwconv2d_batch (node, &args->in[0], y->data, y->h, y->w);
+  _xc_dwconv2d_batch (node, &args->in[0], y->data, y->h, y->w, FALSE);
   if (node->use_bias)
     xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, rows, y->c);
   xc_f32_act_inplace (node->act, y->data, rows, y->c);

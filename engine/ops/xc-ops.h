@@ -33,6 +33,9 @@ typedef struct {
    * post_shift per channel, the layer's bias already in post_shift) */
   const float    *post_scale;
   const float    *post_shift;
+  /* SeparableConv2D only: in[0] is the input of the ReLU before the layer,
+   * folded in (max(x, 0) is what the depthwise step reads) */
+  gboolean        relu_in;
 } XcOpArgs;
 
 /* Everything one node's backward pass reads and writes. Gradients are
@@ -114,9 +117,9 @@ void         _xc_op_copy_backward     (const XcOpBackArgs *args);
  * (xc-dwconv2d.c) */
 void         _xc_batchnorm_affine     (const XcNode *node, float *scale, float *shift);
 void         _xc_dwconv2d_batch       (const XcNode *node, const XcTensor *x, float *y,
-                                       int oh, int ow);
+                                       int oh, int ow, gboolean relu);
 void         _xc_dwconv2d_rows        (const XcNode *node, const XcTensor *x, float *y,
-                                       int oh, int ow, int r0, int r1);
+                                       int oh, int ow, int r0, int r1, gboolean relu);
 void         _xc_dwconv2d_backward_batch (const XcNode *node, const XcTensor *x, XcTensor *dx,
                                           float *dk, const float *dy, int oh, int ow);
 

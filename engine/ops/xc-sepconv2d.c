@@ -120,14 +120,14 @@ xc_sepconv2d_forward (const XcOpArgs *args)
 #else
           float *d = args->scratch;
 #endif
-          _xc_dwconv2d_rows (node, x, d, y->h, y->w, r, r1);
+          _xc_dwconv2d_rows (node, x, d, y->h, y->w, r, r1, args->relu_in);
           xc_f32_gemm_post (d, node->params[1].data, y->data + (size_t) r * y->w * y->c,
                             (r1 - r) * y->w, y->c, mid, 0.0f, args->post_scale, args->post_shift);
         }
     }
   else
     {
-      _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w);         /* (N, OH, OW, C*DM) */
+      _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w, args->relu_in); /* (N, OH, OW, C*DM) */
       xc_f32_gemm_post (args->scratch, node->params[1].data, y->data, (int) rows, y->c, mid, 0.0f,
                         args->post_scale, args->post_shift);
     }
@@ -153,7 +153,7 @@ xc_sepconv2d_backward (const XcOpBackArgs *args)
     return;
   if (args->dparams)
     {
-      _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w);
+      _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w, FALSE);
       xc_f32_gemm_tn (args->scratch, dz, args->dparams[1], mid, y->c, (int) rows, 1.0f);
       if (node->use_bias)
         xc_f32_bias_grad (dz, args->dparams[node->n_params - 1], rows, y->c);
