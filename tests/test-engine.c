@@ -1135,7 +1135,8 @@ test_folded_layers (void)
 
 /* Our GEMM (f32-gemm-6x16.c, through xc_f32_gemm's choice and thread split)
  * against a double-precision product: tile edges (M % 6, N % 16), K across
- * blocks of 256, beta 0 and 1, one and two threads */
+ * blocks of 256, beta 0 and 1, B as is and transposed (xc_f32_gemm_nt),
+ * one and two threads */
 static void
 test_gemm_kernel (void)
 {
@@ -1146,8 +1147,9 @@ test_gemm_kernel (void)
   g_test_message ("GEMM: %s", xc_f32_gemm_name ());
   for (int threads = 1; threads <= 2; threads++)
     for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
-      for (int beta = 0; beta <= 1; beta++)
+      for (int v = 0; v < 4; v++)
         {
+          int beta = v & 1, trans = v >> 1;
           int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
           g_autofree float *a = g_new (float, (size_t) m * k);
           g_autofree float *b = g_new (float, (size_t) k * n);
@@ -1162,7 +1164,17 @@ test_gemm_kernel (void)
           for (size_t i = 0; i < (size_t) m * n; i++)
             c[i] = c0[i] = xc_seeded_uniform (s, 2, i);
           xc_set_threads (threads);
-          xc_f32_gemm (a, b, c, m, n, k, (float) beta);
+          if (trans)
+            {
+              /* C = A . (B^T)^T, through xc_f32_gemm_nt */
+              g_autofree float *bt = g_new (float, (size_t) k * n);
+              for (int q = 0; q < k; q++)
+                for (int j = 0; j < n; j++)
+                  bt[(size_t) j * k + q] = b[(size_t) q * n + j];
+              xc_f32_gemm_nt (a, bt, c, m, n, k, (float) beta);
+            }
+          else
+            xc_f32_gemm (a, b, c, m, n, k, (float) beta);
           xc_set_threads (1);
           for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
@@ -1173,7 +1185,8 @@ test_gemm_kernel (void)
                 worst = MAX (worst, fabs (want - c[(size_t) i * n + j]) / (1.0 + sqrt (k)));
               }
           if (worst > 1e-5)
-            g_error ("GEMM %dx%dx%d beta %d, %d threads: off by %g", m, n, k, beta, threads, worst);
+            g_error ("GEMM %dx%dx%d beta %d%s, %d threads: off by %g", m, n, k, beta,
+                     trans ? " (B transposed)" : "", threads, worst);
         }
 }
 

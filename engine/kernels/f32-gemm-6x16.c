@@ -89,6 +89,50 @@ pack_b_avx2 (const float *b, size_t ldb, int kc, int nc, float *p)
     }
 }
 
+/* The same panels from B^T: bt (N, K) row-major (row stride ldbt), rows
+ * [0, nc) and columns [0, kc) of it, 8x8 blocks transposed in registers */
+__attribute__ ((target ("avx2,fma")))
+static void
+pack_bt_avx2 (const float *bt, size_t ldbt, int kc, int nc, float *p)
+{
+  for (int j = 0; j < nc; j += NR2, p += panel_stride (kc, NR2))
+    {
+      int w = MIN (NR2, nc - j), k = 0;
+
+      if (w == NR2)
+        for (; k + 8 <= kc; k += 8)
+          for (int half = 0; half < 2; half++)
+            {
+              const float *src = bt + (size_t) (j + 8 * half) * ldbt + k;
+              __m256 r0 = _mm256_loadu_ps (src), r1 = _mm256_loadu_ps (src + ldbt);
+              __m256 r2 = _mm256_loadu_ps (src + 2 * ldbt), r3 = _mm256_loadu_ps (src + 3 * ldbt);
+              __m256 r4 = _mm256_loadu_ps (src + 4 * ldbt), r5 = _mm256_loadu_ps (src + 5 * ldbt);
+              __m256 r6 = _mm256_loadu_ps (src + 6 * ldbt), r7 = _mm256_loadu_ps (src + 7 * ldbt);
+              __m256 t0 = _mm256_unpacklo_ps (r0, r1), t1 = _mm256_unpackhi_ps (r0, r1);
+              __m256 t2 = _mm256_unpacklo_ps (r2, r3), t3 = _mm256_unpackhi_ps (r2, r3);
+              __m256 t4 = _mm256_unpacklo_ps (r4, r5), t5 = _mm256_unpackhi_ps (r4, r5);
+              __m256 t6 = _mm256_unpacklo_ps (r6, r7), t7 = _mm256_unpackhi_ps (r6, r7);
+              __m256 u0 = _mm256_shuffle_ps (t0, t2, 0x44), u1 = _mm256_shuffle_ps (t0, t2, 0xee);
+              __m256 u2 = _mm256_shuffle_ps (t1, t3, 0x44), u3 = _mm256_shuffle_ps (t1, t3, 0xee);
+              __m256 u4 = _mm256_shuffle_ps (t4, t6, 0x44), u5 = _mm256_shuffle_ps (t4, t6, 0xee);
+              __m256 u6 = _mm256_shuffle_ps (t5, t7, 0x44), u7 = _mm256_shuffle_ps (t5, t7, 0xee);
+              float *d = p + (size_t) k * NR2 + 8 * half;
+
+              _mm256_store_ps (d + 0 * NR2, _mm256_permute2f128_ps (u0, u4, 0x20));
+              _mm256_store_ps (d + 1 * NR2, _mm256_permute2f128_ps (u1, u5, 0x20));
+              _mm256_store_ps (d + 2 * NR2, _mm256_permute2f128_ps (u2, u6, 0x20));
+              _mm256_store_ps (d + 3 * NR2, _mm256_permute2f128_ps (u3, u7, 0x20));
+              _mm256_store_ps (d + 4 * NR2, _mm256_permute2f128_ps (u0, u4, 0x31));
+              _mm256_store_ps (d + 5 * NR2, _mm256_permute2f128_ps (u1, u5, 0x31));
+              _mm256_store_ps (d + 6 * NR2, _mm256_permute2f128_ps (u2, u6, 0x31));
+              _mm256_store_ps (d + 7 * NR2, _mm256_permute2f128_ps (u3, u7, 0x31));
+            }
+      for (; k < kc; k++)
+        for (int q = 0; q < NR2; q++)
+          p[(size_t) k * NR2 + q] = q < w ? bt[(size_t) (j + q) * ldbt + k] : 0.0f;
+    }
+}
+
 /* C tile (mr x nr, mr <= 6, nr <= 16) = acc (+ C if add, or + beta C on the
  * first block when beta != 0) */
 __attribute__ ((target ("avx2,fma")))
@@ -198,7 +242,7 @@ tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
 /**
  * xc_f32_gemm_6x16__avx2:
  * @a: A (M, K), row stride @lda
- * @b: B (K, N), row stride @ldb
+ * @b: B (K, N), row stride @ldb; with @trans_b, B^T (N, K), row stride @ldb
  * @c: C (M, N), row stride @ldc
  *
  * C = A . B + beta C on one thread (callers split C between threads); when
@@ -208,7 +252,7 @@ tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
 __attribute__ ((target ("avx2,fma")))
 void
 xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
-                        float *c, size_t ldc, int m, int n, int k, float beta,
+                        gboolean trans_b, float *c, size_t ldc, int m, int n, int k, float beta,
     const float *scale, const float *shift)
 {
   float *p = packed_b;
@@ -233,7 +277,10 @@ xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
           gboolean add = pc > 0;
           const float *post = pc + kc >= k ? scale : NULL;
 
-          pack_b_avx2 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
+          if (trans_b)
+            pack_bt_avx2 (b + (size_t) jc * ldb + pc, ldb, kc, nc, p);
+          else
+            pack_b_avx2 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
           for (int ic = 0; ic < m; ic += MC)
             {
               int mc = MIN (MC, m - ic);
@@ -395,7 +442,8 @@ tile_avx512 (const float *a, size_t lda, int mr, const float *p, int kc,
 __attribute__ ((target ("avx512f")))
 void
 xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb,
-                          float *c, size_t ldc, int m, int n, int k, float beta,
+                          gboolean trans_b, float *c, size_t ldc, int m, int n, int k,
+                          float beta,
     const float *scale, const float *shift)
 {
   float *p = packed_b;
@@ -420,7 +468,17 @@ xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb
           gboolean add = pc > 0;
           const float *post = pc + kc >= k ? scale : NULL;
 
-          pack_b_avx512 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
+          if (trans_b)
+            {
+              /* B^T, one float at a time (this build runs only on request) */
+              for (int j = 0; j < nc; j += NR5)
+                for (int kk = 0; kk < kc; kk++)
+                  for (int q = 0; q < NR5; q++)
+                    p[(size_t) (j / NR5) * panel_stride (kc, NR5) + (size_t) kk * NR5 + q] =
+                      j + q < nc ? b[(size_t) (jc + j + q) * ldb + pc + kk] : 0.0f;
+            }
+          else
+            pack_b_avx512 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
           for (int ic = 0; ic < m; ic += MC)
             {
               int mc = MIN (MC, m - ic);

@@ -86,8 +86,8 @@ gemm (CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, const float *a, int lda,
 /* ---- our packed kernel (f32-gemm-6x16.c) for A . B ---- */
 
 typedef void (*GemmKernel) (const float *a, size_t lda, const float *b, size_t ldb,
-                            float *c, size_t ldc, int m, int n, int k, float beta,
-                            const float *scale, const float *shift);
+                            gboolean trans_b, float *c, size_t ldc, int m, int n, int k,
+                            float beta, const float *scale, const float *shift);
 
 static GemmKernel own_kernel;
 static int own_nr;          /* the kernel's tile width: 16 or 32 columns */
@@ -114,13 +114,20 @@ own_kernel_agrees (GemmKernel kernel)
         a[i] = (float) ((x = x * 1664525u + 1013904223u) >> 8) / (1 << 24) - 0.5f;
       for (size_t i = 0; i < (size_t) k * n; i++)
         b[i] = (float) ((x = x * 1664525u + 1013904223u) >> 8) / (1 << 24) - 0.5f;
-      for (int beta = 0; beta <= 1 && ok; beta++)
+      for (int v = 0; v < 4 && ok; v++)
         {
+          int beta = v & 1;
+          gboolean tb = v >= 2;
+          g_autofree float *bt = g_new (float, (size_t) k * n);
+
+          for (int q = 0; q < k; q++)
+            for (int j = 0; j < n; j++)
+              bt[(size_t) j * k + q] = b[(size_t) q * n + j];
           for (size_t i = 0; i < (size_t) m * n; i++)
             c0[i] = c1[i] = (float) i / (m * n);
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n,
                        (float) beta, c0, n);
-          kernel (a, k, b, n, c1, n, m, n, k, (float) beta, NULL, NULL);
+          kernel (a, k, tb ? bt : b, tb ? k : n, tb, c1, n, m, n, k, (float) beta, NULL, NULL);
           for (size_t i = 0; i < (size_t) m * n && ok; i++)
             ok = fabsf (c0[i] - c1[i]) <= 1e-4f * (1.0f + fabsf (c0[i]));
         }
@@ -194,6 +201,40 @@ slice_q (int len, int t, int i, int q, int *start, int *end)
   *end = MIN (len, (int) ((gint64) units * (i + 1) / t) * q);
 }
 
+/* C = op(B) products on our kernel, split over the threads: B (K, N) with
+ * row stride ldb, or with trans_b B^T (N, K) */
+static void
+own_gemm (const float *a, const float *b, int ldb, gboolean trans_b, float *c, int m, int n,
+          int k, float beta, const float *scale, const float *shift)
+{
+  int t = gemm_slices (m, n, k);
+  gboolean rows;
+
+  if (t == 1)
+    {
+      own_kernel (a, k, b, ldb, trans_b, c, n, m, n, k, beta, scale, shift);
+      return;
+    }
+  /* columns when there are enough tiles for every thread (each packs only
+   * its own columns of B), else rows (each packs all of B) */
+  rows = m >= n || (n + own_nr - 1) / own_nr < 2 * t;
+#pragma omp parallel for num_threads (t) schedule (static, 1)
+  for (int i = 0; i < t; i++)
+    {
+      int s, e;
+
+      slice_q (rows ? m : n, t, i, rows ? 6 : own_nr, &s, &e);
+      if (e <= s)
+        continue;
+      if (rows)
+        own_kernel (a + (size_t) s * k, k, b, ldb, trans_b, c + (size_t) s * n, n, e - s, n, k,
+                    beta, scale, shift);
+      else
+        own_kernel (a, k, trans_b ? b + (size_t) s * ldb : b + s, ldb, trans_b, c + s, n, m,
+                    e - s, k, beta, scale ? scale + s : NULL, scale ? shift + s : NULL);
+    }
+}
+
 /* C (M, N) = A (M, K) . B (K, N) + beta C, all row-major and dense */
 void
 xc_f32_gemm (const float *a, const float *b, float *c, int m, int n, int k, float beta)
@@ -209,7 +250,6 @@ xc_f32_gemm_post (const float *a, const float *b, float *c, int m, int n, int k,
                   const float *scale, const float *shift)
 {
   int t;
-  gboolean rows;
 
   own_kernel_init ();
   if (m == 1)
@@ -242,30 +282,7 @@ xc_f32_gemm_post (const float *a, const float *b, float *c, int m, int n, int k,
             c[(size_t) i * n + j] = c[(size_t) i * n + j] * scale[j] + shift[j];
       return;
     }
-  t = gemm_slices (m, n, k);
-  if (t == 1)
-    {
-      own_kernel (a, k, b, n, c, n, m, n, k, beta, scale, shift);
-      return;
-    }
-  /* columns when there are enough tiles for every thread (each packs only
-   * its own columns of B), else rows (each packs all of B) */
-  rows = m >= n || (n + own_nr - 1) / own_nr < 2 * t;
-#pragma omp parallel for num_threads (t) schedule (static, 1)
-  for (int i = 0; i < t; i++)
-    {
-      int s, e;
-
-      slice_q (rows ? m : n, t, i, rows ? 6 : own_nr, &s, &e);
-      if (e <= s)
-        continue;
-      if (rows)
-        own_kernel (a + (size_t) s * k, k, b, n, c + (size_t) s * n, n, e - s, n, k, beta,
-                    scale, shift);
-      else
-        own_kernel (a, k, b + s, n, c + s, n, m, e - s, k, beta,
-                    scale ? scale + s : NULL, scale ? shift + s : NULL);
-    }
+  own_gemm (a, b, n, FALSE, c, m, n, k, beta, scale, shift);
 }
 
 /* C (M, N) = A^T . B + beta C, with A (K, M) and B (K, N) row-major: the
@@ -280,5 +297,11 @@ xc_f32_gemm_tn (const float *a, const float *b, float *c, int m, int n, int k, f
 void
 xc_f32_gemm_nt (const float *a, const float *b, float *c, int m, int n, int k, float beta)
 {
+  own_kernel_init ();
+  if (own_kernel != NULL && m >= 6)
+    {
+      own_gemm (a, b, k, TRUE, c, m, n, k, beta, NULL, NULL);
+      return;
+    }
   gemm (CblasNoTrans, CblasTrans, a, k, b, k, c, m, n, k, beta);
 }

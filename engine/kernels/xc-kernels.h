@@ -61,10 +61,10 @@ void   xc_f32_gemm_post       (const float *a, const float *b, float *c,
                                const float *scale, const float *shift);
 const char *xc_f32_gemm_name  (void);
 void   xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
-                               float *c, size_t ldc, int m, int n, int k, float beta,
-                               const float *scale, const float *shift);
+                               gboolean trans_b, float *c, size_t ldc, int m, int n, int k,
+                               float beta, const float *scale, const float *shift);
 void   xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb,
-                                 float *c, size_t ldc, int m, int n, int k, float beta,
-                                 const float *scale, const float *shift);
+                                 gboolean trans_b, float *c, size_t ldc, int m, int n, int k,
+                                 float beta, const float *scale, const float *shift);
 
 G_END_DECLS
