@@ -22,17 +22,32 @@ xc_f32_im2col_nhwc (const float *x, int h, int w, int c,
     for (int ox = 0; ox < ow; ox++)
       {
         float *dst = col + ((size_t) oy * ow + ox) * row_len;
+        int ix0 = ox * sw - pl;
+        gboolean cols_inside = ix0 >= 0 && ix0 + kw <= w;
+
         for (int ky = 0; ky < kh; ky++)
           {
             int iy = oy * sh - pt + ky;
+            float *restrict d = dst + (size_t) ky * kw * c;
+
+            if (iy >= 0 && iy < h && cols_inside)
+              {
+                /* the kernel row's KW taps are KW * C contiguous floats of
+                 * the input row: one copy (a loop, not memcpy: C is often
+                 * a handful of channels) */
+                const float *restrict src = x + ((size_t) iy * w + ix0) * c;
+                for (size_t i = 0; i < (size_t) kw * c; i++)
+                  d[i] = src[i];
+                continue;
+              }
             for (int kx = 0; kx < kw; kx++)
               {
-                int ix = ox * sw - pl + kx;
-                float *d = dst + ((size_t) ky * kw + kx) * c;
+                int ix = ix0 + kx;
+                float *dk = d + (size_t) kx * c;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= w)
-                  memset (d, 0, sizeof (float) * c);
+                  memset (dk, 0, sizeof (float) * c);
                 else
-                  memcpy (d, x + ((size_t) iy * w + ix) * c, sizeof (float) * c);
+                  memcpy (dk, x + ((size_t) iy * w + ix) * c, sizeof (float) * c);
               }
           }
       }
