@@ -22,6 +22,7 @@ struct _XsApplication {
   char *method;
   int   class_index;
   char *screenshot;
+  int   size_w, size_h;   /* --size, or 0 */
   char *timings;
   gboolean visit_all;
   char *compare_model;
@@ -83,6 +84,8 @@ new_window (XsApplication *self)
     xs_window_visit_all_before_screenshot (win);
   if (self->screenshot)
     xs_window_screenshot_when_done (win, self->screenshot);
+  if (self->size_w > 0)
+    gtk_window_set_default_size (GTK_WINDOW (win), self->size_w, self->size_h);
   return win;
 }
 
@@ -169,6 +172,20 @@ xs_application_handle_local_options (GApplication *app, GVariantDict *options)
     self->compare_model = g_strdup (s);
   if (g_variant_dict_lookup (options, "screenshot", "^&ay", &s))
     self->screenshot = g_strdup (s);
+  if (g_variant_dict_lookup (options, "size", "&s", &s))
+    {
+      char *end = NULL;
+      gint64 w = g_ascii_strtoll (s, &end, 10), h = 0;
+      if (end != NULL && (*end == 'x' || *end == 'X'))
+        h = g_ascii_strtoll (end + 1, &end, 10);
+      if (end == NULL || *end != '\0' || w < 640 || h < 480 || w > 16384 || h > 16384)
+        {
+          g_printerr ("xception-studio: --size %s: expected WIDTHxHEIGHT, 640x480 to "
+                      "16384x16384\n", s);
+          return 2;
+        }
+      self->size_w = (int) w, self->size_h = (int) h;
+    }
   if (g_variant_dict_lookup (options, "timings", "^&ay", &s))
     {
       if (self->screenshot == NULL)
@@ -321,6 +338,8 @@ xs_application_init (XsApplication *self)
       "Ground-truth boxes (image,x,y,width,height,label) drawn over explanations", "FILE.csv" },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       "When all work is done, save the window as a PNG and exit", "FILE.png" },
+    { "size", 0, 0, G_OPTION_ARG_STRING, NULL,
+      "The window's size (a screenshot's too; screenshots are 1290x812 otherwise)", "WxH" },
     { "visit-all", 0, 0, G_OPTION_ARG_NONE, NULL,
       "With --screenshot: show every view in turn (each until its work is done) first", NULL },
     { "timings", 0, 0, G_OPTION_ARG_FILENAME, NULL,

@@ -15,6 +15,7 @@
 #include "xs-cost-chart.h"
 #include "xs-feature-grid.h"
 #include "xs-image-panel.h"
+#include "xs-sep-lesson.h"
 #include "xs-util.h"
 #include "xs-window.h"
 
@@ -97,6 +98,75 @@ open_window (const char *model, const char *image)
       wait_idle (win);
     }
   return win;
+}
+
+/* The separable lesson on a seeded Xception's block2_sepconv1 (8 channels
+ * in, 16 out) with a seeded input: its stages (6 channels drawn, the rest,
+ * the pointwise sum, the cost), the stage's paragraph in bold, d[c] the sum
+ * of its window times its filter, the shared-cost sum; shown, it is tall
+ * enough for its rows, and stages past the end stop at the cost */
+static void
+test_sep_lesson (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = xc_model_load_spec ("builtin:xception:size=71,width=1/8,classes=10",
+                                             &error);
+  GtkWidget *win = gtk_window_new ();
+  XsSepLesson *lesson = XS_SEP_LESSON (xs_sep_lesson_new ());
+  const XcNode *node, *in;
+  g_autofree float *x = NULL, *dw = NULL;
+  g_autofree char *words = NULL, *want = NULL;
+  guint id;
+  XcTensor xt;
+  double d2 = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (xc_model_lookup (m, "block2_sepconv1", &id, &error));
+  node = xc_model_node (m, id);
+  in = xc_model_node (m, node->inputs[0]);
+  x = g_new (float, (size_t) in->h * in->w * in->c);
+  for (size_t i = 0; i < (size_t) in->h * in->w * in->c; i++)
+    x[i] = xc_seeded_uniform (3, 0, i) - 0.5f;
+  dw = g_new (float, (size_t) node->h * node->w * in->c);
+  xt = (XcTensor) { x, 1, in->h, in->w, in->c };
+  xc_sepconv_depthwise_output (m, id, &xt, dw);
+  xs_sep_lesson_set (lesson, node, in, x, dw, 5, 7, 3);
+  g_assert_cmpint (xs_sep_lesson_get_shown (lesson), ==, 6);
+  g_assert_cmpint (xs_sep_lesson_get_n_stages (lesson), ==, 6 + 1 + 2);
+  xs_sep_lesson_set_stage (lesson, 2);
+  g_assert_cmpint (xs_sep_lesson_stage_channel (lesson), ==, 2);
+  words = xs_sep_lesson_describe (lesson, 0.0f);
+  /* d[2]: its window (same padding, stride 1: rows 4-6, columns 6-8) times its filter */
+  for (int ky = 0; ky < 3; ky++)
+    for (int kx = 0; kx < 3; kx++)
+      d2 += (double) x[((size_t) (4 + ky) * in->w + 6 + kx) * in->c + 2] *
+            node->params[0].data[(ky * 3 + kx) * in->c + 2];
+  g_assert_cmpfloat_with_epsilon (d2, dw[((size_t) 5 * node->w + 7) * in->c + 2], 1e-5);
+  want = g_strdup_printf ("= d[2] = %.5f</b>", d2);
+  g_test_message ("%s", words);
+  g_assert_nonnull (strstr (words, "<b>Depthwise, channel 2:"));
+  g_assert_nonnull (strstr (words, want));
+  g_assert_nonnull (strstr (words, "72 + 16 × 8 = 200"));
+  g_assert_nonnull (strstr (words, "16 × 72 = 1152"));
+  g_assert_nonnull (strstr (words, "(differs)"));   /* 0.0 is not the output */
+  gtk_window_set_child (GTK_WINDOW (win), GTK_WIDGET (lesson));
+  gtk_window_set_default_size (GTK_WINDOW (win), 700, 900);
+  gtk_window_present (GTK_WINDOW (win));
+  for (int i = 0; i < 40 && gtk_widget_get_height (GTK_WIDGET (lesson)) <= 0; i++)
+    {
+      g_usleep (20000);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+    }
+  {
+    GtkWidget *w = GTK_WIDGET (lesson);
+    g_assert_cmpint (gtk_widget_get_height (w), >, 400);
+    g_assert_cmpint (xs_sep_lesson_get_stage (lesson), ==, 2);
+    xs_sep_lesson_set_stage (lesson, 99);
+    g_assert_cmpint (xs_sep_lesson_get_stage (lesson), ==, 8);
+    g_assert_cmpint (xs_sep_lesson_stage_channel (lesson), ==, -1);
+  }
+  gtk_window_destroy (GTK_WINDOW (win));
 }
 
 static void
@@ -599,6 +669,7 @@ main (int argc, char **argv)
   if (gtk_init_check ())
     {
       g_test_add_func ("/ui/window/fer", test_window_fer);
+      g_test_add_func ("/ui/separable/lesson", test_sep_lesson);
       g_test_add_func ("/ui/window/errors", test_window_errors);
       g_test_add_func ("/ui/window/dicom", test_window_dicom);
       g_test_add_func ("/ui/window/model-fallback", test_window_model_fallback);

@@ -6,7 +6,10 @@
  * large with the value under the pointer. The picture is built once per
  * tensor or option change into a cairo image surface (premultiplied
  * ARGB32); the snapshot only paints it, scaled with nearest filtering so
- * every activation stays a crisp cell.
+ * every activation stays a crisp cell, with a colour bar under it (the
+ * shared scale's values, or how each map is scaled) and, when set, a
+ * marker: a window of cells framed on every map (a receptive field, a
+ * position), one map picked out.
  */
 #define G_LOG_DOMAIN "xs-feature-grid"
 
@@ -15,6 +18,7 @@
 #include "xs-feature-grid.h"
 
 #define MAX_SURFACE 1280
+#define BAR_H 24        /* the colour bar and its labels, under the maps */
 
 struct _XsFeatureGrid {
   GtkWidget        parent_instance;
@@ -30,6 +34,10 @@ struct _XsFeatureGrid {
   gboolean         shared;
   gboolean         sorted;
   int              single;        /* channel in single mode, or -1 */
+  float            lo, hi;        /* the tensor's range, or the one map's */
+  gboolean         one_map;
+  int              mark_y, mark_x, mark_h, mark_w;   /* marker cells; mark_h 0: none */
+  int              mark_channel;  /* map framed, or -1 */
   int              cols, rows, tile_w, tile_h;
   double           scale, off_x, off_y;   /* of the last paint */
 };
@@ -38,6 +46,7 @@ G_DEFINE_FINAL_TYPE (XsFeatureGrid, xs_feature_grid, GTK_TYPE_WIDGET)
 
 enum {
   CHANNEL_ACTIVATED,
+  CELL_ACTIVATED,
   N_SIGNALS
 };
 
@@ -80,8 +89,10 @@ rebuild (XsFeatureGrid *self)
       }
   for (int k = 0; k < self->c; k++)
     gmn = MIN (gmn, mn[k]), gmx = MAX (gmx, mx[k]);
+  self->lo = gmn, self->hi = gmx;
 
   n_tiles = self->single >= 0 ? 1 : self->c;
+  self->one_map = n_tiles == 1;
   self->order = g_new (int, n_tiles);
   if (self->single >= 0)
     self->order[0] = self->single;
@@ -139,13 +150,94 @@ rebuild (XsFeatureGrid *self)
         }
     }
   cairo_surface_mark_dirty (self->surface);
+  if (self->one_map && !self->shared)
+    self->lo = mn[self->order[0]], self->hi = mx[self->order[0]];
+}
+
+/* Frames the marker's cells on every map (a few hundred rectangles at most
+ * are drawn: maps past that are left alone), and the marked map */
+static void
+draw_marker (XsFeatureGrid *self, cairo_t *cr)
+{
+  int n_tiles = self->single >= 0 ? 1 : self->c;
+
+  cairo_set_line_width (cr, 1.5);
+  for (int t = 0; t < MIN (n_tiles, 512); t++)
+    {
+      double ox = (t % self->cols) * (self->tile_w + 1) + 1;
+      double oy = (t / self->cols) * (self->tile_h + 1) + 1;
+      double cw = (double) self->tile_w / self->w, ch = (double) self->tile_h / self->h;
+      int y0 = MAX (0, self->mark_y), x0 = MAX (0, self->mark_x);
+      int y1 = MIN (self->h, self->mark_y + self->mark_h);
+      int x1 = MIN (self->w, self->mark_x + self->mark_w);
+
+      if (self->mark_channel >= 0 && self->order[t] == self->mark_channel)
+        {
+          cairo_set_source_rgb (cr, 1.0, 0.35, 0.2);
+          cairo_set_line_width (cr, 3.0);
+          cairo_rectangle (cr, self->off_x + (ox - 1) * self->scale,
+                           self->off_y + (oy - 1) * self->scale,
+                           (self->tile_w + 1) * self->scale, (self->tile_h + 1) * self->scale);
+          cairo_stroke (cr);
+          cairo_set_line_width (cr, 1.5);
+        }
+      if (self->mark_h <= 0 || y1 <= y0 || x1 <= x0)
+        continue;
+      cairo_set_source_rgb (cr, 0.1, 0.95, 1.0);
+      cairo_rectangle (cr, self->off_x + (ox + x0 * cw) * self->scale,
+                       self->off_y + (oy + y0 * ch) * self->scale,
+                       (x1 - x0) * cw * self->scale, (y1 - y0) * ch * self->scale);
+      cairo_stroke (cr);
+    }
+}
+
+/* The colour bar under the maps: the shared scale's range, or that each
+ * map runs from its own minimum to its own maximum */
+static void
+draw_colorbar (XsFeatureGrid *self, cairo_t *cr, int w, int y)
+{
+  int bar_w = MIN (w / 2, 200);
+  char lo[32], hi[32], mid[64];
+  cairo_text_extents_t ext;
+
+  if (bar_w < 40)
+    return;
+  for (int x = 0; x < bar_w; x++)
+    {
+      guint8 rgb[3];
+      xc_colormap_rgb (self->cmap, (float) x / (bar_w - 1), rgb);
+      cairo_set_source_rgb (cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
+      cairo_rectangle (cr, 8 + x, y + 2, 1, 8);
+      cairo_fill (cr);
+    }
+  if (self->shared || self->one_map)
+    {
+      g_snprintf (lo, sizeof lo, "%.3g", self->lo);
+      g_snprintf (hi, sizeof hi, "%.3g", self->hi);
+      g_snprintf (mid, sizeof mid, self->one_map ? "" : "shared scale");
+    }
+  else
+    {
+      g_snprintf (lo, sizeof lo, "min");
+      g_snprintf (hi, sizeof hi, "max");
+      g_snprintf (mid, sizeof mid, "per map (all %.2g…%.2g)", self->lo, self->hi);
+    }
+  cairo_set_font_size (cr, 10);
+  cairo_set_source_rgb (cr, 0.45, 0.45, 0.45);
+  cairo_move_to (cr, 8, y + 21);
+  cairo_show_text (cr, lo);
+  cairo_text_extents (cr, hi, &ext);
+  cairo_move_to (cr, 8 + bar_w - ext.x_advance, y + 21);
+  cairo_show_text (cr, hi);
+  cairo_move_to (cr, 8 + bar_w + 8, y + 10);
+  cairo_show_text (cr, mid);
 }
 
 static void
 xs_feature_grid_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   XsFeatureGrid *self = XS_FEATURE_GRID (widget);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget) - BAR_H;
   int sw, sh;
   cairo_t *cr;
 
@@ -156,13 +248,17 @@ xs_feature_grid_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   self->scale = MIN ((double) w / sw, (double) h / sh);
   self->off_x = (w - sw * self->scale) / 2;
   self->off_y = (h - sh * self->scale) / 2;
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h + BAR_H));
+  cairo_save (cr);
   cairo_translate (cr, self->off_x, self->off_y);
   cairo_scale (cr, self->scale, self->scale);
   cairo_set_source_surface (cr, self->surface, 0, 0);
   cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
   cairo_paint (cr);
-  cairo_identity_matrix (cr);
+  cairo_restore (cr);
+  if (self->mark_h > 0 || self->mark_channel >= 0)
+    draw_marker (self, cr);
+  draw_colorbar (self, cr, w, (int) (self->off_y + sh * self->scale) + 2);
   if (self->hover)
     {
       cairo_text_extents_t ext;
@@ -241,17 +337,19 @@ on_leave_cb (GtkEventControllerMotion *ctrl, XsFeatureGrid *self)
 static void
 on_pressed_cb (GtkGestureClick *gesture, int n_press, double x, double y, XsFeatureGrid *self)
 {
-  int k = xs_feature_grid_channel_at (self, x, y);
+  int cx, cy, t = tile_at (self, x, y, &cx, &cy);
 
-  if (k >= 0)
-    g_signal_emit (self, signals[CHANNEL_ACTIVATED], 0, k);
+  if (t < 0)
+    return;
+  g_signal_emit (self, signals[CHANNEL_ACTIVATED], 0, self->order[t]);
+  g_signal_emit (self, signals[CELL_ACTIVATED], 0, self->order[t], cy, cx);
 }
 
 static void
 xs_feature_grid_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
                          int *minimum, int *natural, int *minimum_baseline, int *natural_baseline)
 {
-  *minimum = 64;
+  *minimum = 64 + (orientation == GTK_ORIENTATION_VERTICAL ? BAR_H : 0);
   *natural = 400;
 }
 
@@ -284,6 +382,15 @@ xs_feature_grid_class_init (XsFeatureGridClass *klass)
   signals[CHANNEL_ACTIVATED] = g_signal_new ("channel-activated", G_TYPE_FROM_CLASS (klass),
                                              G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                              G_TYPE_NONE, 1, G_TYPE_INT);
+  /**
+   * XsFeatureGrid::cell-activated:
+   * @channel: the map clicked
+   * @y: the cell's row in the tensor
+   * @x: its column
+   */
+  signals[CELL_ACTIVATED] = g_signal_new ("cell-activated", G_TYPE_FROM_CLASS (klass),
+                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                          G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_INT, G_TYPE_INT);
   gtk_widget_class_set_css_name (widget_class, "xs-feature-grid");
 }
 
@@ -294,6 +401,7 @@ xs_feature_grid_init (XsFeatureGrid *self)
   GtkGesture *click = gtk_gesture_click_new ();
 
   self->single = -1;
+  self->mark_channel = -1;
   self->cmap = XC_COLORMAP_VIRIDIS;
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion_cb), self);
   g_signal_connect (motion, "leave", G_CALLBACK (on_leave_cb), self);
@@ -367,6 +475,20 @@ xs_feature_grid_set_single (XsFeatureGrid *self, int channel)
 {
   self->single = self->data ? MIN (channel, self->c - 1) : channel;
   rebuild (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/**
+ * xs_feature_grid_set_marker:
+ * @h: rows of cells framed on every map from (@y, @x), 0 for none; cells
+ *   outside the maps are left out
+ * @channel: the map to frame, or -1
+ */
+void
+xs_feature_grid_set_marker (XsFeatureGrid *self, int y, int x, int h, int w, int channel)
+{
+  self->mark_y = y, self->mark_x = x, self->mark_h = h, self->mark_w = w;
+  self->mark_channel = channel;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

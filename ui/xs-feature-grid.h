@@ -28,6 +28,12 @@ void       xs_feature_grid_set_options  (XsFeatureGrid *self,
                                          gboolean       sort_by_mean);
 void       xs_feature_grid_set_single   (XsFeatureGrid *self,
                                          int            channel);
+void       xs_feature_grid_set_marker   (XsFeatureGrid *self,
+                                         int            y,
+                                         int            x,
+                                         int            h,
+                                         int            w,
+                                         int            channel);
 int        xs_feature_grid_get_n_tiles  (XsFeatureGrid *self);
 int        xs_feature_grid_channel_at   (XsFeatureGrid *self,
                                          double         x,

@@ -13,6 +13,7 @@
 
 #include "xs-cost-chart.h"
 #include "xs-feature-grid.h"
+#include "xs-sep-lesson.h"
 #include "xs-separable-view.h"
 
 struct _XsSeparableView {
@@ -31,6 +32,8 @@ struct _XsSeparableView {
   GtkSpinButton *step_x_spin;
   GtkSpinButton *step_c_spin;
   GtkLabel      *step_label;
+  XsSepLesson   *step_lesson;
+  GtkToggleButton *step_play;
   GtkSpinButton *calc_cin;
   GtkSpinButton *calc_cout;
   GtkSpinButton *calc_k;
@@ -51,6 +54,7 @@ struct _XsSeparableView {
   GCancellable  *acts_cancel;
   GCancellable  *measure_cancel;
   gboolean       updating;
+  guint          play_source;    /* the lesson's timer while playing */
 };
 
 G_DEFINE_FINAL_TYPE (XsSeparableView, xs_separable_view, XS_TYPE_VIEW)
@@ -87,88 +91,115 @@ selected_sep (XsSeparableView *self, guint *index)
   return xc_model_node (xs_view_get_model (XS_VIEW (self))->model, *index);
 }
 
+/* The step-through: the lesson widget for the chosen position and output
+ * channel, its words, and markers on the three grids: the receptive field
+ * on the input, the position on the depthwise and pointwise maps, the
+ * stage's channel and the output channel framed */
 static void
 update_step (XsSeparableView *self)
 {
   guint idx;
   const XcNode *node = selected_sep (self, &idx), *in;
-  g_autoptr(GString) t = g_string_new (NULL);
-  XcTensor x, y;
-  int oy, ox, o, mid, shown;
-  double dot = 0;
-  const float *pw, *dw;
+  const float *x, *dw, *y;
+  g_autofree char *words = NULL;
+  int oy, ox, o, c, pt, pl;
 
   if (node == NULL || self->tensors_of != idx || self->updating)
     return;
   in = xc_model_node (xs_view_get_model (XS_VIEW (self))->model, node->inputs[0]);
-  x.data = (float *) xs_feature_grid_get_tensor (self->sep_input_grid);
-  y.data = (float *) xs_feature_grid_get_tensor (self->sep_pw_grid);
+  x = xs_feature_grid_get_tensor (self->sep_input_grid);
   dw = xs_feature_grid_get_tensor (self->sep_dw_grid);
-  if (x.data == NULL || y.data == NULL || dw == NULL)
+  y = xs_feature_grid_get_tensor (self->sep_pw_grid);
+  if (x == NULL || y == NULL || dw == NULL)
     return;
   oy = MIN (gtk_spin_button_get_value_as_int (self->step_y_spin), node->h - 1);
   ox = MIN (gtk_spin_button_get_value_as_int (self->step_x_spin), node->w - 1);
   o = MIN (gtk_spin_button_get_value_as_int (self->step_c_spin), node->c - 1);
-  mid = in->c * node->depth_multiplier;
-  shown = MIN (mid, 3);
-  g_string_append_printf (t, "Output position (y %d, x %d), channel %d.\n\n"
-                          "Step 1, depthwise: each input channel c gets its own %d×%d filter.\n",
-                          oy, ox, o, node->kh, node->kw);
-  for (int c = 0; c < shown; c++)
+  xs_sep_lesson_set (self->step_lesson, node, in, x, dw, oy, ox, o);
+  c = xs_sep_lesson_stage_channel (self->step_lesson);
+  pt = xc_pad_before (in->h, node->kh, node->sh, node->padding);
+  pl = xc_pad_before (in->w, node->kw, node->sw, node->padding);
+  xs_feature_grid_set_marker (self->sep_input_grid, oy * node->sh - pt, ox * node->sw - pl,
+                              node->kh, node->kw, c >= 0 ? c / node->depth_multiplier : -1);
+  xs_feature_grid_set_marker (self->sep_dw_grid, oy, ox, 1, 1, c);
+  xs_feature_grid_set_marker (self->sep_pw_grid, oy, ox, 1, 1, o);
+  words = xs_sep_lesson_describe (self->step_lesson, y[((size_t) oy * node->w + ox) * node->c + o]);
+  gtk_label_set_markup (self->step_label, words);
+}
+
+static void
+on_stage_changed_cb (XsSeparableView *self)
+{
+  update_step (self);
+}
+
+static gboolean
+play_tick_cb (gpointer data)
+{
+  XsSeparableView *self = data;
+  int stage = xs_sep_lesson_get_stage (self->step_lesson);
+
+  if (stage + 1 >= xs_sep_lesson_get_n_stages (self->step_lesson))
     {
-      int ci = c / node->depth_multiplier;
-      int pt = xc_pad_before (in->h, node->kh, node->sh, node->padding);
-      int pl = xc_pad_before (in->w, node->kw, node->sw, node->padding);
-      double sum = 0;
-      g_string_append_printf (t, "  d[%d] = ", c);
-      for (int ky = 0; ky < node->kh; ky++)
-        for (int kx = 0; kx < node->kw; kx++)
-          {
-            int iy = oy * node->sh - pt + ky, ix = ox * node->sw - pl + kx;
-            float xv = (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) ? 0.0f
-                       : x.data[((size_t) iy * in->w + ix) * in->c + ci];
-            float kv = node->params[0].data[((size_t) ky * node->kw + kx) * mid + c];
-            sum += (double) xv * kv;
-            if (ky * node->kw + kx < 3)
-              g_string_append_printf (t, "%s%.3f·%.3f", ky + kx ? " + " : "", xv, kv);
-          }
-      g_string_append_printf (t, " + … (%d products) = %.5f\n", node->kh * node->kw, sum);
+      self->play_source = 0;
+      gtk_toggle_button_set_active (self->step_play, FALSE);
+      return G_SOURCE_REMOVE;
     }
-  g_string_append_printf (t, "  … and so on for all %d channels (%d multiply-adds).\n\n"
-                          "Step 2, pointwise: a 1×1 convolution mixes the %d depthwise outputs "
-                          "into output channel %d.\n  y[%d] = ", mid, node->kh * node->kw * mid,
-                          mid, o, o);
-  pw = node->params[1].data;
-  for (int c = 0; c < mid; c++)
+  xs_sep_lesson_set_stage (self->step_lesson, stage + 1);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Play goes through the stages from the first, one every 1.2 s */
+static void
+on_step_play_cb (XsSeparableView *self)
+{
+  g_clear_handle_id (&self->play_source, g_source_remove);
+  if (!gtk_toggle_button_get_active (self->step_play))
+    return;
+  xs_sep_lesson_set_stage (self->step_lesson, 0);
+  self->play_source = g_timeout_add (1200, play_tick_cb, self);
+}
+
+static void
+on_step_next_cb (XsSeparableView *self)
+{
+  xs_sep_lesson_set_stage (self->step_lesson, xs_sep_lesson_get_stage (self->step_lesson) + 1);
+}
+
+static void
+on_step_back_cb (XsSeparableView *self)
+{
+  xs_sep_lesson_set_stage (self->step_lesson, xs_sep_lesson_get_stage (self->step_lesson) - 1);
+}
+
+/* A click on a map chooses the position: on the input, the output whose
+ * window is centred there; on the depthwise maps, also that channel's
+ * stage; on the pointwise maps, also the output channel */
+static void
+on_grid_cell_cb (XsFeatureGrid *grid, int channel, int y, int x, XsSeparableView *self)
+{
+  guint idx;
+  const XcNode *node = selected_sep (self, &idx), *in;
+
+  if (node == NULL)
+    return;
+  in = xc_model_node (xs_view_get_model (XS_VIEW (self))->model, node->inputs[0]);
+  if (grid == self->sep_input_grid)
     {
-      float d = dw[((size_t) oy * node->w + ox) * mid + c];
-      dot += (double) d * pw[(size_t) c * node->c + o];
-      if (c < shown)
-        g_string_append_printf (t, "%s%.4f·%.4f", c ? " + " : "", d, pw[(size_t) c * node->c + o]);
+      y = (y + xc_pad_before (in->h, node->kh, node->sh, node->padding) - node->kh / 2) /
+          node->sh;
+      x = (x + xc_pad_before (in->w, node->kw, node->sw, node->padding) - node->kw / 2) /
+          node->sw;
     }
-  if (node->use_bias)
-    dot += node->params[node->n_params - 1].data[o];
-  {
-    /* the lesson: the depthwise products are computed once per position and
-     * shared by every output channel; only the pointwise step is per channel */
-    int dwm = node->kh * node->kw * mid, pwm = mid * node->c;
-    int stdm = node->kh * node->kw * in->c * node->c;
-    g_string_append_printf (t, " + … (%d products) = %.5f\n  The engine's output there: %.5f "
-                            "(%s).\n\nCost at this position, for all %d output channels: the "
-                            "%d depthwise products are computed once and shared by every output "
-                            "channel, then each output channel takes %d pointwise products: "
-                            "%d + %d × %d = %d multiply-adds. A standard %d×%d convolution "
-                            "needs %d × %d = %d products for each of the %d output channels: "
-                            "%d × %d = %d, %.1f× as many.", mid, dot,
-                            y.data[((size_t) oy * node->w + ox) * node->c + o],
-                            fabs (dot - y.data[((size_t) oy * node->w + ox) * node->c + o]) <
-                            1e-3 * MAX (1.0, fabs (dot)) ? "the same" : "differs",
-                            node->c, dwm, mid, dwm, node->c, mid, dwm + pwm, node->kh, node->kw,
-                            node->kh * node->kw, in->c, node->kh * node->kw * in->c, node->c,
-                            node->c, node->kh * node->kw * in->c, stdm,
-                            (double) stdm / (dwm + pwm));
-  }
-  gtk_label_set_text (self->step_label, t->str);
+  self->updating = TRUE;
+  gtk_spin_button_set_value (self->step_y_spin, CLAMP (y, 0, node->h - 1));
+  gtk_spin_button_set_value (self->step_x_spin, CLAMP (x, 0, node->w - 1));
+  if (grid == self->sep_pw_grid)
+    gtk_spin_button_set_value (self->step_c_spin, channel);
+  self->updating = FALSE;
+  if (grid == self->sep_dw_grid && channel < xs_sep_lesson_get_shown (self->step_lesson))
+    xs_sep_lesson_set_stage (self->step_lesson, channel);
+  update_step (self);
 }
 
 static void update_step (XsSeparableView *self);
@@ -486,6 +517,7 @@ xs_separable_view_dispose (GObject *object)
 
   g_cancellable_cancel (self->measure_cancel);
   g_cancellable_cancel (self->acts_cancel);
+  g_clear_handle_id (&self->play_source, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_SEPARABLE_VIEW);
   g_clear_object (&self->measure_cancel);
   g_clear_object (&self->acts_cancel);
@@ -513,6 +545,7 @@ xs_separable_view_class_init (XsSeparableViewClass *klass)
   XS_VIEW_CLASS (klass)->hidden = xs_separable_view_hidden;
 
   g_type_ensure (XS_TYPE_FEATURE_GRID);
+  g_type_ensure (XS_TYPE_SEP_LESSON);
   g_type_ensure (XS_TYPE_COST_CHART);
   gtk_widget_class_set_template_from_resource (
       widget_class, "/org/xceptionstudio/XceptionStudio/ui/xs-separable-view.ui");
@@ -529,6 +562,8 @@ xs_separable_view_class_init (XsSeparableViewClass *klass)
   BIND (step_x_spin);
   BIND (step_c_spin);
   BIND (step_label);
+  BIND (step_lesson);
+  BIND (step_play);
   BIND (calc_cin);
   BIND (calc_cout);
   BIND (calc_k);
@@ -543,6 +578,11 @@ xs_separable_view_class_init (XsSeparableViewClass *klass)
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_sep_layer_cb);
   gtk_widget_class_bind_template_callback (widget_class, update_step);
+  gtk_widget_class_bind_template_callback (widget_class, on_stage_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_step_play_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_step_next_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_step_back_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_grid_cell_cb);
   gtk_widget_class_bind_template_callback (widget_class, update_calculator);
   gtk_widget_class_bind_template_callback (widget_class, on_measure_cb);
 }
