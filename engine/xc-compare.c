@@ -168,3 +168,128 @@ xc_plans_time_pair (XcPlan *a, XcPlan *b, int runs, XcModelCost *out)
       out[k].runs = runs;
     }
 }
+
+static gint
+by_value (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const float *v = data;
+  float x = v[*(const size_t *) a], y = v[*(const size_t *) b];
+  return x < y ? -1 : x > y;
+}
+
+/* v's ranks (1-based, ties averaged), and the order that sorts it */
+static double *
+ranks (const float *v, size_t n, size_t *order)
+{
+  double *r = g_new (double, n);
+
+  for (size_t i = 0; i < n; i++)
+    order[i] = i;
+  g_qsort_with_data (order, (gint) n, sizeof (size_t), by_value, (gpointer) v);
+  for (size_t i = 0; i < n;)
+    {
+      size_t j = i;
+      while (j + 1 < n && v[order[j + 1]] == v[order[i]])
+        j++;
+      for (size_t k = i; k <= j; k++)
+        r[order[k]] = (i + j) / 2.0 + 1.0;
+      i = j + 1;
+    }
+  return r;
+}
+
+/**
+ * xc_map_agreement:
+ * @top_fraction: the share of cells (0 to 1) whose overlap is measured
+ * @rank: (out): Spearman's rank correlation of the two maps
+ * @overlap: (out): intersection over union of their top @top_fraction cells
+ *
+ * Both maps normalised and upsampled to the larger grid first, as in
+ * xc_map_correlation().
+ */
+void
+xc_map_agreement (const float *a, int ha, int wa, const float *b, int hb, int wb,
+                  double top_fraction, double *rank, double *overlap)
+{
+  int h = MAX (ha, hb), w = MAX (wa, wb);
+  size_t n = (size_t) h * w, k = (size_t) CLAMP (lround (top_fraction * n), 1, (long) n);
+  g_autofree float *ua = xc_map_upsample_normalised (a, ha, wa, h, w);
+  g_autofree float *ub = xc_map_upsample_normalised (b, hb, wb, h, w);
+  g_autofree size_t *oa = g_new (size_t, n), *ob = g_new (size_t, n);
+  g_autofree double *ra = ranks (ua, n, oa), *rb = ranks (ub, n, ob);
+  g_autofree guint8 *in_a = g_new0 (guint8, n);
+  double m = (n + 1) / 2.0, sab = 0, saa = 0, sbb = 0;
+  size_t both = 0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      double x = ra[i] - m, y = rb[i] - m;
+      sab += x * y, saa += x * x, sbb += y * y;
+    }
+  *rank = saa > 0 && sbb > 0 ? sab / sqrt (saa * sbb) : 0.0;
+  /* the top k cells of each: the last k of the ascending orders */
+  for (size_t i = n - k; i < n; i++)
+    in_a[oa[i]] = 1;
+  for (size_t i = n - k; i < n; i++)
+    both += in_a[ob[i]];
+  *overlap = (double) both / (2 * k - both);
+}
+
+/**
+ * xc_mcnemar_exact_p:
+ * @only_a: images model A got right and B wrong
+ * @only_b: the other way round
+ *
+ * Returns: McNemar's exact two-sided p for the accuracy difference (a
+ *   binomial test on the discordant pairs)
+ */
+double
+xc_mcnemar_exact_p (guint only_a, guint only_b)
+{
+  guint n = only_a + only_b, k = MIN (only_a, only_b);
+  double p = 0;
+
+  if (n == 0)
+    return 1.0;
+  for (guint i = 0; i <= k; i++)
+    p += exp (lgamma (n + 1.0) - lgamma (i + 1.0) - lgamma (n - i + 1.0) - n * log (2.0));
+  return MIN (1.0, 2 * p);
+}
+
+/**
+ * xc_calibration:
+ * @confidence: (array length=n): each image's top probability
+ * @correct: (array length=n): whether the top class was right
+ * @bins: equal-width confidence bins over [0, 1]
+ * @count: (array fixed-size=bins) (out caller-allocates): images per bin
+ * @mean_confidence: (array fixed-size=bins) (out caller-allocates)
+ * @accuracy: (array fixed-size=bins) (out caller-allocates)
+ *
+ * Returns: the expected calibration error, sum over bins of
+ *   count/n * |accuracy - mean confidence| (Guo et al. 2017), and fills
+ *   the reliability diagram's bins
+ */
+double
+xc_calibration (const float *confidence, const gboolean *correct, int n, int bins, int *count,
+                double *mean_confidence, double *accuracy)
+{
+  double ece = 0;
+
+  for (int b = 0; b < bins; b++)
+    count[b] = 0, mean_confidence[b] = accuracy[b] = 0;
+  for (int i = 0; i < n; i++)
+    {
+      int b = CLAMP ((int) ceil (confidence[i] * bins) - 1, 0, bins - 1);
+      count[b]++;
+      mean_confidence[b] += confidence[i];
+      accuracy[b] += correct[i] ? 1 : 0;
+    }
+  for (int b = 0; b < bins; b++)
+    if (count[b] > 0)
+      {
+        mean_confidence[b] /= count[b];
+        accuracy[b] /= count[b];
+        ece += (double) count[b] / n * fabs (accuracy[b] - mean_confidence[b]);
+      }
+  return n > 0 ? ece : 0.0;
+}

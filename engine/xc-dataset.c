@@ -211,6 +211,7 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
   int n, n_val, first, count;
   gboolean val = g_strcmp0 (split, "val") == 0 || g_strcmp0 (split, "test") == 0;
   gboolean all = g_strcmp0 (split, "all") == 0;
+  gboolean unlabelled;
 
   if (d == NULL)
     {
@@ -224,11 +225,15 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
         g_ptr_array_add (classes, g_strdup (entry));
     }
   g_ptr_array_sort (classes, compare_str);
-  if (classes->len < 2 || classes->len > 65535)
+  /* no subfolders at all: the folder's own images, without labels */
+  unlabelled = classes->len == 0;
+  if (unlabelled)
+    g_ptr_array_add (classes, g_strdup (""));
+  else if (classes->len < 2 || classes->len > 65535)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_FORMAT,
-                   "%s: an image folder needs two or more class subfolders (found %u)", dir,
-                   classes->len);
+                   "%s: an image folder needs two or more class subfolders, or images and no "
+                   "subfolders (found %u subfolder)", dir, classes->len);
       return NULL;
     }
   /* xc_image_to_input() without preprocessing: a model of just an input */
@@ -243,8 +248,11 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
       g_autoptr(GDir) cd = g_dir_open (cdir, 0, NULL);
       g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
       while (cd && (entry = g_dir_read_name (cd)))
-        if (entry[0] != '.')
-          g_ptr_array_add (files, g_strdup (entry));
+        {
+          g_autofree char *full = g_build_filename (cdir, entry, NULL);
+          if (entry[0] != '.' && !g_file_test (full, G_FILE_TEST_IS_DIR))
+            g_ptr_array_add (files, g_strdup (entry));
+        }
       g_ptr_array_sort (files, compare_str);
       for (guint f = 0; f < files->len; f++)
         {
@@ -264,7 +272,9 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
               g_byte_array_append (pix, &b, 1);
             }
           g_array_append_val (lab, label);
-          g_ptr_array_add (names, g_build_filename (classes->pdata[k], files->pdata[f], NULL));
+          g_ptr_array_add (names, unlabelled ? g_strdup (files->pdata[f])
+                                             : g_build_filename (classes->pdata[k],
+                                                                 files->pdata[f], NULL));
         }
     }
   g_ptr_array_unref (fake.nodes);
@@ -295,8 +305,9 @@ load_image_folder (const char *dir, const char *split, int h, int w, int c, guin
       ds->labels[i] = g_array_index (lab, guint16, src);
       g_ptr_array_add (ds->ids, g_strdup (names->pdata[src]));
     }
-  ds->n_classes = classes->len;
-  for (guint k = 0; k < classes->len; k++)
+  ds->unlabelled = unlabelled;
+  ds->n_classes = unlabelled ? 0 : classes->len;
+  for (guint k = 0; k < classes->len && !unlabelled; k++)
     g_ptr_array_add (ds->class_names, g_strdup (classes->pdata[k]));
   g_ptr_array_extend_and_steal (ds->skipped, g_steal_pointer (&skipped));
   return ds;
@@ -352,6 +363,7 @@ xc_dataset_subset (const XcDataset *ds, int n, guint64 seed)
   out->pixels = g_new (guint8, n * sz);
   out->labels = g_new (guint16, n);
   out->n_classes = ds->n_classes;
+  out->unlabelled = ds->unlabelled;
   for (guint k = 0; k < ds->class_names->len; k++)
     g_ptr_array_add (out->class_names, g_strdup (ds->class_names->pdata[k]));
   for (int i = 0; i < n; i++)
@@ -379,6 +391,7 @@ xc_dataset_select (const XcDataset *ds, const int *indices, int n)
   out->pixels = g_new (guint8, MAX (n, 1) * sz);
   out->labels = g_new (guint16, MAX (n, 1));
   out->n_classes = ds->n_classes;
+  out->unlabelled = ds->unlabelled;
   for (guint k = 0; k < ds->class_names->len; k++)
     g_ptr_array_add (out->class_names, g_strdup (ds->class_names->pdata[k]));
   for (int i = 0; i < n; i++)
@@ -463,4 +476,22 @@ xc_dataset_fill (const XcDataset *ds, const int *indices, int count, const XcMod
           }
       xc_image_to_input (img, model, dst + b * per, NULL);
     }
+}
+
+/**
+ * xc_dataset_require_labels:
+ * @what: what needs them ("training", "evaluate")
+ *
+ * Returns: %FALSE with @error set when @ds is an image folder without class
+ *   subfolders
+ */
+gboolean
+xc_dataset_require_labels (const XcDataset *ds, const char *what, GError **error)
+{
+  if (!ds->unlabelled)
+    return TRUE;
+  g_set_error (error, XC_ERROR, XC_ERROR_ARGUMENT,
+               "%s: an image folder without class subfolders has no labels, and %s needs them "
+               "(put each class's images in a subfolder named after it)", ds->name, what);
+  return FALSE;
 }

@@ -15,7 +15,8 @@ typedef struct {
   int        n, h, w, c;     /* stored images: (n, h, w, c) bytes */
   guint8    *pixels;
   guint16   *labels;         /* (n) */
-  int        n_classes;
+  int        n_classes;      /* 0 when unlabelled */
+  gboolean   unlabelled;     /* an image folder without class subfolders: labels are 0 */
   GPtrArray *class_names;    /* char* */
   GPtrArray *skipped;        /* "path: why" for every unreadable file */
   GPtrArray *ids;            /* char* (n): a stable name per image: CLASS/FILE in an image
@@ -36,6 +37,9 @@ XcDataset *xc_dataset_load        (const char      *spec,
                                    guint64          seed,
                                    GError         **error);
 void       xc_dataset_free        (XcDataset       *ds);
+gboolean   xc_dataset_require_labels (const XcDataset *ds,
+                                      const char      *what,
+                                      GError         **error);
 XcDataset *xc_dataset_subset      (const XcDataset *ds,
                                    int              n,
                                    guint64          seed);

@@ -914,6 +914,68 @@ test_compare (void)
       0), "label"), ==, "happy");
   g_assert_cmpfloat_with_epsilon (json_object_get_double_member (root, "agreement"), agree / 6.0,
                                   1e-9);
+
+  /* the same faces as an image folder without class subfolders: compared
+   * without labels (agreement, no accuracy), every row in a CSV file;
+   * evaluate refuses the folder, naming what is missing */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("xc-unlabelled-XXXXXX", NULL);
+    g_autofree char *spec = g_strdup_printf ("imagefolder:%s", dir);
+    g_autofree char *csv = g_build_filename (dir, "..", "xc-unlabelled-rows.csv", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(JsonParser) p2 = json_parser_new ();
+    g_auto(GStrv) lines = NULL;
+    g_auto(Run) r = { 0 }, e = { 0 };
+    JsonObject *o, *res;
+
+    for (int i = 0; i < 6; i++)
+      {
+        g_autofree char *base = g_path_get_basename (faces[i]);
+        g_autofree char *dst = g_build_filename (dir, base, NULL);
+        g_autofree char *data = NULL;
+        gsize len;
+        g_assert_true (g_file_get_contents (faces[i], &data, &len, NULL));
+        g_assert_true (g_file_set_contents (dst, data, len, NULL));
+      }
+    run_cli (&r, "compare", "--model", fer_model, "--model", big, "--dataset", spec,
+             "--method", "gradcam", "--runs", "2", "--csv", csv, "--json", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (json_parser_load_from_data (p2, r.out, -1, &error));
+    o = json_node_get_object (json_parser_get_root (p2));
+    g_assert_false (json_object_get_boolean_member (o, "labelled"));
+    g_assert_false (json_object_has_member (o, "accuracy"));
+    g_assert_false (json_object_has_member (o, "mcnemar"));
+    g_assert_cmpint (json_object_get_int_member (o, "images"), ==, 6);
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "agreement"), agree / 6.0,
+                                    1e-9);
+    /* (a folder's images come in a seeded order) */
+    res = json_array_get_object_element (json_object_get_array_member (o, "results"), 0);
+    g_assert_true (g_str_has_prefix (json_object_get_string_member (res, "input"), "face_"));
+    {
+      JsonObject *own = json_object_get_object_member (res, "own_class_maps");
+      double rank = json_object_get_double_member (own, "spearman");
+      double iou = json_object_get_double_member (own, "top10_iou");
+      g_assert_true (rank >= -1.0 && rank <= 1.0);
+      g_assert_true (iou >= 0.0 && iou <= 1.0);
+    }
+    g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+    lines = g_strsplit (g_strstrip (text), "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 7);
+    g_assert_true (g_str_has_prefix (lines[0], "input,truth,a_class,a_label,a_prob"));
+    g_assert_true (g_str_has_prefix (lines[1], "face_"));
+    g_assert_nonnull (strstr (lines[1], ".png,,"));   /* no truth */
+    run_cli (&e, "evaluate", "--model", fer_model, "--dataset", spec, NULL);
+    g_assert_cmpint (e.status, ==, 1);
+    g_assert_nonnull (strstr (e.err, "without class subfolders"));
+    g_unlink (csv);
+    for (int i = 0; i < 6; i++)
+      {
+        g_autofree char *base = g_path_get_basename (faces[i]);
+        g_autofree char *dst = g_build_filename (dir, base, NULL);
+        g_unlink (dst);
+      }
+    g_rmdir (dir);
+  }
   for (int i = 0; i < 6; i++)
     g_free (faces[i]);
 }
@@ -1007,6 +1069,36 @@ test_embedded (void)
   g_assert_cmpfloat (json_array_get_double_element (acc, 0), >=, 0.85);
   g_assert_cmpfloat (json_array_get_double_element (acc, 1), >=, 0.85);
   g_assert_cmpfloat (json_object_get_double_member (root, "agreement"), >=, 0.8);
+  /* labelled: McNemar's test, calibration and confusion of each model */
+  {
+    JsonObject *mc = json_object_get_object_member (root, "mcnemar");
+    JsonArray *ms = json_object_get_array_member (root, "models");
+    double pv = json_object_get_double_member (mc, "p");
+    g_assert_true (pv > 0.0 && pv <= 1.0);
+    for (guint k = 0; k < 2; k++)
+      {
+        JsonObject *mo = json_array_get_object_element (ms, k);
+        JsonArray *conf = json_object_get_array_member (mo, "confusion");
+        JsonArray *rel = json_object_get_array_member (mo, "reliability");
+        gint64 total = 0, diag = 0, binned = 0;
+        double ece = json_object_get_double_member (mo, "ece");
+        g_assert_cmpuint (json_array_get_length (conf), ==, 10);
+        for (guint t = 0; t < 10; t++)
+          for (guint q = 0; q < 10; q++)
+            {
+              gint64 v = json_array_get_int_element (json_array_get_array_element (conf, t), q);
+              total += v;
+              diag += t == q ? v : 0;
+            }
+        for (guint q = 0; q < json_array_get_length (rel); q++)
+          binned += json_object_get_int_member (json_array_get_object_element (rel, q), "count");
+        g_assert_cmpint (total, ==, 300);
+        g_assert_cmpint (binned, ==, 300);
+        g_assert_cmpfloat_with_epsilon ((double) diag / 300,
+                                        json_array_get_double_element (acc, k), 1e-9);
+        g_assert_true (ece >= 0.0 && ece < 0.5);
+      }
+  }
   /* the twins' costs: the standard one has more of both */
   {
     JsonArray *models = json_object_get_array_member (root, "models");

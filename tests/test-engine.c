@@ -1133,6 +1133,41 @@ test_folded_layers (void)
     }
 }
 
+/* The comparison statistics against values worked out by hand (and by
+ * scipy: binomtest(5, 15).pvalue = 0.30175781) */
+static void
+test_compare_statistics (void)
+{
+  const float a[6] = { 0, 1, 2, 3, 4, 5 }, rev[6] = { 5, 4, 3, 2, 1, 0 };
+  const float tied[6] = { 0, 0, 1, 1, 2, 2 };
+  const float conf[5] = { 0.95f, 0.91f, 0.55f, 0.52f, 0.15f };
+  const gboolean ok[5] = { TRUE, FALSE, TRUE, TRUE, FALSE };
+  int count[10];
+  double mc[10], acc[10], rank, iou, ece;
+
+  xc_map_agreement (a, 2, 3, a, 2, 3, 0.5, &rank, &iou);
+  g_assert_cmpfloat_with_epsilon (rank, 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (iou, 1.0, 1e-12);
+  xc_map_agreement (a, 2, 3, rev, 2, 3, 0.5, &rank, &iou);
+  g_assert_cmpfloat_with_epsilon (rank, -1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (iou, 0.0, 1e-12);        /* {3,4,5} against {0,1,2} */
+  /* ties get their mean rank: ranks 1.5 1.5 3.5 3.5 5.5 5.5 against 1..6:
+   * Pearson of those = 0.9561828875 */
+  xc_map_agreement (a, 2, 3, tied, 2, 3, 1.0 / 3.0, &rank, &iou);
+  g_assert_cmpfloat_with_epsilon (rank, 0.9561828875, 1e-9);
+  g_assert_cmpfloat_with_epsilon (xc_mcnemar_exact_p (5, 10), 0.30175781, 1e-8);
+  g_assert_cmpfloat_with_epsilon (xc_mcnemar_exact_p (0, 0), 1.0, 1e-12);
+  /* bins (0.9, 1]: 0.93 conf, 1/2 right; (0.5, 0.6]: 0.535, 2/2; (0.1, 0.2]: 0.15, 0/1:
+   * ECE = 2/5 * 0.43 + 2/5 * 0.465 + 1/5 * 0.15 = 0.388 */
+  ece = xc_calibration (conf, ok, 5, 10, count, mc, acc);
+  g_assert_cmpint (count[9], ==, 2);
+  g_assert_cmpint (count[5], ==, 2);
+  g_assert_cmpint (count[1], ==, 1);
+  g_assert_cmpfloat_with_epsilon (mc[9], 0.93, 1e-6);
+  g_assert_cmpfloat_with_epsilon (acc[5], 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (ece, 0.388, 1e-6);
+}
+
 /* Our GEMM (f32-gemm-6x16.c, through xc_f32_gemm's choice and thread split)
  * against a double-precision product: tile edges (M % 6, N % 16), K across
  * blocks of 256, beta 0 and 1, B as is and transposed (xc_f32_gemm_nt),
@@ -1224,6 +1259,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/plan/statistics-on-the-fly", test_stats_on_the_fly);
   g_test_add_func ("/engine/plan/activations-on-demand", test_activations_on_demand);
   g_test_add_func ("/engine/kernels/gemm", test_gemm_kernel);
+  g_test_add_func ("/engine/compare/statistics", test_compare_statistics);
   g_test_add_func ("/engine/plan/folded-layers", test_folded_layers);
   return g_test_run ();
 }

@@ -156,7 +156,7 @@ xs_cli_evaluate (int argc, char **argv)
     }
   in = xc_model_input (model);
   ds = xc_dataset_load (dataset, split ? split : "test", in->h, in->w, in->c, 1, &error);
-  if (ds == NULL)
+  if (ds == NULL || !xc_dataset_require_labels (ds, "evaluate", &error))
     {
       status = xs_cli_fail (error);
       goto out;

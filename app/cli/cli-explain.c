@@ -145,7 +145,10 @@ explain_dataset (XcModel *model, const XcExplainOptions *base, const char *spec,
       json_builder_set_member_name (rb, "sha256");
       json_builder_add_string_value (rb, hash);
       json_builder_set_member_name (rb, "label");
-      json_builder_add_int_value (rb, ds->labels[i]);
+      if (ds->unlabelled)
+        json_builder_add_null_value (rb);
+      else
+        json_builder_add_int_value (rb, ds->labels[i]);
       json_builder_set_member_name (rb, "pred");
       json_builder_add_int_value (rb, top);
       json_builder_set_member_name (rb, "prob");

@@ -68,7 +68,7 @@ xs_cli_finetune (int argc, char **argv)
     const XcNode *in = xc_model_input (base);
     g_autoptr(XcDataset) d = xc_dataset_load (t.dataset, "val", in->h, in->w, in->c,
                                               (guint64) t.seed, &error);
-    if (d == NULL)
+    if (d == NULL || !xc_dataset_require_labels (d, "fine-tuning", &error))
       {
         status = xs_cli_fail (error);
         goto out;

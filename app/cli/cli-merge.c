@@ -118,19 +118,6 @@ xs_evaluate_print (JsonNode *summary)
     }
 }
 
-/* McNemar's exact test (two-sided binomial on the discordant pairs) */
-static double
-mcnemar_p (guint b, guint c)
-{
-  guint n = b + c, k = MIN (b, c);
-  double p = 0;
-
-  if (n == 0)
-    return 1.0;
-  for (guint i = 0; i <= k; i++)
-    p += exp (lgamma (n + 1.0) - lgamma (i + 1.0) - lgamma (n - i + 1.0) - n * log (2.0));
-  return MIN (1.0, 2 * p);
-}
 
 /* Agreement, each model's accuracy where the labels are its classes, and
  * McNemar's test on the accuracy difference */
@@ -176,7 +163,7 @@ compare_summary (JsonArray *records, const char *models, const char *dataset)
       json_builder_set_member_name (b, "only_b_right");
       json_builder_add_int_value (b, b_only_b);
       json_builder_set_member_name (b, "p_exact");
-      json_builder_add_double_value (b, mcnemar_p (b_only_a, b_only_b));
+      json_builder_add_double_value (b, xc_mcnemar_exact_p (b_only_a, b_only_b));
       json_builder_end_object (b);
     }
   json_builder_end_object (b);

@@ -193,7 +193,7 @@ _xs_cli_run_training (XcModel *model, const XsCliTrainArgs *t, const XcTrainOpti
   const char *attrs[13];
 
   full = xc_dataset_load (t->dataset, "train", in->h, in->w, in->c, (guint64) t->seed, &error);
-  if (full == NULL)
+  if (full == NULL || !xc_dataset_require_labels (full, "training", &error))
     return xs_cli_fail (error);
   xs_cli_report_skipped (full);
   train = t->subset > 0 ? xc_dataset_subset (full, t->subset, (guint64) t->seed)
