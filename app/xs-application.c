@@ -26,6 +26,7 @@ struct _XsApplication {
   char *timings;
   gboolean visit_all;
   char *compare_model;
+  char *compare_folder;
   XcImageOptions image_options;   /* --window, --frame */
   gboolean over_input;            /* --over-input */
   gboolean map_grid;              /* --map-grid */
@@ -63,7 +64,7 @@ new_window (XsApplication *self)
 {
   XsWindow *win = xs_window_new (GTK_APPLICATION (self));
   XsWindowRequest req = { self->view, self->layer, self->method, self->class_index,
-                          self->compare_model };
+                          self->compare_model, self->compare_folder };
   g_autofree char *def = default_model ();
   g_autofree char *weights = xc_imagenet_weights_path (FALSE);
 
@@ -170,6 +171,8 @@ xs_application_handle_local_options (GApplication *app, GVariantDict *options)
   self->map_grid = g_variant_dict_contains (options, "map-grid");
   if (g_variant_dict_lookup (options, "compare-model", "&s", &s))
     self->compare_model = g_strdup (s);
+  if (g_variant_dict_lookup (options, "compare-folder", "^&ay", &s))
+    self->compare_folder = g_strdup (s);
   if (g_variant_dict_lookup (options, "screenshot", "^&ay", &s))
     self->screenshot = g_strdup (s);
   if (g_variant_dict_lookup (options, "size", "&s", &s))
@@ -299,6 +302,7 @@ xs_application_finalize (GObject *object)
   g_free (self->screenshot);
   g_free (self->timings);
   g_free (self->compare_model);
+  g_free (self->compare_folder);
   g_free (self->boxes);
   G_OBJECT_CLASS (xs_application_parent_class)->finalize (object);
 }
@@ -338,6 +342,8 @@ xs_application_init (XsApplication *self)
       "Ground-truth boxes (image,x,y,width,height,label) drawn over explanations", "FILE.csv" },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       "When all work is done, save the window as a PNG and exit", "FILE.png" },
+    { "compare-folder", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      "Run both Compare models over this folder (class subfolders optional)", "DIR" },
     { "size", 0, 0, G_OPTION_ARG_STRING, NULL,
       "The window's size (a screenshot's too; screenshots are 1290x812 otherwise)", "WxH" },
     { "visit-all", 0, 0, G_OPTION_ARG_NONE, NULL,

@@ -222,26 +222,10 @@ xs_folder_result_free (XsFolderResult *r)
       g_clear_pointer (&r->model[k], xs_model_unref);
       g_free (r->top[k]);
       g_free (r->prob[k]);
+      g_free (r->truth[k]);
     }
   xc_dataset_free (r->dataset);
   g_free (r);
-}
-
-/* The dataset's class c as the model's class: by label, or by index when
- * the model has no labels but as many classes */
-static int
-truth_for (const XcModel *m, const XcDataset *ds, int c)
-{
-  const XcNode *out = xc_model_node (m, m->output);
-
-  if (m->labels)
-    {
-      for (int k = 0; k < out->c; k++)
-        if (g_ascii_strcasecmp (xc_model_label (m, k), ds->class_names->pdata[c]) == 0)
-          return k;
-      return -1;
-    }
-  return ds->n_classes == out->c ? c : -1;
 }
 
 static void
@@ -273,6 +257,7 @@ folder_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancel
             break;
           r->top[k] = g_new (int, r->dataset->n);
           r->prob[k] = g_new (float, r->dataset->n);
+          r->truth[k] = g_new (int, r->dataset->n);
           for (int i = 0; i < r->dataset->n; i++)
             {
               XcTensor x = xc_plan_input (plan), y;
@@ -290,11 +275,20 @@ folder_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancel
                 if (y.data[c] > y.data[r->top[k][i]])
                   r->top[k][i] = c;
               r->prob[k][i] = y.data[r->top[k][i]];
-              t = truth_for (m, r->dataset, r->dataset->labels[i]);
+              t = r->truth[k][i] = xc_dataset_class_in_model (r->dataset, r->dataset->labels[i], m);
               known += t >= 0;
               correct += t >= 0 && t == r->top[k][i];
             }
           r->accuracy[k] = known == r->dataset->n ? (double) correct / known : -1;
+          if (r->accuracy[k] >= 0)
+            {
+              g_autofree gboolean *ok = g_new (gboolean, r->dataset->n);
+              for (int i = 0; i < r->dataset->n; i++)
+                ok[i] = r->top[k][i] == r->truth[k][i];
+              r->ece[k] = xc_calibration (r->prob[k], ok, r->dataset->n, XS_CALIBRATION_BINS,
+                                          r->bin_count[k], r->bin_confidence[k],
+                                          r->bin_accuracy[k]);
+            }
         }
     }
   g_mutex_unlock (&self->engine_lock);
@@ -307,6 +301,13 @@ folder_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancel
     agree += xc_compare_same_class (r->model[0]->model, r->top[0][i], r->model[1]->model,
                                     r->top[1][i]);
   r->agreement = (double) agree / MAX (1, r->dataset->n);
+  if (r->accuracy[0] >= 0 && r->accuracy[1] >= 0)
+    for (int i = 0; i < r->dataset->n; i++)
+      {
+        gboolean a = r->top[0][i] == r->truth[0][i], b = r->top[1][i] == r->truth[1][i];
+        r->only_a += a && !b;
+        r->only_b += b && !a;
+      }
   r->n_disagree = r->dataset->n - agree;
   g_task_return_pointer (task, g_steal_pointer (&r), (GDestroyNotify) xs_folder_result_free);
 }

@@ -89,13 +89,21 @@ typedef struct {
 
 void xs_compare_result_free (XsCompareResult *r);
 
-/* Two models over a labelled folder */
+#define XS_CALIBRATION_BINS 10
+
+/* Two models over a folder, with class subfolders (labelled) or without */
 typedef struct {
   XsModel   *model[2];
   XcDataset *dataset;        /* stored at model A's input size */
   int       *top[2];         /* (n) */
   float     *prob[2];
+  int       *truth[2];       /* (n) the label as the model's class, -1 when unknown */
   double     accuracy[2];    /* -1 when the labels do not match the model's */
+  double     ece[2];         /* expected calibration error, when accuracy >= 0 */
+  int        bin_count[2][XS_CALIBRATION_BINS];
+  double     bin_confidence[2][XS_CALIBRATION_BINS];
+  double     bin_accuracy[2][XS_CALIBRATION_BINS];
+  guint      only_a, only_b; /* McNemar's discordant pairs, when both have accuracy */
   double     agreement;
   int        n_disagree;
 } XsFolderResult;

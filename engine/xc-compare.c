@@ -9,10 +9,12 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "xc-timing.h"
 #include "xc-random.h"
 #include "xc-compare.h"
+#include "xc-dataset.h"
 #include "xc-explain.h"
 #include "xc-error.h"
 #include "xc-plan.h"
@@ -292,4 +294,73 @@ xc_calibration (const float *confidence, const gboolean *correct, int n, int bin
         ece += (double) count[b] / n * fabs (accuracy[b] - mean_confidence[b]);
       }
   return n > 0 ? ece : 0.0;
+}
+
+/**
+ * xc_csv_field:
+ *
+ * Returns: (transfer full): @value as one CSV field: as it is, or quoted
+ *   (inner quotes doubled) when it holds a comma, a quote or a line break
+ */
+char *
+xc_csv_field (const char *value)
+{
+  GString *t;
+
+  if (strpbrk (value, ",\"\n\r") == NULL)
+    return g_strdup (value);
+  t = g_string_new ("\"");
+  for (const char *c = value; *c; c++)
+    {
+      if (*c == '"')
+        g_string_append_c (t, '"');
+      g_string_append_c (t, *c);
+    }
+  g_string_append_c (t, '"');
+  return g_string_free (t, FALSE);
+}
+
+/* Labels equal when their letters and digits are, case aside: a folder
+ * named "T-shirt_top" is the class "T-shirt/top" */
+static gboolean
+label_equal (const char *a, const char *b)
+{
+  for (;;)
+    {
+      while (*a && !g_ascii_isalnum (*a))
+        a++;
+      while (*b && !g_ascii_isalnum (*b))
+        b++;
+      if (*a == '\0' || *b == '\0')
+        return *a == *b;
+      if (g_ascii_tolower (*a) != g_ascii_tolower (*b))
+        return FALSE;
+      a++, b++;
+    }
+}
+
+/**
+ * xc_dataset_class_in_model:
+ * @c: a class of @ds
+ *
+ * Returns: the class of @model that @ds's class @c is: by label when the
+ *   model has labels (letters and digits compared, case aside), else by
+ *   index when both have as many classes; -1 when there is none (or @ds has
+ *   no labels)
+ */
+int
+xc_dataset_class_in_model (const XcDataset *ds, int c, const XcModel *model)
+{
+  const XcNode *out = xc_model_node (model, model->output);
+
+  if (ds->unlabelled || c < 0 || c >= ds->n_classes)
+    return -1;
+  if (model->labels)
+    {
+      for (int k = 0; k < out->c; k++)
+        if (label_equal (xc_model_label (model, k), ds->class_names->pdata[c]))
+          return k;
+      return -1;
+    }
+  return ds->n_classes == out->c ? c : -1;
 }

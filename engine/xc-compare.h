@@ -7,6 +7,7 @@
 
 #include "xc-model.h"
 #include "xc-plan.h"
+#include "xc-dataset.h"
 
 G_BEGIN_DECLS
 
@@ -50,6 +51,10 @@ double   xc_calibration         (const float   *confidence,
                                  int           *count,
                                  double        *mean_confidence,
                                  double        *accuracy);
+char    *xc_csv_field           (const char    *value);
+int      xc_dataset_class_in_model (const XcDataset *ds,
+                                    int              c,
+                                    const XcModel   *model);
 gboolean xc_models_measure_pair (const XcModel *a,
                                  const XcModel *b,
                                  int            runs,

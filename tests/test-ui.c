@@ -327,6 +327,64 @@ test_window_fer (void)
     g_assert_cmpint (fr->dataset->n, ==, 3);
     g_assert_cmpfloat (fr->accuracy[0], ==, 1.0);
     g_assert_cmpfloat (fr->agreement, ==, 1.0);
+    /* calibration: all right, so the error is 1 - mean confidence; no
+     * discordant pairs for McNemar */
+    {
+      double mean = 0;
+      for (int i = 0; i < 3; i++)
+        mean += fr->prob[0][i] / 3.0;
+      g_assert_cmpfloat_with_epsilon (fr->ece[0], 1.0 - mean, 1e-6);
+      g_assert_cmpuint (fr->only_a + fr->only_b, ==, 0);
+    }
+    /* every row exported, CSV and JSON */
+    {
+      g_autofree char *csv = g_build_filename (dir, "rows.csv", NULL);
+      g_autofree char *json = g_build_filename (dir, "rows.json", NULL);
+      g_autofree char *text = NULL;
+      g_auto(GStrv) lines = NULL;
+      g_autoptr(JsonParser) jp = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+      g_assert_true (xs_window_export (win, "folder", csv, &error));
+      g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+      lines = g_strsplit (g_strstrip (text), "\n", -1);
+      g_assert_cmpuint (g_strv_length (lines), ==, 4);
+      g_assert_true (g_str_has_prefix (lines[0], "input,truth,a_class"));
+      g_assert_true (xs_window_export (win, "folder", json, &error));
+      g_assert_true (json_parser_load_from_file (jp, json, &error));
+      g_assert_cmpuint (json_array_get_length (json_node_get_array (json_parser_get_root (jp))),
+                        ==, 3);
+      g_unlink (csv);
+      g_unlink (json);
+    }
+    {
+      g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", fdir);
+      g_assert_cmpint (system (cmd), ==, 0);
+    }
+  }
+
+  /* the same faces without class subfolders: agreement only */
+  {
+    g_autofree char *fdir = g_dir_make_tmp ("xs-ui-flat-XXXXXX", NULL);
+    static const char *faces[] = { "face_cap", "face_woman", "face_selfie" };
+    const XsFolderResult *fr;
+    for (guint i = 0; i < G_N_ELEMENTS (faces); i++)
+      {
+        g_autofree char *src_name = g_strdup_printf ("%s.png", faces[i]);
+        g_autofree char *src = shared_path ("images", "faces", src_name, NULL);
+        g_autofree char *dst = g_build_filename (fdir, src_name, NULL);
+        g_autofree char *bytes = NULL;
+        gsize len;
+        g_assert_true (g_file_get_contents (src, &bytes, &len, NULL));
+        g_assert_true (g_file_set_contents (dst, bytes, len, NULL));
+      }
+    xs_window_compare_folder (win, fdir);
+    wait_idle (win);
+    fr = xs_window_get_folder_result (win);
+    g_assert_nonnull (fr);
+    g_assert_true (fr->dataset->unlabelled);
+    g_assert_cmpint (fr->dataset->n, ==, 3);
+    g_assert_cmpfloat (fr->accuracy[0], <, 0);
+    g_assert_cmpfloat (fr->agreement, ==, 1.0);
     {
       g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", fdir);
       g_assert_cmpint (system (cmd), ==, 0);

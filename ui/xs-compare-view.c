@@ -8,6 +8,7 @@
  */
 #define G_LOG_DOMAIN "xs-compare-view"
 
+#include "xs-compare-folder.h"
 #include "xs-compare-view.h"
 #include "xs-util.h"
 
@@ -29,6 +30,9 @@ struct _XsCompareView {
   GtkButton       *compare_folder_button;
   GtkDropDown     *compare_sort_dropdown;
   GtkLabel        *compare_folder_label;
+  GtkLabel        *compare_confusion_label;
+  GtkDrawingArea  *compare_reliability;
+  GtkButton       *compare_export_button;
   GtkListBox      *compare_list;
 
   /* owned */
@@ -215,22 +219,23 @@ show_folder (XsCompareView *self)
 {
   XsFolderResult *r = self->folder;
   g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (int));
-  g_autofree char *txt = NULL, *acc0 = NULL, *acc1 = NULL;
+  g_autofree char *txt = NULL, *confusion = NULL;
   GtkWidget *child;
   guint sort = gtk_drop_down_get_selected (self->compare_sort_dropdown);
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->compare_list))))
     gtk_list_box_remove (self->compare_list, child);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->compare_export_button), r != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_reliability),
+                          r != NULL && (r->accuracy[0] >= 0 || r->accuracy[1] >= 0));
+  gtk_drawing_area_set_draw_func (self->compare_reliability, xs_folder_draw_reliability, r, NULL);
+  confusion = r ? xs_folder_confusion_text (r) : NULL;
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_confusion_label), confusion != NULL);
+  gtk_label_set_text (self->compare_confusion_label, confusion ? confusion : "");
   if (r == NULL)
     return;
-  acc0 = r->accuracy[0] >= 0 ? g_strdup_printf ("%.1f%%", 100 * r->accuracy[0])
-                             : g_strdup ("n/a (labels differ)");
-  acc1 = r->accuracy[1] >= 0 ? g_strdup_printf ("%.1f%%", 100 * r->accuracy[1])
-                             : g_strdup ("n/a (labels differ)");
-  txt = g_strdup_printf ("%d images: accuracy A %s, B %s; agreement %.1f%%; %d disagreements "
-                         "listed below.", r->dataset->n, acc0, acc1, 100 * r->agreement,
-                         r->n_disagree);
-  gtk_label_set_text (self->compare_folder_label, txt);
+  txt = xs_folder_summary_markup (r);
+  gtk_label_set_markup (self->compare_folder_label, txt);
   for (int i = 0; i < r->dataset->n; i++)
     if (!xc_compare_same_class (r->model[0]->model, r->top[0][i], r->model[1]->model,
                                 r->top[1][i]))
@@ -250,10 +255,12 @@ show_folder (XsCompareView *self)
       const char *lb = xc_model_label (r->model[1]->model, r->top[1][i]);
       g_autofree char *fa = g_strdup_printf ("class %d", r->top[0][i]);
       g_autofree char *fb = g_strdup_printf ("class %d", r->top[1][i]);
-      g_autofree char *line = g_strdup_printf ("%s   truth: %s   A: %s (%.1f%%)   B: %s (%.1f%%)",
-                                               (char *) r->dataset->ids->pdata[i],
-                                               (char *) r->dataset->class_names->pdata[
-                                                   r->dataset->labels[i]],
+      g_autofree char *truth = r->dataset->unlabelled
+                               ? g_strdup ("")
+                               : g_strdup_printf ("   truth: %s", (char *) r->dataset->class_names->pdata[
+                                                                   r->dataset->labels[i]]);
+      g_autofree char *line = g_strdup_printf ("%s%s   A: %s (%.1f%%)   B: %s (%.1f%%)",
+                                               (char *) r->dataset->ids->pdata[i], truth,
                                                la ? la : fa, 100 * r->prob[0][i], lb ? lb : fb,
                                                100 * r->prob[1][i]);
       gtk_widget_set_size_request (pic, 48, 48);
@@ -315,12 +322,56 @@ on_folder_response_cb (GtkNativeDialog *dialog, int response, XsCompareView *sel
 static void
 on_compare_folder_cb (XsCompareView *self)
 {
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Folder of Class Subfolders",
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Folder of Images or of Class Subfolders",
                                                               GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
                                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
                                                               "_Run", "_Cancel");
   g_signal_connect (dialog, "response", G_CALLBACK (on_folder_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+on_export_response_cb (GtkNativeDialog *dialog, int response, XsCompareView *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT && self->folder)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GError) error = NULL;
+      if (path && !xs_folder_export (self->folder, path, &error))
+        xs_session_failed (xs_view_get_session (XS_VIEW (self)), NULL, error);
+    }
+  g_object_unref (dialog);
+}
+
+/* Every image's row of the folder comparison: CSV, or JSON by the name */
+static void
+on_compare_export_cb (XsCompareView *self)
+{
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Export Rows (CSV or .json)",
+                                                              GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                              GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                              "_Export", "_Cancel");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "comparison.csv");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_export_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/**
+ * xs_compare_view_export_folder:
+ *
+ * Writes the last folder comparison's rows to @path (CSV, or JSON when it
+ * ends in .json).
+ */
+gboolean
+xs_compare_view_export_folder (XsCompareView *self, const char *path, GError **error)
+{
+  if (self->folder == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no folder comparison to export");
+      return FALSE;
+    }
+  return xs_folder_export (self->folder, path, error);
 }
 
 static gboolean
@@ -450,6 +501,9 @@ xs_compare_view_class_init (XsCompareViewClass *klass)
   BIND (compare_folder_button);
   BIND (compare_sort_dropdown);
   BIND (compare_folder_label);
+  BIND (compare_confusion_label);
+  BIND (compare_reliability);
+  BIND (compare_export_button);
   BIND (compare_list);
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_compare_setting_cb);
@@ -457,6 +511,7 @@ xs_compare_view_class_init (XsCompareViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_compare_clear_cb);
   gtk_widget_class_bind_template_callback (widget_class, show_folder);
   gtk_widget_class_bind_template_callback (widget_class, on_compare_folder_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_compare_export_cb);
 }
 
 static void

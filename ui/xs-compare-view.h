@@ -19,4 +19,8 @@ const XsCompareResult *xs_compare_view_get_result   (XsCompareView *self);
 gboolean               xs_compare_view_is_second_image (XsCompareView *self);
 const XsFolderResult  *xs_compare_view_get_folder   (XsCompareView *self);
 
+gboolean xs_compare_view_export_folder (XsCompareView *self,
+                                        const char    *path,
+                                        GError       **error);
+
 G_END_DECLS

@@ -32,7 +32,8 @@ csv_field (const char *s)
 
 /**
  * xs_window_export:
- * @kind: overlay, grid, predictions-csv, predictions-json, costs-csv, costs-json, report
+ * @kind: overlay, grid, predictions-csv, predictions-json, costs-csv, costs-json, report,
+ *   folder (the folder comparison's rows: CSV, or JSON when @path ends in .json)
  */
 gboolean
 xs_window_export (XsWindow *self, const char *kind, const char *path, GError **error)
@@ -59,6 +60,8 @@ xs_window_export (XsWindow *self, const char *kind, const char *path, GError **e
         }
       return xc_write_png_rgb (path, rgb, w, h, error);
     }
+  if (g_str_equal (kind, "folder"))
+    return xs_compare_view_export_folder (self->compare_page, path, error);
   if (g_str_equal (kind, "grid"))
     return xs_feature_grid_save_png (xs_features_view_get_grid (self->features_page), path, error);
   if (g_str_equal (kind, "report"))

@@ -320,6 +320,11 @@ xs_window_apply_request (XsWindow *self, const XsWindowRequest *request)
           g_free (p->compare_model);
           p->compare_model = g_strdup (request->compare_model);
         }
+      if (request->compare_folder)
+        {
+          g_free (p->compare_folder);
+          p->compare_folder = g_strdup (request->compare_folder);
+        }
     }
   if (p->compare_model)
     {
@@ -330,6 +335,11 @@ xs_window_apply_request (XsWindow *self, const XsWindowRequest *request)
     }
   if (p->view)
     gtk_stack_set_visible_child_name (self->stack, p->view);
+  if (p->compare_folder && xs_session_get_model (self->session) != NULL)
+    {
+      g_autofree char *folder = g_steal_pointer (&p->compare_folder);
+      xs_compare_view_run_folder (self->compare_page, folder);
+    }
   if (p->method)
     {
       XcMethod mth;
@@ -460,6 +470,7 @@ xs_window_finalize (GObject *object)
   g_clear_object (&self->zoom_css);
   g_ptr_array_unref (self->recent);
   g_free (self->pending.compare_model);
+  g_free (self->pending.compare_folder);
   g_free (self->image_path);
   g_free (self->loading_spec);
   g_free (self->loaded_spec);

@@ -16,6 +16,7 @@ typedef struct {
   char *method;
   int   class_index;   /* -1: top-1 */
   char *compare_model; /* the Compare view's second model */
+  char *compare_folder; /* a folder to run both models over, once model A is loaded */
 } XsWindowRequest;
 
 XsWindow   *xs_window_new              (GtkApplication       *app);
