@@ -16,6 +16,7 @@
 #include "xs-feature-grid.h"
 #include "xs-image-panel.h"
 #include "xs-sep-lesson.h"
+#include "xs-arch-view.h"
 #include "xs-util.h"
 #include "xs-window.h"
 
@@ -167,6 +168,48 @@ test_sep_lesson (void)
     g_assert_cmpint (xs_sep_lesson_stage_channel (lesson), ==, -1);
   }
   gtk_window_destroy (GTK_WINDOW (win));
+}
+
+/* The architecture drawing of Xception: Fit zooms the whole graph into the
+ * space given (out, to at most its width and height), the shortcut lane's
+ * nodes sit beside the main lane (conv2d_1 right of block2_sepconv1, level
+ * with it) */
+static void
+test_arch_fit (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = xc_model_load_spec ("builtin:xception:size=71,width=1/8,classes=10",
+                                             &error);
+  XsArchView *view = XS_ARCH_VIEW (g_object_ref_sink (xs_arch_view_new ()));
+  int w, h, nat;
+  guint sc, sh;
+
+  g_assert_no_error (error);
+  xs_arch_view_set_model (view, m, NULL);
+  gtk_widget_measure (GTK_WIDGET (view), GTK_ORIENTATION_HORIZONTAL, -1, &w, &nat, NULL, NULL);
+  gtk_widget_measure (GTK_WIDGET (view), GTK_ORIENTATION_VERTICAL, -1, &h, &nat, NULL, NULL);
+  g_assert_cmpint (w, >, 2000);
+  xs_arch_view_fit (view, 1000, 800);
+  g_assert_cmpfloat (xs_arch_view_get_zoom (view), <, 1.0);
+  gtk_widget_measure (GTK_WIDGET (view), GTK_ORIENTATION_HORIZONTAL, -1, &w, &nat, NULL, NULL);
+  gtk_widget_measure (GTK_WIDGET (view), GTK_ORIENTATION_VERTICAL, -1, &h, &nat, NULL, NULL);
+  g_test_message ("fitted: %d x %d at %.2f", w, h, xs_arch_view_get_zoom (view));
+  g_assert_true ((w <= 1001 && h <= 801) || xs_arch_view_get_zoom (view) <= 0.2 + 1e-9);
+  /* lanes: at zoom 1, conv2d_1 is right of block2_sepconv1 and level with it */
+  xs_arch_view_set_zoom (view, 1.0);
+  g_assert_true (xc_model_lookup (m, "block2_sepconv1", &sh, NULL));
+  g_assert_true (xc_model_lookup (m, "conv2d_1", &sc, NULL));
+  {
+    double x, y;
+    gboolean found = FALSE;
+    for (y = 0; y < 200 && !found; y += 2)
+      for (x = 0; x < 3000 && !found; x += 4)
+        found = xs_arch_view_node_at (view, x, y) == (int) sh;
+    g_assert_true (found);
+    y -= 2, x -= 4;
+    g_assert_cmpint (xs_arch_view_node_at (view, x + 240, y), ==, (int) sc);
+  }
+  g_object_unref (view);
 }
 
 static void
@@ -728,6 +771,7 @@ main (int argc, char **argv)
     {
       g_test_add_func ("/ui/window/fer", test_window_fer);
       g_test_add_func ("/ui/separable/lesson", test_sep_lesson);
+      g_test_add_func ("/ui/architecture/fit-and-lanes", test_arch_fit);
       g_test_add_func ("/ui/window/errors", test_window_errors);
       g_test_add_func ("/ui/window/dicom", test_window_dicom);
       g_test_add_func ("/ui/window/model-fallback", test_window_model_fallback);

@@ -22,4 +22,8 @@ int        xs_arch_view_node_at   (XsArchView    *self,
                                    double         x,
                                    double         y);
 
+void        xs_arch_view_fit        (XsArchView    *self,
+                                     int            width,
+                                     int            height);
+
 G_END_DECLS

@@ -14,6 +14,7 @@ struct _XsArchitectureView {
 
   /* template widgets */
   XsArchView *arch_view;
+  GtkScrolledWindow *arch_scroll;
   GtkLabel   *arch_label;
 };
 
@@ -73,6 +74,21 @@ on_zoom_out_cb (XsArchitectureView *self)
 }
 
 static void
+on_zoom_fit_cb (XsArchitectureView *self)
+{
+  GtkWidget *sw = GTK_WIDGET (self->arch_scroll);
+  xs_arch_view_fit (self->arch_view, gtk_widget_get_width (sw) - 4,
+                    gtk_widget_get_height (sw) - 4);
+}
+
+static void
+on_zoom_fit_height_cb (XsArchitectureView *self)
+{
+  GtkWidget *sw = GTK_WIDGET (self->arch_scroll);
+  xs_arch_view_fit (self->arch_view, G_MAXINT / 2, gtk_widget_get_height (sw) - 16);
+}
+
+static void
 on_zoom_reset_cb (XsArchitectureView *self)
 {
   xs_arch_view_set_zoom (self->arch_view, 1.0);
@@ -112,11 +128,14 @@ xs_architecture_view_class_init (XsArchitectureViewClass *klass)
   gtk_widget_class_set_template_from_resource (
       widget_class, "/org/xceptionstudio/XceptionStudio/ui/xs-architecture-view.ui");
   gtk_widget_class_bind_template_child (widget_class, XsArchitectureView, arch_view);
+  gtk_widget_class_bind_template_child (widget_class, XsArchitectureView, arch_scroll);
   gtk_widget_class_bind_template_child (widget_class, XsArchitectureView, arch_label);
   gtk_widget_class_bind_template_callback (widget_class, on_node_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_zoom_in_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_zoom_out_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_zoom_reset_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_zoom_fit_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_zoom_fit_height_cb);
 }
 
 static void
