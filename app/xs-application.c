@@ -23,6 +23,7 @@ struct _XsApplication {
   int   class_index;
   char *screenshot;
   int   size_w, size_h;   /* --size, or 0 */
+  int   zoom;             /* --zoom percent, or 0 */
   char *timings;
   gboolean visit_all;
   char *compare_model;
@@ -87,6 +88,8 @@ new_window (XsApplication *self)
     xs_window_screenshot_when_done (win, self->screenshot);
   if (self->size_w > 0)
     gtk_window_set_default_size (GTK_WINDOW (win), self->size_w, self->size_h);
+  if (self->zoom > 0)
+    xs_window_set_zoom (win, self->zoom);
   return win;
 }
 
@@ -175,6 +178,12 @@ xs_application_handle_local_options (GApplication *app, GVariantDict *options)
     self->compare_folder = g_strdup (s);
   if (g_variant_dict_lookup (options, "screenshot", "^&ay", &s))
     self->screenshot = g_strdup (s);
+  if (g_variant_dict_lookup (options, "zoom", "i", &self->zoom) &&
+      (self->zoom < 50 || self->zoom > 300))
+    {
+      g_printerr ("xception-studio: --zoom %d: 50 to 300 (percent)\n", self->zoom);
+      return 2;
+    }
   if (g_variant_dict_lookup (options, "size", "&s", &s))
     {
       char *end = NULL;
@@ -344,6 +353,9 @@ xs_application_init (XsApplication *self)
       "When all work is done, save the window as a PNG and exit", "FILE.png" },
     { "compare-folder", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       "Run both Compare models over this folder (class subfolders optional)", "DIR" },
+    { "zoom", 0, 0, G_OPTION_ARG_INT, NULL,
+      "Projector mode: text and drawings at this size, 50 to 300 (Ctrl+plus/minus/0 in the window)",
+      "PERCENT" },
     { "size", 0, 0, G_OPTION_ARG_STRING, NULL,
       "The window's size (a screenshot's too; screenshots are 1290x812 otherwise)", "WxH" },
     { "visit-all", 0, 0, G_OPTION_ARG_NONE, NULL,

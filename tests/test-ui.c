@@ -541,9 +541,11 @@ test_window_state (void)
   /* projector mode: Ctrl+plus scales the window's text, Ctrl+0 resets it */
   win = open_window (xc_model_default_spec (), img);
   {
-    int before, zoomed, after;
+    int before, zoomed, after, bars_before, bars_zoomed;
     gtk_widget_measure (child (win, "model_info_label"), GTK_ORIENTATION_VERTICAL, 300, NULL,
                         &before, NULL, NULL);
+    gtk_widget_measure (child (win, "bars"), GTK_ORIENTATION_VERTICAL, 300, NULL, &bars_before,
+                        NULL, NULL);
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.zoom-in", NULL));
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.zoom-in", NULL));
     wait_idle (win);
@@ -555,6 +557,11 @@ test_window_state (void)
       }
     gtk_widget_measure (child (win, "model_info_label"), GTK_ORIENTATION_VERTICAL, 300, NULL,
                         &zoomed, NULL, NULL);
+    /* the drawn widgets scale too: the prediction bars' rows */
+    gtk_widget_measure (child (win, "bars"), GTK_ORIENTATION_VERTICAL, 300, NULL, &bars_zoomed,
+                        NULL, NULL);
+    g_test_message ("prediction bars: %d px high, %d at 150%%", bars_before, bars_zoomed);
+    g_assert_cmpfloat ((double) bars_zoomed / bars_before, >, 1.3);
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.zoom-reset", NULL));
     wait_idle (win);
     /* styles are recomputed on the next frames */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "xs-arch-view.h"
+#include "xs-util.h"
 
 #define BOX_W   200.0     /* a main-lane node */
 #define SIDE_W  175.0     /* a shortcut-lane node */
@@ -239,7 +240,7 @@ xs_arch_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     return;
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  cairo_scale (cr, self->zoom, self->zoom);
+  cairo_scale (cr, self->zoom * xs_text_scale (widget), self->zoom * xs_text_scale (widget));
   cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 
   /* flows over Xception's columns */
@@ -395,13 +396,14 @@ xs_arch_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_siz
   XsArchView *self = XS_ARCH_VIEW (widget);
   double size = orientation == GTK_ORIENTATION_HORIZONTAL ? self->width : self->height;
 
-  *minimum = *natural = (int) ceil (MAX (size, 100) * self->zoom);
+  *minimum = *natural = (int) ceil (MAX (size, 100) * self->zoom * xs_text_scale (widget));
 }
 
 int
 xs_arch_view_node_at (XsArchView *self, double x, double y)
 {
-  x /= self->zoom, y /= self->zoom;
+  x /= self->zoom * xs_text_scale (GTK_WIDGET (self));
+  y /= self->zoom * xs_text_scale (GTK_WIDGET (self));
   for (guint i = 0; i < self->n; i++)
     if (x >= self->pos[i].x && x < self->pos[i].x + self->pos[i].w && y >= self->pos[i].y &&
         y < self->pos[i].y + BOX_H)

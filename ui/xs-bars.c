@@ -7,8 +7,9 @@
 #define G_LOG_DOMAIN "xs-bars"
 
 #include "xs-bars.h"
+#include "xs-util.h"
 
-#define ROW_HEIGHT 30
+#define ROW_HEIGHT (30 * xs_text_scale (GTK_WIDGET (self)))
 
 struct _XsBars {
   GtkWidget  parent_instance;
@@ -37,7 +38,7 @@ xs_bars_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, in
   XsBars *self = XS_BARS (widget);
 
   if (orientation == GTK_ORIENTATION_VERTICAL)
-    *minimum = *natural = MAX (1, (int) self->labels->len) * ROW_HEIGHT + 8;
+    *minimum = *natural = (int) (MAX (1, (int) self->labels->len) * ROW_HEIGHT + 8);
   else
     *minimum = 200, *natural = 480;
 }
@@ -56,7 +57,7 @@ xs_bars_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   /* GTK 4.8: gtk_widget_get_color() arrives in 4.10 */
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
   cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 13);
+  cairo_set_font_size (cr, 13 * xs_text_scale (widget));
   for (guint i = 0; i < self->labels->len; i++)
     {
       double y = 4 + i * ROW_HEIGHT;

@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "xs-compare-folder.h"
+#include "xs-util.h"
 
 static const char *
 label_or (const XcModel *m, int c, char *buf, gsize len)
@@ -119,7 +120,7 @@ xs_folder_draw_reliability (GtkDrawingArea *area, cairo_t *cr, int width, int he
   cairo_line_to (cr, x0 + w, y0);
   cairo_stroke (cr);
   cairo_set_dash (cr, NULL, 0, 0);
-  cairo_set_font_size (cr, 10);
+  cairo_set_font_size (cr, 10 * xs_text_scale (GTK_WIDGET (area)));
   cairo_move_to (cr, x0, y0 + h + 12);
   cairo_show_text (cr, "0");
   cairo_move_to (cr, x0 + w - 6, y0 + h + 12);

@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "xs-cost-chart"
 
 #include "xs-cost-chart.h"
+#include "xs-util.h"
 
 struct _XsCostChart {
   GtkWidget  parent_instance;
@@ -40,7 +41,7 @@ xs_cost_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   plot_h = h - bottom - top;
   group_w = (w - left - 10) / n;
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  cairo_set_font_size (cr, 11);
+  cairo_set_font_size (cr, 11 * xs_text_scale (widget));
 
   /* legend */
   cairo_set_source_rgb (cr, 0.85, 0.45, 0.25);

@@ -16,9 +16,10 @@
 #include <math.h>
 
 #include "xs-feature-grid.h"
+#include "xs-util.h"
 
 #define MAX_SURFACE 1280
-#define BAR_H 24        /* the colour bar and its labels, under the maps */
+#define BAR_H (24 * xs_text_scale (GTK_WIDGET (self)))   /* the colour bar and its labels */
 
 struct _XsFeatureGrid {
   GtkWidget        parent_instance;
@@ -207,7 +208,7 @@ draw_colorbar (XsFeatureGrid *self, cairo_t *cr, int w, int y)
       guint8 rgb[3];
       xc_colormap_rgb (self->cmap, (float) x / (bar_w - 1), rgb);
       cairo_set_source_rgb (cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
-      cairo_rectangle (cr, 8 + x, y + 2, 1, 8);
+      cairo_rectangle (cr, 8 + x, y + 2, 1, 8 * xs_text_scale (GTK_WIDGET (self)));
       cairo_fill (cr);
     }
   if (self->shared || self->one_map)
@@ -222,14 +223,14 @@ draw_colorbar (XsFeatureGrid *self, cairo_t *cr, int w, int y)
       g_snprintf (hi, sizeof hi, "max");
       g_snprintf (mid, sizeof mid, "per map (all %.2g…%.2g)", self->lo, self->hi);
     }
-  cairo_set_font_size (cr, 10);
+  cairo_set_font_size (cr, 10 * xs_text_scale (GTK_WIDGET (self)));
   cairo_set_source_rgb (cr, 0.45, 0.45, 0.45);
-  cairo_move_to (cr, 8, y + 21);
+  cairo_move_to (cr, 8, y + 21 * xs_text_scale (GTK_WIDGET (self)));
   cairo_show_text (cr, lo);
   cairo_text_extents (cr, hi, &ext);
-  cairo_move_to (cr, 8 + bar_w - ext.x_advance, y + 21);
+  cairo_move_to (cr, 8 + bar_w - ext.x_advance, y + 21 * xs_text_scale (GTK_WIDGET (self)));
   cairo_show_text (cr, hi);
-  cairo_move_to (cr, 8 + bar_w + 8, y + 10);
+  cairo_move_to (cr, 8 + bar_w + 8, y + 10 * xs_text_scale (GTK_WIDGET (self)));
   cairo_show_text (cr, mid);
 }
 
@@ -237,7 +238,7 @@ static void
 xs_feature_grid_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   XsFeatureGrid *self = XS_FEATURE_GRID (widget);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget) - BAR_H;
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget) - (int) BAR_H;
   int sw, sh;
   cairo_t *cr;
 
@@ -262,7 +263,7 @@ xs_feature_grid_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->hover)
     {
       cairo_text_extents_t ext;
-      cairo_set_font_size (cr, 13);
+      cairo_set_font_size (cr, 13 * xs_text_scale (widget));
       cairo_text_extents (cr, self->hover, &ext);
       cairo_set_source_rgba (cr, 0, 0, 0, 0.7);
       cairo_rectangle (cr, 6, h - 28, ext.x_advance + 12, 22);
@@ -349,7 +350,9 @@ static void
 xs_feature_grid_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
                          int *minimum, int *natural, int *minimum_baseline, int *natural_baseline)
 {
-  *minimum = 64 + (orientation == GTK_ORIENTATION_VERTICAL ? BAR_H : 0);
+  XsFeatureGrid *self = XS_FEATURE_GRID (widget);
+
+  *minimum = 64 + (orientation == GTK_ORIENTATION_VERTICAL ? (int) BAR_H : 0);
   *natural = 400;
 }
 

@@ -18,11 +18,13 @@
 #include <math.h>
 
 #include "xs-sep-lesson.h"
+#include "xs-util.h"
 
 #define MAX_SHOWN 6     /* depthwise channels drawn as rows */
-#define LABEL_W 44
-#define GAP 22
-#define HEADER_H 22
+/* sizes at 100%; the projector zoom scales them (xs_text_scale) */
+#define LABEL_W (44 * k)
+#define GAP (22 * k)
+#define HEADER_H (22 * k)
 
 struct _XsSepLesson {
   GtkWidget     parent_instance;
@@ -75,7 +77,7 @@ max_abs (const float *v, int n)
 /* one cell at (x, y), side cs, coloured by v / scale, the value written
  * when the cell is large enough; NAN is padding */
 static void
-cell (cairo_t *cr, double x, double y, double cs, float v, double scale)
+cell (cairo_t *cr, double x, double y, double cs, float v, double scale, double k)
 {
   char txt[16];
   cairo_text_extents_t ext;
@@ -86,16 +88,16 @@ cell (cairo_t *cr, double x, double y, double cs, float v, double scale)
     diverging (cr, v / scale);
   cairo_rectangle (cr, x, y, cs - 1, cs - 1);
   cairo_fill (cr);
-  if (cs < 26)
+  if (cs < 26 * k)
     return;
   if (isnan (v))
     g_snprintf (txt, sizeof txt, "pad");
   else
     g_snprintf (txt, sizeof txt, fabs (v) >= 10 ? "%.0f" : fabs (v) >= 1 ? "%.1f" : "%.2f", v);
-  cairo_set_font_size (cr, cs >= 34 ? 10 : 8.5);
+  cairo_set_font_size (cr, (cs >= 34 * k ? 10 : 8.5) * k);
   cairo_text_extents (cr, txt, &ext);
   cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
-  cairo_move_to (cr, x + (cs - 1 - ext.x_advance) / 2, y + cs / 2 + 3);
+  cairo_move_to (cr, x + (cs - 1 - ext.x_advance) / 2, y + cs / 2 + 3 * k);
   cairo_show_text (cr, txt);
 }
 
@@ -127,6 +129,7 @@ xs_sep_lesson_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   XsSepLesson *self = XS_SEP_LESSON (widget);
   int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  double k = xs_text_scale (widget);
   int kk;
   double cs, xw, xf, xd, xp, xo, sx, sf, sd, sp, row_h, y0;
   gboolean pointwise = self->stage == depthwise_stages (self);
@@ -138,8 +141,8 @@ xs_sep_lesson_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   kk = self->k_h * self->k_w;
   /* columns: label, window (kw cells), filter (kw), d, w, output (2 cells) */
   cs = (width - LABEL_W - 5 * GAP - 10) / (double) (2 * self->k_w + 4);
-  cs = floor (CLAMP (cs, 12, 36));
-  row_h = self->k_h * cs + 8;
+  cs = floor (CLAMP (cs, 12 * k, 36 * k));
+  row_h = self->k_h * cs + 8 * k;
   xw = LABEL_W;
   xf = xw + self->k_w * cs + GAP;
   xd = xf + self->k_w * cs + GAP;
@@ -155,11 +158,11 @@ xs_sep_lesson_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   gdk_cairo_set_source_rgba (cr, &fg);
-  text (cr, xw, 14, "input window", 11);
-  text (cr, xf, 14, "its own filter", 11);
-  text (cr, xd - 4, 14, "d[c]", 11);
-  text (cr, xp - 8, 14, "w[c, o]", 11);
-  text (cr, xo, 14, "output", 11);
+  text (cr, xw, 14 * k, "input window", 11 * k);
+  text (cr, xf, 14 * k, "its own filter", 11 * k);
+  text (cr, xd - 4 * k, 14 * k, "d[c]", 11 * k);
+  text (cr, xp - 8 * k, 14 * k, "w[c, o]", 11 * k);
+  text (cr, xo, 14 * k, "output", 11 * k);
 
   for (int r = 0; r < self->shown; r++)
     {
@@ -168,19 +171,21 @@ xs_sep_lesson_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
       gdk_cairo_set_source_rgba (cr, &fg);
       g_snprintf (lbl, sizeof lbl, "c %d", r);
-      text (cr, 4, y + row_h / 2, lbl, 11);
+      text (cr, 4, y + row_h / 2, lbl, 11 * k);
       for (int ky = 0; ky < self->k_h; ky++)
         for (int kx = 0; kx < self->k_w; kx++)
           {
-            cell (cr, xw + kx * cs, y + ky * cs, cs, self->window[(r * self->k_h + ky) * self->k_w + kx], sx);
-            cell (cr, xf + kx * cs, y + ky * cs, cs, self->filter[(r * self->k_h + ky) * self->k_w + kx], sf);
+            cell (cr, xw + kx * cs, y + ky * cs, cs,
+                  self->window[(r * self->k_h + ky) * self->k_w + kx], sx, k);
+            cell (cr, xf + kx * cs, y + ky * cs, cs,
+                  self->filter[(r * self->k_h + ky) * self->k_w + kx], sf, k);
           }
       gdk_cairo_set_source_rgba (cr, &fg);
-      text (cr, xf - GAP + 6, y + self->k_h * cs / 2 + 4, "×", 14);
-      text (cr, xd - GAP + 5, y + self->k_h * cs / 2 + 4, "→", 14);
-      text (cr, xp - GAP + 6, y + self->k_h * cs / 2 + 4, "×", 14);
-      cell (cr, xd, y + (self->k_h - 1) * cs / 2, cs, self->d[r], sd);
-      cell (cr, xp, y + (self->k_h - 1) * cs / 2, cs, self->w[r], sp);
+      text (cr, xf - GAP + 6 * k, y + self->k_h * cs / 2 + 4 * k, "×", 14 * k);
+      text (cr, xd - GAP + 5 * k, y + self->k_h * cs / 2 + 4 * k, "→", 14 * k);
+      text (cr, xp - GAP + 6 * k, y + self->k_h * cs / 2 + 4 * k, "×", 14 * k);
+      cell (cr, xd, y + (self->k_h - 1) * cs / 2, cs, self->d[r], sd, k);
+      cell (cr, xp, y + (self->k_h - 1) * cs / 2, cs, self->w[r], sp, k);
       if (self->stage == r)
         frame (cr, xw, y, xd + cs - xw, self->k_h * cs);
     }
@@ -191,19 +196,19 @@ xs_sep_lesson_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       gdk_cairo_set_source_rgba (cr, &fg);
       g_snprintf (more, sizeof more, "… and channels %d to %d the same way", self->shown,
                   self->mid - 1);
-      text (cr, xw, y0 + 14, more, 11);
+      text (cr, xw, y0 + 14 * k, more, 11 * k);
       if (self->stage == self->shown)
-        frame (cr, xw, y0 + 2, xd + cs - xw, 16);
+        frame (cr, xw, y0 + 2 * k, xd + cs - xw, 16 * k);
     }
   /* the pointwise sum into the output, beside the rows */
   {
     double oy = HEADER_H + (self->shown * row_h - 2 * cs) / 2;
     gdk_cairo_set_source_rgba (cr, &fg);
-    text (cr, xo - 1.6 * GAP + 4, oy + cs + 5, "Σ→", 14);
-    cell (cr, xo, oy, 2 * cs, self->y, MAX (fabs (self->y), 1e-12));
+    text (cr, xo - 1.6 * GAP + 4 * k, oy + cs + 5 * k, "Σ→", 14 * k);
+    cell (cr, xo, oy, 2 * cs, self->y, MAX (fabs (self->y), 1e-12), k);
     if (pointwise)
       {
-        frame (cr, xd, HEADER_H, xp + cs - xd, self->shown * row_h - 8);
+        frame (cr, xd, HEADER_H, xp + cs - xd, self->shown * row_h - 8 * k);
         frame (cr, xo, oy, 2 * cs, 2 * cs);
       }
   }
@@ -229,20 +234,21 @@ xs_sep_lesson_measure (GtkWidget *widget, GtkOrientation orientation, int for_si
                        int *minimum, int *natural, int *minimum_baseline, int *natural_baseline)
 {
   XsSepLesson *self = XS_SEP_LESSON (widget);
+  double k = xs_text_scale (widget);
 
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
-      *minimum = 360;
-      *natural = 640;
+      *minimum = (int) (360 * k);
+      *natural = (int) (640 * k);
       return;
     }
   {
     int kw = MAX (1, self->k_w), kh = MAX (1, self->k_h);
-    int width = for_size > 0 ? for_size : 640;
+    int width = for_size > 0 ? for_size : (int) (640 * k);
     double cs = (width - LABEL_W - 5 * GAP - 10) / (double) (2 * kw + 4);
-    cs = floor (CLAMP (cs, 12, 36));
-    *minimum = *natural = self->valid ? (int) (HEADER_H + self->shown * (kh * cs + 8) +
-                                               (self->mid > self->shown ? 24 : 4))
+    cs = floor (CLAMP (cs, 12 * k, 36 * k));
+    *minimum = *natural = self->valid ? (int) (HEADER_H + self->shown * (kh * cs + 8 * k) +
+                                               (self->mid > self->shown ? 24 : 4) * k)
                                       : 0;
   }
 }

@@ -302,6 +302,19 @@ update_separable (XsSeparableView *self)
                          node->kh, node->kw, node->c, node->kh * node->kw,
                          1.0 * node->depth_multiplier / node->c +
                          1.0 * node->depth_multiplier / (node->kh * node->kw));
+  {
+    /* the two convolutions side by side, as tensor shapes */
+    g_autofree char *shapes =
+      g_strdup_printf ("\n<tt>Standard:  (%d, %d, %d) ⊛ %d filters of %d×%d×%d"
+                       " → (%d, %d, %d)\nSeparable: (%d, %d, %d) ⊛ %d filters of %d×%d×1"
+                       " → (%d, %d, %d) ⊛ %d filters of 1×1×%d → (%d, %d, %d)</tt>",
+                       in->h, in->w, in->c, node->c, node->kh, node->kw, in->c, node->h, node->w,
+                       node->c, in->h, in->w, in->c, mid, node->kh, node->kw, node->h, node->w,
+                       mid, node->c, mid, node->h, node->w, node->c);
+    char *both = g_strconcat (txt, shapes, NULL);
+    g_free (txt);
+    txt = both;
+  }
   gtk_label_set_markup (self->sep_counts_label, txt);
   t1 = g_strdup_printf ("Input (%d, %d, %d)", in->h, in->w, in->c);
   t2 = g_strdup_printf ("Depthwise %d×%d: one filter per channel (%d, %d, %d)", node->kh,

@@ -171,3 +171,29 @@ xs_column_view_setup (GtkColumnView *view, GListModel *rows, GtkFilter *filter)
   gtk_column_view_set_model (view, GTK_SELECTION_MODEL (sel));
   return sel;
 }
+
+/**
+ * xs_text_scale:
+ *
+ * Returns: how much larger @widget's CSS font is than the desktop's (1.0
+ *   normally; 1.5 at the window's 150% projector zoom): the factor the
+ *   drawn widgets scale their text and cells by
+ */
+double
+xs_text_scale (GtkWidget *widget)
+{
+  const PangoFontDescription *fd = pango_context_get_font_description (
+      gtk_widget_get_pango_context (widget));
+  g_autofree char *name = NULL;
+  PangoFontDescription *base;
+  double size, base_size;
+
+  g_object_get (gtk_widget_get_settings (widget), "gtk-font-name", &name, NULL);
+  if (fd == NULL || name == NULL)
+    return 1.0;
+  base = pango_font_description_from_string (name);
+  size = pango_font_description_get_size (fd);
+  base_size = pango_font_description_get_size (base);
+  pango_font_description_free (base);
+  return size > 0 && base_size > 0 ? CLAMP (size / base_size, 0.5, 3.0) : 1.0;
+}

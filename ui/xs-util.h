@@ -42,4 +42,6 @@ GtkSingleSelection *xs_column_view_setup (GtkColumnView   *view,
                                         GListModel        *rows,
                                         GtkFilter         *filter);
 
+double         xs_text_scale           (GtkWidget         *widget);
+
 G_END_DECLS

@@ -265,8 +265,22 @@ dismiss_banner_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 /* Projector mode: Ctrl+plus / Ctrl+minus scale every text of the window
- * (50% to 300%), Ctrl+0 resets; a CSS font-size on the window, which every
- * label inherits */
+ * (50% to 300%), Ctrl+0 resets; a CSS font-size on labels, text fields and
+ * the drawn widgets, which scale their text and cells by it (xs_text_scale) */
+static void set_zoom (XsWindow *self, int percent);
+
+/**
+ * xs_window_set_zoom:
+ * @percent: 50 to 300
+ *
+ * Projector mode from the start (`--zoom`), as Ctrl+plus would set it.
+ */
+void
+xs_window_set_zoom (XsWindow *self, int percent)
+{
+  set_zoom (self, percent);
+}
+
 static void
 set_zoom (XsWindow *self, int percent)
 {
@@ -281,7 +295,10 @@ set_zoom (XsWindow *self, int percent)
                                                   GTK_STYLE_PROVIDER_PRIORITY_APPLICATION + 1);
     }
   /* labels and text fields (which do not nest) scale from the inherited size */
-  css = g_strdup_printf ("window.xs-main label, window.xs-main text, window.xs-main spinbutton "
+  css = g_strdup_printf ("window.xs-main label, window.xs-main text, window.xs-main spinbutton, "
+                         "window.xs-main xs-bars, window.xs-main xs-feature-grid, "
+                         "window.xs-main xs-sep-lesson, window.xs-main xs-cost-chart, "
+                         "window.xs-main xs-arch-view, window.xs-main drawingarea "
                          "{ font-size: %.2fem; }", self->zoom / 100.0);
   gtk_css_provider_load_from_data (self->zoom_css, css, -1);
 }

@@ -58,4 +58,7 @@ gboolean    xs_window_save_screenshot  (XsWindow             *self,
                                         const char           *path,
                                         GError              **error);
 
+void        xs_window_set_zoom         (XsWindow             *self,
+                                        int                   percent);
+
 G_END_DECLS
