@@ -243,12 +243,13 @@ xc_f32_dwconv2d_nhwc__ref (const float *x, int h, int w, int c,
 
 /* dx (H, W, C) += the adjoint of the depthwise step for one image: each
  * output dy[oy, ox, c*DM + m] flows back to every tap x[iy, ix, c] times
- * k[ky, kx, c, m] */
+ * k[ky, kx, c, m]; input channels [c0, c1) only (channels are independent:
+ * threads may take ranges of them) */
 XC_VECTORIZE void
 xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
                                     const float *k, int kh, int kw, int dm,
                                     int sh, int sw, int pt, int pl,
-                                    float *dx, int h, int w, int c)
+                                    float *dx, int h, int w, int c, int c0, int c1)
 {
   int oc = c * dm;
 
@@ -271,10 +272,10 @@ xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
                 kk = k + ((size_t) ky * kw + kx) * oc;
                 d = dx + ((size_t) iy * w + ix) * c;
                 if (dm == 1)
-                  for (int ci = 0; ci < c; ci++)
+                  for (int ci = c0; ci < c1; ci++)
                     d[ci] += g[ci] * kk[ci];
                 else
-                  for (int ci = 0; ci < c; ci++)
+                  for (int ci = c0; ci < c1; ci++)
                     for (int m = 0; m < dm; m++)
                       d[ci] += g[ci * dm + m] * kk[ci * dm + m];
               }

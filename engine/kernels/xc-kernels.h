@@ -32,7 +32,7 @@ void   xc_f32_dwconv2d_row_nhwc__ref (const float *x, int h, int w, int c,
 void   xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
                                            const float *k, int kh, int kw, int dm,
                                            int sh, int sw, int pt, int pl,
-                                           float *dx, int h, int w, int c);
+                                           float *dx, int h, int w, int c, int c0, int c1);
 void   xc_f32_col2im_nhwc     (const float *col, int h, int w, int c,
                                int kh, int kw, int sh, int sw, int pt, int pl,
                                float *x, int oh, int ow);

@@ -62,6 +62,7 @@ xc_add_backward (const XcOpBackArgs *args)
       float *dx = args->din[k].data;
       if (dx == NULL)
         continue;
+#pragma omp parallel for schedule(static) if (n > 65536)
       for (size_t i = 0; i < n; i++)
         dx[i] += args->dout->data[i];
     }

@@ -120,12 +120,24 @@ _xc_dwconv2d_backward_batch (const XcNode *node, const XcTensor *x, XcTensor *dx
                                        node->sh, node->sw, pt, pl, dk);
   if (dx->data == NULL)
     return;
-#pragma omp parallel for schedule(static) if (x->n > 1 && out_per * x->n > 32768)
+  if (x->n == 1)
+    {
+      /* one image: its channels split over the threads, 8 at a time */
+      int groups = (x->c + 7) / 8;
+#pragma omp parallel for schedule(static) if (out_per > 32768)
+      for (int g = 0; g < groups; g++)
+        xc_f32_dwconv2d_backward_nhwc__ref (dmid, oh, ow, node->params[0].data, node->kh,
+                                            node->kw, node->depth_multiplier, node->sh, node->sw,
+                                            pt, pl, dx->data, x->h, x->w, x->c, 8 * g,
+                                            MIN (x->c, 8 * g + 8));
+      return;
+    }
+#pragma omp parallel for schedule(static) if (out_per * x->n > 32768)
   for (int n = 0; n < x->n; n++)
     xc_f32_dwconv2d_backward_nhwc__ref (dmid + n * out_per, oh, ow, node->params[0].data,
                                         node->kh, node->kw, node->depth_multiplier, node->sh,
                                         node->sw, pt, pl, dx->data + n * in_per, x->h, x->w,
-                                        x->c);
+                                        x->c, 0, x->c);
 }
 
 static void
