@@ -546,6 +546,8 @@ test_window_state (void)
                         &before, NULL, NULL);
     gtk_widget_measure (child (win, "bars"), GTK_ORIENTATION_VERTICAL, 300, NULL, &bars_before,
                         NULL, NULL);
+    /* at 100% the drawn widgets draw at their own sizes */
+    g_assert_cmpfloat_with_epsilon (xs_text_scale (child (win, "bars")), 1.0, 0.02);
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.zoom-in", NULL));
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.zoom-in", NULL));
     wait_idle (win);

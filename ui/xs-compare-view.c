@@ -26,6 +26,10 @@ struct _XsCompareView {
   XsBars          *compare_bars_b;
   GtkPicture      *compare_overlay_a;
   GtkPicture      *compare_overlay_b;
+  GtkPicture      *compare_colorbar_a;
+  GtkPicture      *compare_colorbar_b;
+  GtkLabel        *compare_colorbar_label_a;
+  GtkLabel        *compare_colorbar_label_b;
   GtkLabel        *compare_table_label;
   GtkButton       *compare_folder_button;
   GtkDropDown     *compare_sort_dropdown;
@@ -76,6 +80,9 @@ show_compare (XsCompareView *self)
                  r->classes[k], 5);
       gtk_picture_set_paintable (k ? self->compare_overlay_b : self->compare_overlay_a,
                                  GDK_PAINTABLE (tex));
+      xs_colorbar_show (k ? self->compare_colorbar_b : self->compare_colorbar_a,
+                        k ? self->compare_colorbar_label_b : self->compare_colorbar_label_a,
+                        e->map, e->map_h, e->map_w, XC_COLORMAP_JET, NULL);
       gtk_label_set_text (k ? self->compare_title_b : self->compare_title_a, title);
       top[k] = xs_top_of (r->probs[k], r->classes[k]);
     }
@@ -501,6 +508,10 @@ xs_compare_view_class_init (XsCompareViewClass *klass)
   BIND (compare_folder_button);
   BIND (compare_sort_dropdown);
   BIND (compare_folder_label);
+  BIND (compare_colorbar_a);
+  BIND (compare_colorbar_b);
+  BIND (compare_colorbar_label_a);
+  BIND (compare_colorbar_label_b);
   BIND (compare_confusion_label);
   BIND (compare_reliability);
   BIND (compare_export_button);

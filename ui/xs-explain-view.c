@@ -88,21 +88,8 @@ static void
 render_colorbar (XsExplainView *self, const XcExplanation *e, XcColormap cmap,
                  const char *note)
 {
-  guint8 rgb[256 * 3];
-  g_autoptr(GdkTexture) tex = NULL;
-  g_autofree char *txt = NULL;
-  float mn = G_MAXFLOAT, mx = -G_MAXFLOAT;
-
-  for (int i = 0; i < e->map_h * e->map_w; i++)
-    mn = MIN (mn, e->map[i]), mx = MAX (mx, e->map[i]);
-  for (int i = 0; i < 256; i++)
-    xc_colormap_rgb (cmap, i / 255.0f, rgb + 3 * i);
-  tex = xs_texture_from_rgb (rgb, 256, 1);
-  gtk_picture_set_paintable (self->colorbar_picture, GDK_PAINTABLE (tex));
-  txt = g_strdup_printf ("Colour bar: %.3g (left) to %.3g (right) · the map has %d × %d "
-                         "cells%s%s", mn, mx, e->map_w, e->map_h, note ? "\n" : "",
-                         note ? note : "");
-  gtk_label_set_text (self->colorbar_label, txt);
+  xs_colorbar_show (self->colorbar_picture, self->colorbar_label, e->map, e->map_h, e->map_w,
+                    cmap, note);
 }
 
 static void

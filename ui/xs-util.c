@@ -188,12 +188,48 @@ xs_text_scale (GtkWidget *widget)
   PangoFontDescription *base;
   double size, base_size;
 
-  g_object_get (gtk_widget_get_settings (widget), "gtk-font-name", &name, NULL);
+  int dpi = 0;
+
+  g_object_get (gtk_widget_get_settings (widget), "gtk-font-name", &name, "gtk-xft-dpi", &dpi,
+                NULL);
   if (fd == NULL || name == NULL)
     return 1.0;
   base = pango_font_description_from_string (name);
   size = pango_font_description_get_size (fd);
   base_size = pango_font_description_get_size (base);
+  /* CSS sizes come in pixels, the desktop font in points */
+  if (pango_font_description_get_size_is_absolute (fd))
+    size *= 72.0 / (dpi > 0 ? dpi / 1024.0 : 96.0);
+  if (pango_font_description_get_size_is_absolute (base))
+    base_size *= 72.0 / (dpi > 0 ? dpi / 1024.0 : 96.0);
   pango_font_description_free (base);
   return size > 0 && base_size > 0 ? CLAMP (size / base_size, 0.5, 3.0) : 1.0;
+}
+
+/**
+ * xs_colorbar_show:
+ * @note: (nullable): a second line under the range
+ *
+ * The colour bar of a map: @cmap from left to right in @bar, and in @label
+ * the values its ends stand for (the map's minimum and maximum) and the
+ * map's cells.
+ */
+void
+xs_colorbar_show (GtkPicture *bar, GtkLabel *label, const float *map, int map_h, int map_w,
+                  XcColormap cmap, const char *note)
+{
+  guint8 rgb[256 * 3];
+  g_autoptr(GdkTexture) tex = NULL;
+  g_autofree char *txt = NULL;
+  float mn = G_MAXFLOAT, mx = -G_MAXFLOAT;
+
+  for (int i = 0; i < map_h * map_w; i++)
+    mn = MIN (mn, map[i]), mx = MAX (mx, map[i]);
+  for (int i = 0; i < 256; i++)
+    xc_colormap_rgb (cmap, i / 255.0f, rgb + 3 * i);
+  tex = xs_texture_from_rgb (rgb, 256, 1);
+  gtk_picture_set_paintable (bar, GDK_PAINTABLE (tex));
+  txt = g_strdup_printf ("Colour bar: %.3g (left) to %.3g (right) · the map has %d × %d "
+                         "cells%s%s", mn, mx, map_w, map_h, note ? "\n" : "", note ? note : "");
+  gtk_label_set_text (label, txt);
 }

@@ -44,4 +44,12 @@ GtkSingleSelection *xs_column_view_setup (GtkColumnView   *view,
 
 double         xs_text_scale           (GtkWidget         *widget);
 
+void           xs_colorbar_show        (GtkPicture        *bar,
+                                        GtkLabel          *label,
+                                        const float       *map,
+                                        int                map_h,
+                                        int                map_w,
+                                        XcColormap         cmap,
+                                        const char        *note);
+
 G_END_DECLS
