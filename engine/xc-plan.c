@@ -271,12 +271,32 @@ xc_plan_new_backward_to (const XcModel  *model,
 {
   g_autofree gboolean *keep = g_new0 (gboolean, model->nodes->len);
 
+  g_autofree guint *consumers = g_new0 (guint, model->nodes->len);
+
   for (guint i = MIN (stop, model->nodes->len); i < model->nodes->len; i++)
     {
       const XcNode *node = xc_model_node (model, i);
       keep[i] = TRUE;
       for (guint k = 0; k < node->n_inputs; k++)
         keep[node->inputs[k]] = TRUE;
+    }
+  for (guint i = 0; i < model->nodes->len; i++)
+    for (guint k = 0; k < xc_model_node (model, i)->n_inputs; k++)
+      consumers[xc_model_node (model, i)->inputs[k]]++;
+  /* A linear Conv2D or SeparableConv2D past the target whose only reader is
+   * the inference BatchNormalization after it: no backward reads its output
+   * (the convolution's input gradient needs its input and weights, the
+   * BatchNormalization's is dy times its scale), so it is not kept: the
+   * BatchNormalization runs in its buffer, and runs without statistics fold
+   * it into the convolution (xc_plan_run_range) */
+  for (guint i = MAX (stop + 1, 1); i + 1 < model->nodes->len; i++)
+    {
+      const XcNode *node = xc_model_node (model, i), *next = xc_model_node (model, i + 1);
+      if ((node->op == XC_OP_CONV2D || node->op == XC_OP_SEPCONV2D) &&
+          node->act == XC_ACT_LINEAR && next->op == XC_OP_BATCHNORM && next->n_inputs == 1 &&
+          next->inputs[0] == i && consumers[i] == 1 && i != model->output &&
+          (want_grad == NULL || !want_grad[i]))
+        keep[i] = FALSE;
     }
   return plan_new (model, batch, keep, want_grad, stop, error);
 }
