@@ -554,3 +554,20 @@ xc_model_set_labels_file (XcModel *model, const char *path, GError **error)
                                    error);
 }
 
+
+/**
+ * xc_model_class_name:
+ * @buf: (out caller-allocates): room for "class N" when the model has no label
+ *
+ * Returns: class @c's label, or "class @c" written in @buf
+ */
+const char *
+xc_model_class_name (const XcModel *model, int c, char *buf, gsize len)
+{
+  const char *l = xc_model_label (model, c);
+
+  if (l)
+    return l;
+  g_snprintf (buf, len, "class %d", c);
+  return buf;
+}

@@ -54,6 +54,10 @@ gboolean     xc_model_rename_node     (XcModel     *model,
 const XcNode *xc_model_input          (const XcModel *model);
 const char  *xc_model_label           (const XcModel *model,
                                        guint        index);
+const char  *xc_model_class_name     (const XcModel *model,
+                                      int            c,
+                                      char          *buf,
+                                      gsize          len);
 gboolean     xc_model_is_classifier   (const XcModel *model);
 gboolean     xc_model_check_weights   (const XcModel *model,
                                        GError       **error);

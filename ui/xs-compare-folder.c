@@ -14,15 +14,6 @@
 #include "xs-compare-folder.h"
 #include "xs-util.h"
 
-static const char *
-label_or (const XcModel *m, int c, char *buf, gsize len)
-{
-  const char *l = xc_model_label (m, c);
-  if (l)
-    return l;
-  g_snprintf (buf, len, "class %d", c);
-  return buf;
-}
 
 char *
 xs_folder_summary_markup (const XsFolderResult *r)
@@ -203,7 +194,8 @@ xs_folder_export (const XsFolderResult *r, const char *path, GError **error)
       for (int k = 0; k < 2; k++)
         {
           char buf[32];
-          const char *lab = label_or (r->model[k]->model, r->top[k][i], buf, sizeof buf);
+          const char *lab = xc_model_class_name (r->model[k]->model, r->top[k][i], buf,
+                                                 sizeof buf);
           int correct = r->truth[k][i] < 0 ? -1 : r->top[k][i] == r->truth[k][i];
           if (json)
             {

@@ -29,23 +29,15 @@ add_prediction (JsonBuilder *b, const XcModel *m, int c, float p)
   json_builder_end_object (b);
 }
 
-static const char *
-label_or (const XcModel *m, int c, char *buf, gsize len)
-{
-  const char *l = xc_model_label (m, c);
-  if (l)
-    return l;
-  g_snprintf (buf, len, "class %d", c);
-  return buf;
-}
 
 void
 xs_compare_print_row (XcModel **m, const XsCompareRow *r, gboolean maps)
 {
   char ba[32], bb[32];
 
-  g_print ("%s: %s %.1f%% | %s %.1f%%  %s", r->name, label_or (m[0], r->top[0], ba, sizeof ba),
-           100 * r->prob[0], label_or (m[1], r->top[1], bb, sizeof bb), 100 * r->prob[1],
+  g_print ("%s: %s %.1f%% | %s %.1f%%  %s", r->name,
+           xc_model_class_name (m[0], r->top[0], ba, sizeof ba), 100 * r->prob[0],
+           xc_model_class_name (m[1], r->top[1], bb, sizeof bb), 100 * r->prob[1],
            r->agree ? "agree" : "DISAGREE");
   if (maps)
     g_print (", own-class maps: r %.3f, rank %.3f, top-10%% IoU %.3f", r->own[0], r->own[1],
@@ -79,7 +71,8 @@ xs_compare_summarise (XcModel **m, const XsCompareRow *rows, int n, const gboole
             if (q >= 0)
               s->confusion[k][(size_t) rows[i].truth * ds->n_classes + q]++;
           }
-        s->ece[k] = xc_calibration (conf, ok, n, XS_COMPARE_ECE_BINS, s->bin_count[k], s->bin_conf[k],
+        s->ece[k] = xc_calibration (conf, ok, n, XS_COMPARE_ECE_BINS, s->bin_count[k],
+                                    s->bin_conf[k],
                                     s->bin_acc[k]);
       }
   for (int i = 0; i < n; i++)
@@ -136,7 +129,7 @@ xs_compare_write_csv (const char *path, XcModel **m, const XsCompareRow *rows, i
         {
           char buf[32];
           g_string_append_printf (t, ",%d,", r->top[k]);
-          csv_field (t, label_or (m[k], r->top[k], buf, sizeof buf));
+          csv_field (t, xc_model_class_name (m[k], r->top[k], buf, sizeof buf));
           g_string_append_printf (t, ",%.6f,%s", r->prob[k],
                                   r->correct[k] < 0 ? "" : r->correct[k] ? "1" : "0");
         }

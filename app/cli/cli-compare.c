@@ -73,22 +73,10 @@ compare_shard (XcModel **m, XcPlan **plan, const XcDataset *ds, const char *spec
       int i = g_array_index (mine, int, k), top[2];
       const char *id = ds->ids->pdata[i];
       g_autoptr(JsonBuilder) rb = NULL;
-      g_autofree char *hash = NULL;
 
       if (xs_shard_is_done (shard, id))
         continue;
-      rb = json_builder_new ();
-      hash = xc_dataset_image_hash (ds, i);
-      json_builder_begin_object (rb);
-      json_builder_set_member_name (rb, "id");
-      json_builder_add_string_value (rb, id);
-      json_builder_set_member_name (rb, "sha256");
-      json_builder_add_string_value (rb, hash);
-      json_builder_set_member_name (rb, "label");
-      if (ds->unlabelled)
-        json_builder_add_null_value (rb);
-      else
-        json_builder_add_int_value (rb, ds->labels[i]);
+      rb = xs_shard_record_begin (ds, i);
       for (int j = 0; j < 2; j++)
         {
           XcTensor out;

@@ -53,7 +53,6 @@ evaluate_shard (XcModel *model, XcDataset *ds, const char *spec, const char *out
       int i = g_array_index (mine, int, k);
       const char *id = ds->ids->pdata[i];
       g_autoptr(JsonBuilder) rb = NULL;
-      g_autofree char *hash = NULL;
       XcTensor out;
       int pred = 0, label = ds->labels[i];
 
@@ -70,15 +69,7 @@ evaluate_shard (XcModel *model, XcDataset *ds, const char *spec, const char *out
       for (int c = 1; c < out.c; c++)
         if (out.data[c] > out.data[pred])
           pred = c;
-      hash = xc_dataset_image_hash (ds, i);
-      rb = json_builder_new ();
-      json_builder_begin_object (rb);
-      json_builder_set_member_name (rb, "id");
-      json_builder_add_string_value (rb, id);
-      json_builder_set_member_name (rb, "sha256");
-      json_builder_add_string_value (rb, hash);
-      json_builder_set_member_name (rb, "label");
-      json_builder_add_int_value (rb, label);
+      rb = xs_shard_record_begin (ds, i);
       json_builder_set_member_name (rb, "pred");
       json_builder_add_int_value (rb, pred);
       json_builder_set_member_name (rb, "prob");

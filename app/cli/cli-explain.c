@@ -107,7 +107,7 @@ explain_dataset (XcModel *model, const XcExplainOptions *base, const char *spec,
       const char *id = ds->ids->pdata[i];
       g_autoptr(XcExplanation) e = NULL;
       g_autoptr(JsonBuilder) rb = NULL;
-      g_autofree char *hash = NULL, *file = NULL, *name = NULL, *path = NULL;
+      g_autofree char *file = NULL, *name = NULL, *path = NULL;
       XcExplainOptions o = *base;
       const float *p;
       int shape[2], top = 0;
@@ -137,18 +137,7 @@ explain_dataset (XcModel *model, const XcExplainOptions *base, const char *spec,
         return xs_cli_fail (error);
       for (int c = 0; c < e->map_h * e->map_w; c++)
         mx = MAX (mx, e->map[c]);
-      hash = xc_dataset_image_hash (ds, i);
-      rb = json_builder_new ();
-      json_builder_begin_object (rb);
-      json_builder_set_member_name (rb, "id");
-      json_builder_add_string_value (rb, id);
-      json_builder_set_member_name (rb, "sha256");
-      json_builder_add_string_value (rb, hash);
-      json_builder_set_member_name (rb, "label");
-      if (ds->unlabelled)
-        json_builder_add_null_value (rb);
-      else
-        json_builder_add_int_value (rb, ds->labels[i]);
+      rb = xs_shard_record_begin (ds, i);
       json_builder_set_member_name (rb, "pred");
       json_builder_add_int_value (rb, top);
       json_builder_set_member_name (rb, "prob");

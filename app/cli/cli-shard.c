@@ -351,3 +351,29 @@ xs_shard_end (XsShard *s, const char *kind, const char *what, guint n, guint don
            s->count, n, what, done, before, s->path);
   return 0;
 }
+
+/**
+ * xs_shard_record_begin:
+ *
+ * Returns: (transfer full): a builder with a shard record's object begun
+ *   and its common members written: the image's id, its SHA-256 and its
+ *   label (null in a folder without class subfolders)
+ */
+JsonBuilder *
+xs_shard_record_begin (const XcDataset *ds, int i)
+{
+  JsonBuilder *rb = json_builder_new ();
+  g_autofree char *hash = xc_dataset_image_hash (ds, i);
+
+  json_builder_begin_object (rb);
+  json_builder_set_member_name (rb, "id");
+  json_builder_add_string_value (rb, ds->ids->pdata[i]);
+  json_builder_set_member_name (rb, "sha256");
+  json_builder_add_string_value (rb, hash);
+  json_builder_set_member_name (rb, "label");
+  if (ds->unlabelled)
+    json_builder_add_null_value (rb);
+  else
+    json_builder_add_int_value (rb, ds->labels[i]);
+  return rb;
+}

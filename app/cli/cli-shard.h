@@ -58,6 +58,8 @@ JsonNode  *xs_shard_header (const char      *kind,
                             guint            index,
                             guint            count,
                             GPtrArray       *ids);
+JsonBuilder *xs_shard_record_begin (const XcDataset *ds,
+                                   int              i);
 gboolean   xs_shard_add    (XsShard         *s,
                             JsonBuilder     *record,
                             XsProgress      *progress,

@@ -293,7 +293,8 @@ xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
                   for (int ir = 0; ir < mc; ir += MR)
                     tile_avx2 (a + (size_t) (ic + ir) * lda + pc, lda, MIN (MR, mc - ir),
                                panel, kc, c + (size_t) (ic + ir) * ldc + jc + jr, ldc, nr,
-                               add, beta, post ? post + jc + jr : NULL, post ? shift + jc + jr : NULL);
+                               add, beta, post ? post + jc + jr : NULL,
+                               post ? shift + jc + jr : NULL);
                 }
             }
         }
@@ -491,7 +492,8 @@ xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb
                   for (int ir = 0; ir < mc; ir += MR)
                     tile_avx512 (a + (size_t) (ic + ir) * lda + pc, lda, MIN (MR, mc - ir),
                                  panel, kc, c + (size_t) (ic + ir) * ldc + jc + jr, ldc, nr,
-                                 add, beta, post ? post + jc + jr : NULL, post ? shift + jc + jr : NULL);
+                                 add, beta, post ? post + jc + jr : NULL,
+                               post ? shift + jc + jr : NULL);
                 }
             }
         }
