@@ -964,6 +964,14 @@ test_compare (void)
     g_assert_true (g_str_has_prefix (lines[0], "input,truth,a_class,a_label,a_prob"));
     g_assert_true (g_str_has_prefix (lines[1], "face_"));
     g_assert_nonnull (strstr (lines[1], ".png,,"));   /* no truth */
+    {
+      /* --csv into a folder is refused before any image runs */
+      g_auto(Run) bad = { 0 };
+      run_cli (&bad, "compare", "--model", fer_model, "--model", big, "--dataset", spec,
+               "--runs", "2", "--csv", dir, NULL);
+      g_assert_cmpint (bad.status, ==, 1);
+      g_assert_nonnull (strstr (bad.err, dir));
+    }
     run_cli (&e, "evaluate", "--model", fer_model, "--dataset", spec, NULL);
     g_assert_cmpint (e.status, ==, 1);
     g_assert_nonnull (strstr (e.err, "without class subfolders"));

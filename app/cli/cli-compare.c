@@ -230,6 +230,19 @@ xs_cli_compare (int argc, char **argv)
       status = EXIT_USAGE;
       goto out;
     }
+  if (csv && out_dir)
+    {
+      g_printerr ("xception-cli compare: --csv writes the rows of a one-process run; a sharded "
+                  "run's rows are its --out-dir records (`merge` joins them)\n");
+      status = EXIT_USAGE;
+      goto out;
+    }
+  /* a bad --csv path is said before the images are run, not after */
+  if (csv && !xc_check_output_path (csv, &error))
+    {
+      status = xs_cli_fail (error);
+      goto out;
+    }
   for (int k = 0; k < 2; k++)
     {
       m[k] = xc_model_load_spec (models[k], &error);
