@@ -1225,6 +1225,65 @@ test_gemm_kernel (void)
         }
 }
 
+/* The gathered 3x3 depthwise input gradient (the forward's kernel on dy,
+ * kernel turned half a turn) against the adjoint summed directly in
+ * doubles, scattering every dy to its nine taps; "same" and "valid"
+ * padding, channels that are and are not multiples of 8, rows of 1-9
+ * positions; dx already holds values (the gradient adds to them) */
+static void
+test_dwconv_backward_kernel (void)
+{
+  static const int shapes[][4] = { /* h, w, c, same */
+    { 5, 7, 8, 1 }, { 5, 7, 8, 0 }, { 1, 1, 3, 1 }, { 9, 4, 13, 1 }, { 6, 9, 21, 0 },
+    { 19, 19, 64, 1 }, { 3, 3, 1, 0 }, { 2, 9, 16, 1 } };
+
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      int h = shapes[s][0], w = shapes[s][1], c = shapes[s][2], same = shapes[s][3];
+      int pt = same ? 1 : 0, pl = same ? 1 : 0;
+      int oh = same ? h : h - 2, ow = same ? w : w - 2;
+      size_t nx = (size_t) h * w * c, ny = (size_t) MAX (oh, 0) * MAX (ow, 0) * c;
+      g_autofree float *dy = g_new (float, MAX (ny, 1));
+      g_autofree float *k = g_new (float, (size_t) 9 * c);
+      g_autofree float *kf = g_new (float, (size_t) 9 * c);
+      g_autofree float *dx = g_new (float, nx);
+      g_autofree float *tmp = g_new (float, (size_t) w * c);
+      g_autofree double *want = g_new (double, nx);
+      double worst = 0.0;
+
+      if (oh <= 0 || ow <= 0)
+        continue;
+      for (size_t i = 0; i < ny; i++)
+        dy[i] = xc_seeded_uniform (s, 0, i) - 0.5f;
+      for (size_t i = 0; i < (size_t) 9 * c; i++)
+        k[i] = xc_seeded_uniform (s, 1, i) - 0.5f;
+      for (size_t i = 0; i < nx; i++)
+        want[i] = dx[i] = xc_seeded_uniform (s, 2, i);
+      for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+          for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++)
+              {
+                int iy = oy - pt + ky, ix = ox - pl + kx;
+
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                  continue;
+                for (int ci = 0; ci < c; ci++)
+                  want[((size_t) iy * w + ix) * c + ci] +=
+                    (double) dy[((size_t) oy * ow + ox) * c + ci] * k[(size_t) (3 * ky + kx) * c + ci];
+              }
+      xc_f32_dwconv2d_flip_3x3 (k, c, kf);
+      /* in two calls, as two threads would split the rows */
+      xc_f32_dwconv2d_backward_3x3s1_rows (dy, oh, ow, kf, pt, pl, dx, h, w, c, 0, h / 2, tmp);
+      xc_f32_dwconv2d_backward_3x3s1_rows (dy, oh, ow, kf, pt, pl, dx, h, w, c, h / 2, h, tmp);
+      for (size_t i = 0; i < nx; i++)
+        worst = MAX (worst, fabs (want[i] - dx[i]));
+      if (worst > 1e-5)
+        g_error ("depthwise backward %dx%dx%d %s: off by %g", h, w, c, same ? "same" : "valid",
+                 worst);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1259,6 +1318,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/plan/statistics-on-the-fly", test_stats_on_the_fly);
   g_test_add_func ("/engine/plan/activations-on-demand", test_activations_on_demand);
   g_test_add_func ("/engine/kernels/gemm", test_gemm_kernel);
+  g_test_add_func ("/engine/kernels/dwconv-backward", test_dwconv_backward_kernel);
   g_test_add_func ("/engine/compare/statistics", test_compare_statistics);
   g_test_add_func ("/engine/plan/folded-layers", test_folded_layers);
   return g_test_run ();

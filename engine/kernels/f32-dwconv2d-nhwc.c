@@ -283,6 +283,43 @@ xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
       }
 }
 
+/* The 3x3 kernel k (3, 3, C) turned half a turn: kf[ky][kx] = k[2-ky][2-kx] */
+void
+xc_f32_dwconv2d_flip_3x3 (const float *k, int c, float *kf)
+{
+  for (int t = 0; t < 9; t++)
+    memcpy (kf + (size_t) t * c, k + (size_t) (8 - t) * c, sizeof (float) * c);
+}
+
+/* Rows [iy0, iy1) of dx (H, W, C) += the adjoint of a 3x3, stride 1, one
+ * channel each depthwise step, gathered instead of scattered:
+ *   dx[iy, ix] = sum dy[iy + pt - ky, ix + pl - kx] k[ky, kx]
+ * is the forward's correlation of dy with the kernel turned half a turn
+ * (@kf, xc_f32_dwconv2d_flip_3x3()) and paddings 2 - pt, 2 - pl, so the
+ * forward's row kernel runs it, each row into @tmp (W * C floats) and then
+ * added. Every dx row is written by one call only: threads may take ranges
+ * of rows (the scatter form, xc_f32_dwconv2d_backward_nhwc__ref(), writes
+ * three rows per dy row). */
+XC_VECTORIZE void
+xc_f32_dwconv2d_backward_3x3s1_rows (const float *dy, int oh, int ow, const float *kf,
+                                     int pt, int pl, float *dx, int h, int w, int c,
+                                     int iy0, int iy1, float *tmp)
+{
+  size_t row = (size_t) w * c;
+
+  (void) h;
+  for (int iy = iy0; iy < iy1; iy++)
+    {
+      float *restrict d = dx + (size_t) iy * row;
+      const float *restrict t = tmp;
+
+      xc_f32_dwconv2d_row_nhwc__ref (dy, oh, ow, c, kf, 3, 3, 1, 1, 1, 2 - pt, 2 - pl, tmp, iy,
+                                     w, FALSE);
+      for (size_t i = 0; i < row; i++)
+        d[i] += t[i];
+    }
+}
+
 /* dk (KH, KW, C, DM) += sum over output positions of x[tap, c] dy[., c*DM + m] */
 XC_VECTORIZE void
 xc_f32_dwconv2d_wgrad_nhwc__ref (const float *x, int h, int w, int c,

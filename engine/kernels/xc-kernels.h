@@ -33,6 +33,10 @@ void   xc_f32_dwconv2d_backward_nhwc__ref (const float *dy, int oh, int ow,
                                            const float *k, int kh, int kw, int dm,
                                            int sh, int sw, int pt, int pl,
                                            float *dx, int h, int w, int c, int c0, int c1);
+void   xc_f32_dwconv2d_flip_3x3 (const float *k, int c, float *kf);
+void   xc_f32_dwconv2d_backward_3x3s1_rows (const float *dy, int oh, int ow, const float *kf,
+                                            int pt, int pl, float *dx, int h, int w, int c,
+                                            int iy0, int iy1, float *tmp);
 void   xc_f32_col2im_nhwc     (const float *col, int h, int w, int c,
                                int kh, int kw, int sh, int sw, int pt, int pl,
                                float *x, int oh, int ow);

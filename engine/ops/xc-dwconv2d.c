@@ -120,6 +120,31 @@ _xc_dwconv2d_backward_batch (const XcNode *node, const XcTensor *x, XcTensor *dx
                                        node->sh, node->sw, pt, pl, dk);
   if (dx->data == NULL)
     return;
+  if (node->kh == 3 && node->kw == 3 && node->depth_multiplier == 1 && node->sh == 1 &&
+      node->sw == 1)
+    {
+      /* gathered by input rows, the forward's kernel on dy (see
+       * xc_f32_dwconv2d_backward_3x3s1_rows()): every thread its own rows */
+      g_autofree float *kf = g_new (float, (size_t) 9 * x->c);
+      int rows = x->n * x->h;
+
+      xc_f32_dwconv2d_flip_3x3 (node->params[0].data, x->c, kf);
+#pragma omp parallel if (out_per * x->n > 32768)
+      {
+        g_autofree float *tmp = g_new (float, (size_t) x->w * x->c);
+
+#pragma omp for schedule(static)
+        for (int r = 0; r < rows; r++)
+          {
+            int n = r / x->h, iy = r % x->h;
+
+            xc_f32_dwconv2d_backward_3x3s1_rows (dmid + n * out_per, oh, ow, kf, pt, pl,
+                                                 dx->data + n * in_per, x->h, x->w, x->c, iy,
+                                                 iy + 1, tmp);
+          }
+      }
+      return;
+    }
   if (x->n == 1)
     {
       /* one image: its channels split over the threads, 8 at a time */
