@@ -23,7 +23,6 @@ struct _XsWindow {
 
   /* template widgets */
   GtkDropDown          *model_dropdown;
-  GtkSpinner           *spinner;
   GtkProgressBar       *progress_bar;
   GtkLabel             *status_label;
   GtkButton            *cancel_button;
@@ -72,6 +71,9 @@ struct _XsWindow {
   gint64                t_predictions;  /* predictions on screen */
   gint64                t_explanation;  /* the explanation overlay on screen */
   gint64                t_idle;         /* the last time no engine work was left */
+  gint64                t_busy;         /* the status's work began */
+  char                 *status_what;    /* what runs, NULL when idle */
+  guint                 status_source;  /* the status's seconds, twice a second */
   gint64                rss_done;       /* peak RSS once all work was done, before the screenshot */
 };
 

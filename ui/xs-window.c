@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * XsWindow: the frame. A header bar (open, model selector, menu, cancel,
- * spinner), the image sidebar, the banner for errors, and a stack of seven
+ * what is running and for how long), the image sidebar, the banner for errors, and a stack of seven
  * pages (xs-<name>-view.c), each an XsView bound to the window's XsSession.
  * The window loads models and analyses images through the session's
  * XsInference off the main thread (newest request wins); the pages react to
@@ -9,6 +9,8 @@
  * exports in xs-window-export.c.
  */
 #define G_LOG_DOMAIN "xs-window"
+
+#include <math.h>
 
 #include "xs-util.h"
 #include "xs-window-private.h"
@@ -26,14 +28,46 @@ on_progress_cb (XsWindow *self, double fraction)
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), xs_window_is_busy (self));
 }
 
+/* What runs, and after a second for how long, twice a second. No spinner:
+ * its 60 frames a second, drawn in software (cairo, llvmpipe, Xvfb), took a
+ * core's worth from the engine's two threads and made the window's forward
+ * pass 1.3-1.9x slower than the same forward without it (README "Speed") */
+static void
+show_status (XsWindow *self)
+{
+  double s = (g_get_monotonic_time () - self->t_busy) / 1e6;
+  g_autofree char *text = NULL;
+
+  if (self->status_what == NULL)
+    text = g_strdup ("");
+  else if (s < 1.0)
+    text = g_strdup (self->status_what);
+  else
+    text = g_strdup_printf ("%s %.0f s", self->status_what, floor (s));
+  gtk_label_set_text (self->status_label, text);
+}
+
+static gboolean
+status_tick_cb (gpointer data)
+{
+  show_status (data);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 on_busy_changed_cb (XsWindow *self, guint busy, const char *what)
 {
-  gtk_spinner_set_spinning (self->spinner, busy > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), busy > 0);
-  gtk_label_set_text (self->status_label, busy > 0 && what ? what : "");
+  if (busy > 0 && (self->status_what == NULL || g_strcmp0 (what, self->status_what) != 0))
+    self->t_busy = g_get_monotonic_time ();
+  g_free (self->status_what);
+  self->status_what = busy > 0 ? g_strdup (what ? what : "Working") : NULL;
+  show_status (self);
+  if (busy > 0 && self->status_source == 0)
+    self->status_source = g_timeout_add (500, status_tick_cb, self);
   if (busy == 0)
     {
+      g_clear_handle_id (&self->status_source, g_source_remove);
       self->t_idle = g_get_monotonic_time ();
       gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
     }
@@ -451,6 +485,8 @@ xs_window_dispose (GObject *object)
 
   if (self->session)
     _xs_window_cancel_all (self);
+  g_clear_handle_id (&self->status_source, g_source_remove);
+  g_clear_pointer (&self->status_what, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_WINDOW);
   g_clear_object (&self->load_cancel);
   g_clear_object (&self->download_cancel);
@@ -506,7 +542,6 @@ xs_window_class_init (XsWindowClass *klass)
                                                "/org/xceptionstudio/XceptionStudio/ui/xs-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, XsWindow, name)
   BIND (model_dropdown);
-  BIND (spinner);
   BIND (progress_bar);
   BIND (status_label);
   BIND (cancel_button);
