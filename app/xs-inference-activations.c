@@ -113,9 +113,14 @@ activations_worker (GTask *task, gpointer source, gpointer data, GCancellable *c
     last = MAX (last, d->nodes[i]);
   /* as far as the deepest node asked for, and one more: its output is
    * copied out just before that one runs */
+  /* tap_cb reads outputs: nothing folded in this run */
+  if (tap.plan != NULL)
+    xc_plan_set_progress_peeks (tap.plan, TRUE);
   if (tap.plan == NULL ||
       !xc_explainer_forward_to (ex, d->analysis->input, last + 1, FALSE, tap_cb, &tap, &error))
     {
+      if (tap.plan != NULL)
+        xc_plan_set_progress_peeks (tap.plan, FALSE);
       g_mutex_unlock (&self->engine_lock);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -123,6 +128,7 @@ activations_worker (GTask *task, gpointer source, gpointer data, GCancellable *c
   /* the explainer holds this input, its plan run only part way: the next
    * explanation runs it again */
   m->explainer_of = d->analysis->serial;
+  xc_plan_set_progress_peeks (tap.plan, FALSE);
   for (guint i = 0; i < d->n; i++)
     if (acts->outputs[i].data == NULL)
       {

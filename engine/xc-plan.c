@@ -37,6 +37,7 @@ struct _XcPlan {
    * input, which is still intact when it runs */
   gboolean      *relu_foldable;
   guint          n_folded;    /* BatchNormalizations and ReLUs folded in the last run */
+  gboolean       progress_peeks; /* the progress callback reads node outputs */
 
   /* Backward plans only */
   gboolean       backward;
@@ -555,6 +556,22 @@ xc_plan_input (XcPlan *plan)
 }
 
 /**
+ * xc_plan_set_progress_peeks:
+ * @peeks: the progress callbacks of the next runs read node outputs
+ *   (xc_plan_peek())
+ *
+ * A run folds an inference BatchNormalization into the convolution before
+ * it (and a ReLU into the SeparableConv2D after it) unless it trains or its
+ * progress callback peeks: the folded node's own output is then never
+ * written. Off by default; a callback that peeks turns it on for its runs.
+ */
+void
+xc_plan_set_progress_peeks (XcPlan *plan, gboolean peeks)
+{
+  plan->progress_peeks = peeks;
+}
+
+/**
  * xc_plan_run:
  * @stats: also compute each node's activation statistics (one more pass over
  *   every output)
@@ -616,16 +633,18 @@ xc_plan_run_range (XcPlan         *plan,
           g_set_error (error, XC_ERROR, XC_ERROR_CANCELLED, "cancelled at %s", node->name);
           return FALSE;
         }
-      /* the same conditions as BatchNormalization folding below: a ReLU
-       * that only feeds the SeparableConv2D after it is applied by it */
-      lean = !stats && progress == NULL && !plan->training;
-      if (lean && i < last && plan->relu_foldable[i + 1])
+      /* Folding needs a run in which nothing reads a folded node's own
+       * output: no training, no progress callback that peeks. A ReLU that
+       * only feeds the SeparableConv2D after it is applied by it (not in
+       * runs with statistics: the ReLU's own are wanted) */
+      lean = !plan->training && (progress == NULL || !plan->progress_peeks);
+      if (lean && !stats && i < last && plan->relu_foldable[i + 1])
         {
           plan->runs[i].time_us = 0;
           plan->n_folded++;
           continue;
         }
-      relu_in = lean && i > first && plan->relu_foldable[i];
+      relu_in = lean && !stats && i > first && plan->relu_foldable[i];
       if (node->n_inputs > G_N_ELEMENTS (in))
         ins = heap = g_new (XcTensor, node->n_inputs);
       for (guint k = 0; k < node->n_inputs; k++)
@@ -635,15 +654,16 @@ xc_plan_run_range (XcPlan         *plan,
       out = node_tensor (plan, i);
 
       /* Nothing reads this node's own output between it and its
-       * BatchNormalization (no statistics, no progress callback to look
-       * at it): the BatchNormalization is folded into its GEMM */
+       * BatchNormalization: the BatchNormalization is folded into its
+       * GEMM; with statistics, applied after it in the pass that takes the
+       * statistics of both (xc_tensor_affine_stats()) */
       fold = lean && i < last && plan->foldable[i];
       t0 = g_get_monotonic_time ();
       if (fold)
         {
           float *scale = plan->fold, *shift = plan->fold + node->c;
           _xc_batchnorm_affine (xc_model_node (model, i + 1), scale, shift);
-          if (node->use_bias)
+          if (node->use_bias && !stats)
             for (int c = 0; c < node->c; c++)
               shift[c] += scale[c] * node->params[node->n_params - 1].data[c];
         }
@@ -652,10 +672,15 @@ xc_plan_run_range (XcPlan         *plan,
                                    plan->training && i > plan->frozen_until,
                                    plan->training ? plan->saved + plan->saved_off[i] : NULL,
                                    plan->step * 1000003u + i, plan->scratch_size,
-                                   fold ? plan->fold : NULL, fold ? plan->fold + node->c : NULL,
+                                   fold && !stats ? plan->fold : NULL,
+                                   fold && !stats ? plan->fold + node->c : NULL,
                                    relu_in });
+      /* the folded BatchNormalization's time is its convolution's */
+      if (stats && fold)
+        xc_tensor_affine_stats (&out, plan->fold, plan->fold + node->c,
+                                &plan->runs[i].stats, &plan->runs[i + 1].stats);
       plan->runs[i].time_us = g_get_monotonic_time () - t0;
-      if (stats)
+      if (stats && !fold)
         xc_tensor_stats (&out, &plan->runs[i].stats);
       if (fold)
         {

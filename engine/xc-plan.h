@@ -52,6 +52,8 @@ void             xc_plan_free         (XcPlan         *plan);
 const XcModel   *xc_plan_model        (XcPlan         *plan);
 int              xc_plan_batch        (XcPlan         *plan);
 XcTensor         xc_plan_input        (XcPlan         *plan);
+void             xc_plan_set_progress_peeks (XcPlan *plan,
+                                             gboolean peeks);
 gboolean         xc_plan_run          (XcPlan         *plan,
                                        gboolean        stats,
                                        XcProgressFunc  progress,

@@ -108,6 +108,70 @@ xc_tensor_stats (const XcTensor *t, XcStats *stats)
 }
 
 /**
+ * xc_tensor_affine_stats:
+ * @t: a tensor, (rows, C) with C = @t->c
+ * @scale: (array): per channel
+ * @shift: (array): per channel
+ * @before: (out caller-allocates): statistics of @t as it was
+ * @after: (out caller-allocates): statistics of @t once transformed
+ *
+ * t = t * scale + shift per channel in place (an inference
+ * BatchNormalization, as xc-batchnorm.c computes it), with the statistics
+ * of the tensor before and after, in one pass over it: each piece of a row
+ * is summed, transformed and summed again while it is in L1. Sums as
+ * xc_tensor_stats() makes them.
+ */
+void
+xc_tensor_affine_stats (const XcTensor *t, const float *scale, const float *shift,
+                        XcStats *before, XcStats *after)
+{
+  size_t n = xc_tensor_size (t);
+  size_t rows = t->c > 0 ? n / t->c : 0;
+  Partial total[2] = { { 0.0, 0.0, INFINITY, -INFINITY, 0 }, { 0.0, 0.0, INFINITY, -INFINITY, 0 } };
+  XcStats *out[2] = { before, after };
+
+#pragma omp parallel if (n > 262144)
+  {
+    Partial p[2] = { { 0.0, 0.0, INFINITY, -INFINITY, 0 }, { 0.0, 0.0, INFINITY, -INFINITY, 0 } };
+#pragma omp for schedule(static)
+    for (size_t r = 0; r < rows; r++)
+      for (int c0 = 0; c0 < t->c; c0 += STATS_BLOCK)
+        {
+          int len = MIN (STATS_BLOCK, t->c - c0);
+          float *x = t->data + r * t->c + c0;
+          const float *a = scale + c0, *b = shift + c0;
+
+          stats_block (x, len, &p[0]);
+          for (int i = 0; i < len; i++)
+            x[i] = x[i] * a[i] + b[i];
+          stats_block (x, len, &p[1]);
+        }
+#pragma omp critical
+    for (int k = 0; k < 2; k++)
+      {
+        total[k].sum += p[k].sum;
+        total[k].sum2 += p[k].sum2;
+        total[k].mn = MIN (total[k].mn, p[k].mn);
+        total[k].mx = MAX (total[k].mx, p[k].mx);
+        total[k].zeros += p[k].zeros;
+      }
+  }
+  for (int k = 0; k < 2; k++)
+    {
+      if (n == 0)
+        {
+          *out[k] = (XcStats) { 0 };
+          continue;
+        }
+      out[k]->min = total[k].mn;
+      out[k]->max = total[k].mx;
+      out[k]->mean = total[k].sum / n;
+      out[k]->std = sqrt (MAX (0.0, total[k].sum2 / n - out[k]->mean * out[k]->mean));
+      out[k]->zero_fraction = (double) total[k].zeros / n;
+    }
+}
+
+/**
  * xc_top_k:
  * @out: (out caller-allocates) (array length=k): indices, largest value first
  *   (ties: the lower index first)

@@ -1059,6 +1059,7 @@ test_activations_on_demand (void)
         Tap t = { NULL, node, NULL };
         g_assert_nonnull (xc_explainer_forward (ex, input, FALSE, NULL, NULL, &error));
         t.plan = xc_explainer_plan (ex);
+        xc_plan_set_progress_peeks (t.plan, TRUE);
         /* only as far as the node after it */
         g_assert_nonnull (xc_explainer_forward_to (ex, input, node + 1, FALSE, tap_cb, &t,
                                                    &error));
@@ -1079,10 +1080,18 @@ test_activations_on_demand (void)
 
 /* A plan run without statistics folds each inference BatchNormalization
  * into the convolution before it (f32-gemm-6x16.c's epilogue) and each ReLU
- * into the SeparableConv2D after it (the depthwise step reads max(x, 0)): the same
- * probabilities as the unfolded run (with statistics), on the FER
+ * into the SeparableConv2D after it (the depthwise step reads max(x, 0)); a
+ * run with statistics folds the BatchNormalizations only, after the GEMM
+ * (xc_tensor_affine_stats()). The same probabilities and every node's same
+ * statistics as the unfolded run (a progress callback that peeks), on the FER
  * mini-Xception, the big FER Xception and a seeded Xception whose
  * BatchNormalizations get seeded statistics */
+static gboolean
+any_progress (guint node, guint n, gpointer data)
+{
+  return TRUE;
+}
+
 static void
 test_folded_layers (void)
 {
@@ -1096,6 +1105,7 @@ test_folded_layers (void)
       g_autoptr(XcModel) m = xc_model_load_spec (specs[s], &error);
       g_autoptr(XcPlan) plan = NULL;
       g_autofree float *unfolded = NULL;
+      g_autofree XcStats *stats = NULL;
       XcTensor in, y;
 
       g_assert_no_error (error);
@@ -1120,10 +1130,37 @@ test_folded_layers (void)
       for (size_t i = 0; i < xc_tensor_size (&in); i++)
         in.data[i] = s == 0 ? 2.0f * xc_seeded_uniform (5, 0, i) - 1.0f
                             : xc_seeded_uniform (5, 0, i);
-      g_assert_true (xc_plan_run (plan, TRUE, NULL, NULL, &error));
+      /* a progress callback that may peek: nothing folded */
+      xc_plan_set_progress_peeks (plan, TRUE);
+      g_assert_true (xc_plan_run (plan, TRUE, any_progress, NULL, &error));
       g_assert_cmpuint (xc_plan_n_folded (plan), ==, 0);
       g_assert_true (xc_plan_output (plan, m->output, &y));
       unfolded = g_memdup2 (y.data, xc_tensor_size (&y) * sizeof (float));
+      stats = g_new (XcStats, xc_model_n_nodes (m));
+      for (guint i = 0; i < xc_model_n_nodes (m); i++)
+        stats[i] = xc_plan_node_run (plan, i)->stats;
+      xc_plan_set_progress_peeks (plan, FALSE);
+      /* with statistics (the window's run): BatchNormalizations folded, each
+       * node's statistics those of its own output, the folded convolution's
+       * before its BatchNormalization */
+      g_assert_true (xc_plan_run (plan, TRUE, any_progress, NULL, &error));
+      g_test_message ("%s: %u layers folded with statistics", specs[s], xc_plan_n_folded (plan));
+      g_assert_cmpuint (xc_plan_n_folded (plan), >=, s == 0 ? 36 : 4);
+      for (guint i = 0; i < xc_model_n_nodes (m); i++)
+        {
+          const XcStats *a = &xc_plan_node_run (plan, i)->stats, *b = &stats[i];
+          double tol = 1e-5 * (1.0 + MAX (fabs (b->min), fabs (b->max)));
+
+          if (fabs (a->min - b->min) > tol || fabs (a->max - b->max) > tol ||
+              fabs (a->mean - b->mean) > tol || fabs (a->std - b->std) > tol ||
+              fabs (a->zero_fraction - b->zero_fraction) > 1e-6)
+            g_error ("%s, %s: statistics %g %g %g %g %g folded, %g %g %g %g %g unfolded",
+                     specs[s], xc_model_node (m, i)->name, a->min, a->max, a->mean, a->std,
+                     a->zero_fraction, b->min, b->max, b->mean, b->std, b->zero_fraction);
+        }
+      g_assert_true (xc_plan_output (plan, m->output, &y));
+      assert_close ("probabilities folded with statistics", y.data, unfolded,
+                    xc_tensor_size (&y), 1e-5);
       g_assert_true (xc_plan_run (plan, FALSE, NULL, NULL, &error));
       g_test_message ("%s: %u layers folded", specs[s], xc_plan_n_folded (plan));
       /* seeded Xception: 36 BatchNormalizations, 33 ReLUs */
