@@ -700,6 +700,18 @@ grad_tensor (XcPlan *plan, guint i)
   return (XcTensor) { plan->grads + plan->grad_off[i], plan->batch, node->h, node->w, node->c };
 }
 
+/* A gradient buffer zeroed before its first sum: large ones by every
+ * thread (one thread's memset left the other waiting, 2% of a Grad-CAM) */
+static void
+zero_floats (float *p, size_t n)
+{
+  size_t chunk = 65536, chunks = (n + chunk - 1) / chunk;
+
+#pragma omp parallel for schedule(static) if (chunks > 4)
+  for (size_t i = 0; i < chunks; i++)
+    memset (p + i * chunk, 0, MIN (chunk, n - i * chunk) * sizeof (float));
+}
+
 /**
  * xc_plan_backward:
  * @from: the node whose output gradient is seeded
@@ -768,7 +780,7 @@ xc_plan_backward (XcPlan         *plan,
             dins[k].data = NULL;
           else if (!plan->reached[src])
             {
-              memset (dins[k].data, 0, xc_tensor_size (&dins[k]) * sizeof (float));
+              zero_floats (dins[k].data, xc_tensor_size (&dins[k]));
               plan->reached[src] = TRUE;
             }
         }

@@ -80,22 +80,29 @@ xc_global_pool_backward (const XcOpBackArgs *args)
       const float *src = x->data + (size_t) n * hw * x->c;
       float *dst = dx + (size_t) n * hw * x->c;
       const float *g = dy + (size_t) n * x->c;
-      for (int i = 0; i < x->c; i++)
+      int c = x->c;
+
+      if (is_max)
         {
-          if (is_max)
+          /* each channel's first maximum: threads take channels */
+#pragma omp parallel for schedule(static) if (hw * c > 65536)
+          for (int i = 0; i < c; i++)
             {
               size_t at = 0;
               for (size_t p = 1; p < hw; p++)
-                if (src[p * x->c + i] > src[at * x->c + i])
+                if (src[p * c + i] > src[at * c + i])
                   at = p;
-              dst[at * x->c + i] += g[i];
+              dst[at * c + i] += g[i];
             }
-          else
-            {
-              float v = g[i] / hw;
-              for (size_t p = 0; p < hw; p++)
-                dst[p * x->c + i] += v;
-            }
+        }
+      else
+        {
+          /* every position gets the channel's gradient over HW: threads
+           * take positions, each a contiguous row of C */
+#pragma omp parallel for schedule(static) if (hw * c > 65536)
+          for (size_t p = 0; p < hw; p++)
+            for (int i = 0; i < c; i++)
+              dst[p * c + i] += g[i] / hw;
         }
     }
 }

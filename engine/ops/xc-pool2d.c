@@ -77,6 +77,9 @@ xc_pool2d_backward (const XcOpBackArgs *args)
 
   if (dx == NULL)
     return;
+  /* windows overlap, channels do not: threads take blocks of 16 channels */
+#pragma omp parallel for schedule(static) if ((size_t) dy->n * dy->h * dy->w * c > 65536)
+  for (int cb = 0; cb < (c + 15) / 16; cb++)
   for (int n = 0; n < dy->n; n++)
     for (int oy = 0; oy < dy->h; oy++)
       for (int ox = 0; ox < dy->w; ox++)
@@ -84,8 +87,9 @@ xc_pool2d_backward (const XcOpBackArgs *args)
           const float *g = dy->data + (((size_t) n * dy->h + oy) * dy->w + ox) * c;
           int y0 = MAX (oy * node->sh - pt, 0), y1 = MIN (oy * node->sh - pt + node->kh, x->h);
           int x0 = MAX (ox * node->sw - pl, 0), x1 = MIN (ox * node->sw - pl + node->kw, x->w);
+          int c0 = 16 * cb, c1 = MIN (c, c0 + 16);
           if (is_max)
-            for (int i = 0; i < c; i++)
+            for (int i = c0; i < c1; i++)
               {
                 float best = -FLT_MAX;
                 size_t at = 0;
@@ -105,7 +109,7 @@ xc_pool2d_backward (const XcOpBackArgs *args)
                 for (int ix = x0; ix < x1; ix++)
                   {
                     float *d = dx + (((size_t) n * x->h + iy) * x->w + ix) * c;
-                    for (int i = 0; i < c; i++)
+                    for (int i = c0; i < c1; i++)
                       d[i] += g[i] * inv;
                   }
             }
