@@ -1126,6 +1126,7 @@ test_bench_json (void)
   g_autoptr(JsonParser) p = json_parser_new ();
   g_autoptr(GError) error = NULL;
   JsonObject *root, *fwd;
+  JsonArray *gc;
 
   run_cli (&r, "bench", "--model", "builtin:xception:size=71,width=1/8", "--runs", "3",
            "--threads", "1", "--json", NULL);
@@ -1139,6 +1140,18 @@ test_bench_json (void)
                      json_object_get_double_member (fwd, "max"));
   g_assert_cmpint (json_object_get_int_member (root, "peak_rss_bytes"), >, 0);
   g_assert_cmpint (json_object_get_int_member (root, "runs"), ==, 3);
+  /* Grad-CAM's ratio is to the forwards run between its runs */
+  gc = json_object_get_array_member (root, "gradcam");
+  g_assert_cmpuint (json_array_get_length (gc), >=, 1);
+  for (guint i = 0; i < json_array_get_length (gc); i++)
+    {
+      JsonObject *g = json_array_get_object_element (gc, i);
+      double f = json_object_get_double_member (g, "forward_ms_interleaved");
+
+      g_assert_cmpfloat (f, >, 0.0);
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (g, "ratio_to_forward"),
+                                      json_object_get_double_member (g, "median_ms") / f, 1e-9);
+    }
 }
 
 /* DICOM through the CLI: what it prints, what it leaves out, how it fails */
