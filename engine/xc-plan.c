@@ -635,16 +635,21 @@ xc_plan_run_range (XcPlan         *plan,
         }
       /* Folding needs a run in which nothing reads a folded node's own
        * output: no training, no progress callback that peeks. A ReLU that
-       * only feeds the SeparableConv2D after it is applied by it (not in
-       * runs with statistics: the ReLU's own are wanted) */
+       * only feeds the SeparableConv2D after it is applied by it; its
+       * statistics are taken from its input, which that node reads */
       lean = !plan->training && (progress == NULL || !plan->progress_peeks);
-      if (lean && !stats && i < last && plan->relu_foldable[i + 1])
+      if (lean && i < last && plan->relu_foldable[i + 1])
         {
+          if (stats)
+            {
+              XcTensor x = node_tensor (plan, node->inputs[0]);
+              xc_tensor_relu_stats (&x, &plan->runs[i].stats);
+            }
           plan->runs[i].time_us = 0;
           plan->n_folded++;
           continue;
         }
-      relu_in = lean && !stats && i > first && plan->relu_foldable[i];
+      relu_in = lean && i > first && plan->relu_foldable[i];
       if (node->n_inputs > G_N_ELEMENTS (in))
         ins = heap = g_new (XcTensor, node->n_inputs);
       for (guint k = 0; k < node->n_inputs; k++)

@@ -20,13 +20,20 @@ typedef struct {
   size_t zeros;
 } Partial;
 
+/* max(v, 0), 0 for NaN as the ReLU layer gives, when relu is set */
+static inline float
+relu_if (float v, gboolean relu)
+{
+  return relu && !(v > 0.0f) ? 0.0f : v;
+}
+
 /* 16 independent lanes: without -ffast-math the compiler may not reorder
  * one float sum, but it vectorises 16 of them (two AVX2 or one AVX-512
  * register each) */
 #define LANES 16
 
 XC_VECTORIZE static void
-stats_block (const float *x, size_t n, Partial *p)
+stats_block (const float *x, size_t n, gboolean relu, Partial *p)
 {
   float sum[LANES] = { 0 }, sum2[LANES] = { 0 }, mn[LANES], mx[LANES];
   int zeros[LANES] = { 0 };
@@ -37,7 +44,7 @@ stats_block (const float *x, size_t n, Partial *p)
   for (; i + LANES <= n; i += LANES)
     for (int k = 0; k < LANES; k++)
       {
-        float v = x[i + k];
+        float v = relu_if (x[i + k], relu);
         sum[k] += v;
         sum2[k] += v * v;
         mn[k] = v < mn[k] ? v : mn[k];
@@ -46,7 +53,7 @@ stats_block (const float *x, size_t n, Partial *p)
       }
   for (int k = 0; i < n; i++, k++)
     {
-      float v = x[i];
+      float v = relu_if (x[i], relu);
       sum[k] += v;
       sum2[k] += v * v;
       mn[k] = v < mn[k] ? v : mn[k];
@@ -63,18 +70,12 @@ stats_block (const float *x, size_t n, Partial *p)
     }
 }
 
-/**
- * xc_tensor_stats:
- * @t: a tensor
- * @stats: (out caller-allocates): min, max, mean, standard deviation, zero fraction
- *
- * Sums blocks of 2048 values in float (vectorised), the blocks in double, so
+/* Sums blocks of 2048 values in float (vectorised), the blocks in double, so
  * that the figures do not drift with the tensor size; large tensors are
  * split over the threads. Fast enough to run after every layer of a forward
- * pass while its output is still in cache.
- */
-void
-xc_tensor_stats (const XcTensor *t, XcStats *stats)
+ * pass while its output is still in cache. */
+static void
+tensor_stats (const XcTensor *t, gboolean relu, XcStats *stats)
 {
   size_t n = xc_tensor_size (t);
   size_t blocks = (n + STATS_BLOCK - 1) / STATS_BLOCK;
@@ -90,7 +91,7 @@ xc_tensor_stats (const XcTensor *t, XcStats *stats)
     Partial p = { 0.0, 0.0, INFINITY, -INFINITY, 0 };
 #pragma omp for schedule(static)
     for (size_t b = 0; b < blocks; b++)
-      stats_block (t->data + b * STATS_BLOCK, MIN (STATS_BLOCK, n - b * STATS_BLOCK), &p);
+      stats_block (t->data + b * STATS_BLOCK, MIN (STATS_BLOCK, n - b * STATS_BLOCK), relu, &p);
 #pragma omp critical
     {
       total.sum += p.sum;
@@ -105,6 +106,31 @@ xc_tensor_stats (const XcTensor *t, XcStats *stats)
   stats->mean = total.sum / n;
   stats->std = sqrt (MAX (0.0, total.sum2 / n - stats->mean * stats->mean));
   stats->zero_fraction = (double) total.zeros / n;
+}
+
+/**
+ * xc_tensor_stats:
+ * @t: a tensor
+ * @stats: (out caller-allocates): min, max, mean, standard deviation, zero fraction
+ */
+void
+xc_tensor_stats (const XcTensor *t, XcStats *stats)
+{
+  tensor_stats (t, FALSE, stats);
+}
+
+/**
+ * xc_tensor_relu_stats:
+ * @stats: (out caller-allocates): the statistics of max(@t, 0)
+ *
+ * The statistics a ReLU's output would have, from its input (a ReLU folded
+ * into the layer after it is never written), the same sums as
+ * xc_tensor_stats() of the ReLU's output.
+ */
+void
+xc_tensor_relu_stats (const XcTensor *t, XcStats *stats)
+{
+  tensor_stats (t, TRUE, stats);
 }
 
 /**
@@ -141,10 +167,10 @@ xc_tensor_affine_stats (const XcTensor *t, const float *scale, const float *shif
           float *x = t->data + r * t->c + c0;
           const float *a = scale + c0, *b = shift + c0;
 
-          stats_block (x, len, &p[0]);
+          stats_block (x, len, FALSE, &p[0]);
           for (int i = 0; i < len; i++)
             x[i] = x[i] * a[i] + b[i];
-          stats_block (x, len, &p[1]);
+          stats_block (x, len, FALSE, &p[1]);
         }
 #pragma omp critical
     for (int k = 0; k < 2; k++)

@@ -26,6 +26,7 @@ xc_tensor_size (const XcTensor *t)
 }
 
 void  xc_tensor_stats (const XcTensor *t, XcStats *stats);
+void  xc_tensor_relu_stats (const XcTensor *t, XcStats *stats);
 void  xc_tensor_affine_stats (const XcTensor *t, const float *scale, const float *shift,
                               XcStats *before, XcStats *after);
 int   xc_top_k        (const float *values, int n, int k, int *out);
