@@ -162,9 +162,9 @@ affine_row (float *x, int c, const float *a, const float *b)
  *
  * t = t * scale + shift per channel in place (an inference
  * BatchNormalization, as xc-batchnorm.c computes it), with the statistics
- * of the tensor before and after, in one pass over it: each piece of a row
- * is summed, transformed and summed again while it is in L1. Sums as
- * xc_tensor_stats() makes them.
+ * of the tensor before and after, in one pass over it: each piece of at
+ * most 2048 values (whole rows, or a wide row's part) is summed, transformed
+ * and summed again while it is in L1. Sums as xc_tensor_stats() makes them.
  */
 void
 xc_tensor_affine_stats (const XcTensor *t, const float *scale, const float *shift,
@@ -175,6 +175,11 @@ xc_tensor_affine_stats (const XcTensor *t, const float *scale, const float *shif
   Partial total[2] = { { 0.0, 0.0, INFINITY, -INFINITY, 0 }, { 0.0, 0.0, INFINITY, -INFINITY, 0 } };
   XcStats *out[2] = { before, after };
 
+  if (n == 0)
+    {
+      *before = *after = (XcStats) { 0 };
+      return;
+    }
 #pragma omp parallel if (n > 262144)
   {
     Partial p[2] = { { 0.0, 0.0, INFINITY, -INFINITY, 0 }, { 0.0, 0.0, INFINITY, -INFINITY, 0 } };
@@ -219,11 +224,6 @@ xc_tensor_affine_stats (const XcTensor *t, const float *scale, const float *shif
   }
   for (int k = 0; k < 2; k++)
     {
-      if (n == 0)
-        {
-          *out[k] = (XcStats) { 0 };
-          continue;
-        }
       out[k]->min = total[k].mn;
       out[k]->max = total[k].mx;
       out[k]->mean = total[k].sum / n;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  *
  * XsWindow: the frame. A header bar (open, model selector, menu, cancel,
- * what is running and for how long), the image sidebar, the banner for errors, and a stack of seven
- * pages (xs-<name>-view.c), each an XsView bound to the window's XsSession.
+ * what is running and for how long), the image sidebar, the banner for
+ * errors, and a stack of seven pages (xs-<name>-view.c), each an XsView
+ * bound to the window's XsSession.
  * The window loads models and analyses images through the session's
  * XsInference off the main thread (newest request wins); the pages react to
  * the session's model and analysis. Actions are in xs-window-actions.c,
