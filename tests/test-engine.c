@@ -1308,7 +1308,8 @@ test_dwconv_backward_kernel (void)
                   continue;
                 for (int ci = 0; ci < c; ci++)
                   want[((size_t) iy * w + ix) * c + ci] +=
-                    (double) dy[((size_t) oy * ow + ox) * c + ci] * k[(size_t) (3 * ky + kx) * c + ci];
+                    (double) dy[((size_t) oy * ow + ox) * c + ci] *
+                    k[(size_t) (3 * ky + kx) * c + ci];
               }
       xc_f32_dwconv2d_flip_3x3 (k, c, kf);
       /* in two calls, as two threads would split the rows */
