@@ -1208,14 +1208,16 @@ test_compare_statistics (void)
 
 /* Our GEMM (f32-gemm-6x16.c, through xc_f32_gemm's choice and thread split)
  * against a double-precision product: tile edges (M % 6, N % 16), K across
- * blocks of 256, beta 0 and 1, B as is and transposed (xc_f32_gemm_nt),
- * one and two threads */
+ * blocks of 256, the wide nest (K over 256 or N over 192: K in equal blocks
+ * of at most 512, odd K, N in blocks of 64), beta 0 and 1, B as is and
+ * transposed (xc_f32_gemm_nt), one and two threads */
 static void
 test_gemm_kernel (void)
 {
   static const int shapes[][3] = { { 1, 1, 1 }, { 5, 15, 3 }, { 6, 16, 256 }, { 7, 17, 257 },
                                    { 361, 728, 728 }, { 100, 40, 600 }, { 13, 1000, 64 },
-                                   { 2000, 33, 27 }, { 1, 1000, 2048 } };
+                                   { 2000, 33, 27 }, { 1, 1000, 2048 }, { 200, 70, 1536 },
+                                   { 37, 300, 1030 }, { 50, 300, 100 } };
 
   g_test_message ("GEMM: %s", xc_f32_gemm_name ());
   for (int threads = 1; threads <= 2; threads++)
