@@ -21,8 +21,9 @@
  * past N are zeros in the panel and are not stored.
  *
  * Products that this would split along K or N (K > KC, N > NC: Xception's
- * 1x1 convolutions from block4 on, K = 728 to 1536) take a second nest
- * on AVX2: K in as few equal blocks of at most 512 rows as it needs (728
+ * 1x1 convolutions from block4 on, K = 728 to 1536), with A at most 1024
+ * rows or N at most 64 columns (A is read once per 64 columns: a training
+ * batch's tall A stays in the first nest), take a second nest on AVX2: K in as few equal blocks of at most 512 rows as it needs (728
  * in two of 368: C is added to once instead of twice), B in blocks of 64
  * columns (at most 128 KB, in L2), and for each 6 rows of A (their floats
  * in L1) the four panels in turn. Measured in Xception's forward, the two
@@ -69,6 +70,7 @@ static __thread float packed_b[KC * NC_AVX512 + 16 * (NC_AVX512 / 16)]
 #define NR2 16
 #define KC_WIDE 512     /* the second nest: most rows of B in one block */
 #define NC_WIDE 64      /* and columns */
+#define WIDE_M_MAX 1024 /* A is read once per 64 columns: tall A only if N fits one */
 
 static __thread float packed_wide[KC_WIDE * NC_WIDE + 16 * (NC_WIDE / NR2)]
   __attribute__ ((aligned (64)));
@@ -321,7 +323,7 @@ xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
           }
       return;
     }
-  if (k > KC || n > NC_AVX2)
+  if ((k > KC || n > NC_AVX2) && (m <= WIDE_M_MAX || n <= NC_WIDE))
     {
       gemm_wide_avx2 (a, lda, b, ldb, trans_b, c, ldc, m, n, k, beta, scale, shift);
       return;
