@@ -84,11 +84,19 @@ pack_b_avx2 (const float *b, size_t ldb, int kc, int nc, float *p)
   int full = nc / NR2 * NR2;
 
   /* along B's rows (cold weights stream in from memory in order), each
-   * row's 16-column pieces to their panels */
+   * row's 16-column pieces to their panels; the row 16 ahead is fetched
+   * meanwhile: rows a few KB apart defeat the hardware's prefetchers, and
+   * the packing waited on every line (a 512 x 64 block of the exit flow's
+   * 1536 x 2048 weights: 21% of that product's time, 16% with this; the
+   * forward 2.5% faster, 36 of 50 alternating pairs) */
   for (int k = 0; k < kc; k++)
     {
       const float *src = b + (size_t) k * ldb;
       float *dst = p + (size_t) k * NR2;
+
+      if (k + 16 < kc)
+        for (int j = 0; j < nc + 16; j += 16)
+          _mm_prefetch ((const char *) (src + (size_t) 16 * ldb + j), _MM_HINT_T0);
 
       for (int j = 0; j < full; j += NR2, dst += panel_stride (kc, NR2))
         {
