@@ -40,6 +40,8 @@ struct _XsExplainView {
   GPtrArray       *regions;        /* XcRegion: ground-truth boxes, or NULL */
   GCancellable    *cancel;
   guint            refresh_source;  /* an idle refresh is pending */
+  XsModel         *lists_model;     /* owned: the drop-downs wait to list its layers/classes */
+  guint            lists_source;    /* ... until this fires, or an analysis comes first */
   gboolean         updating;
 };
 
@@ -57,6 +59,8 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+static void fill_lists (XsExplainView *self);
 
 static void cancel_pending_refresh (XsExplainView *self);
 
@@ -254,6 +258,7 @@ xs_explain_view_refresh (XsExplainView *self)
   guint row, cls;
 
   cancel_pending_refresh (self);
+  fill_lists (self);
   if (a == NULL || self->updating)
     return;
   xc_explain_options_init (&o);
@@ -295,18 +300,28 @@ on_render_setting_cb (XsExplainView *self)
 
 /* The choices a model offers: its spatial layers (the default CAM layer
  * selected) and its classes */
+/* The layer and class drop-downs of the model in lists_model. Filling them
+ * takes the main thread 20-30 ms (GtkDropDown with 1,001 classes), which on
+ * two cores is taken from the engine's threads: a new model's first image
+ * runs through the network meanwhile, so they wait for its analysis (or
+ * 250 ms, when there is no image) */
 static void
-xs_explain_view_model_changed (XsView *view, XsModel *model)
+fill_lists (XsExplainView *self)
 {
-  XsExplainView *self = XS_EXPLAIN_VIEW (view);
-  g_autoptr(GtkStringList) layers = gtk_string_list_new (NULL);
-  g_autoptr(GtkStringList) classes = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) layers = NULL;
+  g_autoptr(GtkStringList) classes = NULL;
+  g_autoptr(XsModel) model = g_steal_pointer (&self->lists_model);
+  gboolean was_updating = self->updating;
   const XcModel *m;
   const XcNode *out;
   guint def = 0, def_row = 0;
 
   if (model == NULL)
     return;
+  g_clear_handle_id (&self->lists_source, g_source_remove);
+  xs_session_end (xs_view_get_session (XS_VIEW (self)));
+  layers = gtk_string_list_new (NULL);
+  classes = gtk_string_list_new (NULL);
   m = model->model;
   out = xc_model_node (m, m->output);
   self->updating = TRUE;
@@ -333,7 +348,34 @@ xs_explain_view_model_changed (XsView *view, XsModel *model)
     }
   gtk_drop_down_set_model (self->class_dropdown, G_LIST_MODEL (classes));
   gtk_drop_down_set_selected (self->class_dropdown, 0);
-  self->updating = FALSE;
+  self->updating = was_updating;
+}
+
+static gboolean
+lists_timeout_cb (gpointer data)
+{
+  XsExplainView *self = data;
+
+  self->lists_source = 0;
+  fill_lists (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+xs_explain_view_model_changed (XsView *view, XsModel *model)
+{
+  XsExplainView *self = XS_EXPLAIN_VIEW (view);
+
+  if (model == NULL)
+    return;
+  if (self->lists_model == NULL)
+    {
+      /* pending work: screenshots wait for it */
+      xs_session_begin (xs_view_get_session (view), NULL);
+      self->lists_source = g_timeout_add_full (G_PRIORITY_LOW, 250, lists_timeout_cb, self, NULL);
+    }
+  g_clear_pointer (&self->lists_model, xs_model_unref);
+  self->lists_model = xs_model_ref (model);
 }
 
 /* A pending refresh counts as work in progress (screenshots wait for it) */
@@ -362,6 +404,7 @@ xs_explain_view_analysis_changed (XsView *view, XsAnalysis *a)
 {
   XsExplainView *self = XS_EXPLAIN_VIEW (view);
 
+  fill_lists (self);
   if (a != NULL)
     {
       /* once every page has taken the analysis and the predictions are
@@ -405,6 +448,7 @@ xs_explain_view_set_layer (XsExplainView *self, const char *name, guint *node, G
 
   if (model == NULL || !xc_model_lookup (model->model, name, node, error))
     return FALSE;
+  fill_lists (self);
   for (guint r = 0; r < self->layer_ids->len; r++)
     if (g_array_index (self->layer_ids, guint, r) == *node)
       {
@@ -422,7 +466,10 @@ xs_explain_view_set_layer (XsExplainView *self, const char *name, guint *node, G
 gboolean
 xs_explain_view_set_target_class (XsExplainView *self, int class_index, GError **error)
 {
-  guint n = g_list_model_get_n_items (gtk_drop_down_get_model (self->class_dropdown));
+  guint n;
+
+  fill_lists (self);
+  n = g_list_model_get_n_items (gtk_drop_down_get_model (self->class_dropdown));
 
   if (class_index + 1 >= (int) n)
     {
@@ -471,7 +518,13 @@ xs_explain_view_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancel);
   if (xs_view_get_session (XS_VIEW (self)))
-    cancel_pending_refresh (self);
+    {
+      cancel_pending_refresh (self);
+      if (self->lists_model != NULL)
+        xs_session_end (xs_view_get_session (XS_VIEW (self)));
+    }
+  g_clear_handle_id (&self->lists_source, g_source_remove);
+  g_clear_pointer (&self->lists_model, xs_model_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_EXPLAIN_VIEW);
   g_clear_object (&self->cancel);
   g_clear_pointer (&self->explained, xs_explain_result_free);
