@@ -101,6 +101,25 @@ open_window (const char *model, const char *image)
   return win;
 }
 
+/* The explain page's layer and class lists wait for a new model's first
+ * analysis (filling them took the engine's CPU): with no image they are
+ * filled all the same, the default layer chosen, before the window is idle */
+static void
+test_explain_lists_without_image (void)
+{
+  XsWindow *win = open_window ("builtin:xception:size=71,width=1/8,classes=10", NULL);
+  GtkDropDown *layer = child (win, "layer_dropdown"), *cls = child (win, "class_dropdown");
+  GtkStringObject *s;
+
+  g_assert_null (xs_window_get_last_error (win));
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (layer)), >, 100);
+  s = GTK_STRING_OBJECT (gtk_drop_down_get_selected_item (layer));
+  g_assert_cmpstr (gtk_string_object_get_string (s), ==, "block14_sepconv2_act");
+  /* "Top-1 class" and the 10 classes */
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (cls)), ==, 11);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 /* The separable lesson on a seeded Xception's block2_sepconv1 (8 channels
  * in, 16 out) with a seeded input: its stages (6 channels drawn, the rest,
  * the pointwise sum, the cost), the stage's paragraph in bold, d[c] the sum
@@ -779,6 +798,7 @@ main (int argc, char **argv)
   if (gtk_init_check ())
     {
       g_test_add_func ("/ui/window/fer", test_window_fer);
+      g_test_add_func ("/ui/explain/lists-without-image", test_explain_lists_without_image);
       g_test_add_func ("/ui/separable/lesson", test_sep_lesson);
       g_test_add_func ("/ui/architecture/fit-and-lanes", test_arch_fit);
       g_test_add_func ("/ui/window/errors", test_window_errors);
