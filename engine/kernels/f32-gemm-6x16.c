@@ -265,6 +265,18 @@ tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
   store_tile_avx2 (acc, c, ldc, mr, nr, add, beta, scale, shift);
 }
 
+/* rows [pc, pc + kc) and columns [jc, jc + nc) of B, or of (B^T)^T, into panels */
+__attribute__ ((target ("avx2,fma")))
+static inline void
+pack_block_avx2 (const float *b, size_t ldb, gboolean trans_b, int pc, int jc, int kc, int nc,
+                 float *p)
+{
+  if (trans_b)
+    pack_bt_avx2 (b + (size_t) jc * ldb + pc, ldb, kc, nc, p);
+  else
+    pack_b_avx2 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
+}
+
 /* the second loop nest (see the top of this file): B in blocks of at most
  * KC_WIDE rows (as many as K needs, of equal size) and NC_WIDE columns;
  * per block, each 6 rows of A against its panels */
@@ -288,10 +300,7 @@ gemm_wide_avx2 (const float *a, size_t lda, const float *b, size_t ldb, gboolean
           gboolean add = pc > 0;
           const float *post = pc + kc >= k ? scale : NULL;
 
-          if (trans_b)
-            pack_bt_avx2 (b + (size_t) jc * ldb + pc, ldb, kc, nc, p);
-          else
-            pack_b_avx2 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
+          pack_block_avx2 (b, ldb, trans_b, pc, jc, kc, nc, p);
           for (int ir = 0; ir < m; ir += MR)
             for (int jr = 0; jr < nc; jr += NR2)
               tile_avx2 (a + (size_t) ir * lda + pc, lda, MIN (MR, m - ir),
@@ -346,10 +355,7 @@ xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
           gboolean add = pc > 0;
           const float *post = pc + kc >= k ? scale : NULL;
 
-          if (trans_b)
-            pack_bt_avx2 (b + (size_t) jc * ldb + pc, ldb, kc, nc, p);
-          else
-            pack_b_avx2 (b + (size_t) pc * ldb + jc, ldb, kc, nc, p);
+          pack_block_avx2 (b, ldb, trans_b, pc, jc, kc, nc, p);
           for (int ic = 0; ic < m; ic += MC)
             {
               int mc = MIN (MC, m - ic);
