@@ -298,13 +298,12 @@ on_render_setting_cb (XsExplainView *self)
   render_overlay (self);
 }
 
-/* The choices a model offers: its spatial layers (the default CAM layer
- * selected) and its classes */
-/* The layer and class drop-downs of the model in lists_model. Filling them
- * takes the main thread 20-30 ms (GtkDropDown with 1,001 classes), which on
- * two cores is taken from the engine's threads: a new model's first image
- * runs through the network meanwhile, so they wait for its analysis (or
- * 250 ms, when there is no image) */
+/* The choices lists_model offers: its spatial layers (the default CAM
+ * layer selected) and its classes. Filling them takes the main thread
+ * 20-30 ms (GtkDropDown with 1,001 classes), which on two cores is taken
+ * from the engine's threads: a new model's first image runs through the
+ * network meanwhile, so they wait for its analysis (or 250 ms, when there
+ * is no image) */
 static void
 fill_lists (XsExplainView *self)
 {
@@ -404,9 +403,9 @@ xs_explain_view_analysis_changed (XsView *view, XsAnalysis *a)
 {
   XsExplainView *self = XS_EXPLAIN_VIEW (view);
 
-  fill_lists (self);
   if (a != NULL)
     {
+      fill_lists (self);
       /* once every page has taken the analysis and the predictions are
        * drawn: on two cores the engine's threads would starve the UI's */
       if (self->refresh_source == 0)

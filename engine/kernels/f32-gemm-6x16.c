@@ -23,10 +23,11 @@
  * Products that this would split along K or N (K > KC, N > NC: Xception's
  * 1x1 convolutions from block4 on, K = 728 to 1536), with A at most 1024
  * rows or N at most 64 columns (A is read once per 64 columns: a training
- * batch's tall A stays in the first nest), take a second nest on AVX2: K in as few equal blocks of at most 512 rows as it needs (728
- * in two of 368: C is added to once instead of twice), B in blocks of 64
- * columns (at most 128 KB, in L2), and for each 6 rows of A (their floats
- * in L1) the four panels in turn. Measured in Xception's forward, the two
+ * batch's tall A stays in the first nest), take a second nest on AVX2: K
+ * in as few equal blocks of at most 512 rows as it needs (728 in two of
+ * 368: C is added to once instead of twice), B in blocks of 64 columns (at
+ * most 128 KB, in L2), and for each 6 rows of A (their floats in L1) the
+ * four panels in turn. Measured in Xception's forward, the two
  * nests alternating run by run: 3-5% faster, in 33 of 40 pairs. (One block
  * of 728 measured the same; it changes rounding enough to move a seeded
  * 3-epoch training run from 71% to 62% test accuracy, and 512 to 75%: such
