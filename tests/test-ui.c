@@ -231,6 +231,29 @@ test_arch_fit (void)
   g_object_unref (view);
 }
 
+/* Leaving the separable page releases its layer's tensors at once, before
+ * the stack's crossfade ends and before the next page's work starts (they
+ * made the app's peak memory); back during the crossfade (the page still
+ * mapped), it computes them again */
+static void
+test_separable_leaves (GtkStack *stack)
+{
+  XsWindow *win = XS_WINDOW (gtk_widget_get_root (GTK_WIDGET (stack)));
+  XsFeatureGrid *grids[] = { child (win, "sep_input_grid"), child (win, "sep_dw_grid"),
+                             child (win, "sep_pw_grid") };
+
+  for (guint k = 0; k < G_N_ELEMENTS (grids); k++)
+    g_assert_nonnull (xs_feature_grid_get_tensor (grids[k]));
+  gtk_stack_set_visible_child_name (stack, "costs");
+  for (guint k = 0; k < G_N_ELEMENTS (grids); k++)
+    g_assert_null (xs_feature_grid_get_tensor (grids[k]));
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (grids[0])));   /* still fading out */
+  gtk_stack_set_visible_child_name (stack, "separable");
+  wait_idle (win);
+  for (guint k = 0; k < G_N_ELEMENTS (grids); k++)
+    g_assert_nonnull (xs_feature_grid_get_tensor (grids[k]));
+}
+
 static void
 test_window_fer (void)
 {
@@ -291,6 +314,8 @@ test_window_fer (void)
       g_assert_no_error (error);
       assert_png_not_blank (path);
       g_unlink (path);
+      if (g_str_equal (views[i], "separable"))
+        test_separable_leaves (stack);
     }
 
   /* a laptop's window: at most 1,024 px wide at minimum, and screenshots at

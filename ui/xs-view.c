@@ -11,6 +11,7 @@ typedef struct {
   XsAnalysis *analysis;   /* owned */
   gboolean    model_stale;     /* changed while hidden: tell the subclass when shown */
   gboolean    analysis_stale;
+  gboolean    left;            /* another page is shown (this one may still fade out) */
 } XsViewPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (XsView, xs_view, GTK_TYPE_BOX)
@@ -27,7 +28,10 @@ static GParamSpec *properties[N_PROPS];
 static gboolean
 deferred (XsView *self)
 {
-  return !XS_VIEW_GET_CLASS (self)->eager && !gtk_widget_get_mapped (GTK_WIDGET (self));
+  XsViewPrivate *priv = xs_view_get_instance_private (self);
+
+  return !XS_VIEW_GET_CLASS (self)->eager &&
+         (!gtk_widget_get_mapped (GTK_WIDGET (self)) || priv->left);
 }
 
 static void
@@ -61,15 +65,21 @@ on_model_cb (XsView *self)
     tell_model (self);
 }
 
-/* A page whose class releases what it computed when hidden is told the
- * analysis again when next shown */
-static void
-xs_view_unmap (GtkWidget *widget)
+/**
+ * xs_view_left:
+ *
+ * The window shows another page: one with a hidden vfunc releases what it
+ * computed now, not when it is unmapped at the end of the stack's
+ * crossfade. (The next page's work starts at once: the separable page's
+ * 40 MB of Xception activations were still held while the compare page
+ * loaded its second model, and made the app's peak.)
+ */
+void
+xs_view_left (XsView *self)
 {
-  XsView *self = XS_VIEW (widget);
   XsViewPrivate *priv = xs_view_get_instance_private (self);
 
-  GTK_WIDGET_CLASS (xs_view_parent_class)->unmap (widget);
+  priv->left = TRUE;
   if (XS_VIEW_GET_CLASS (self)->hidden && priv->analysis != NULL && !priv->analysis_stale)
     {
       XS_VIEW_GET_CLASS (self)->hidden (self);
@@ -78,16 +88,59 @@ xs_view_unmap (GtkWidget *widget)
 }
 
 static void
-xs_view_map (GtkWidget *widget)
+xs_view_unmap (GtkWidget *widget)
 {
-  XsView *self = XS_VIEW (widget);
+  GTK_WIDGET_CLASS (xs_view_parent_class)->unmap (widget);
+  xs_view_left (XS_VIEW (widget));
+}
+
+/* shown: told what changed while it was hidden */
+static void
+catch_up (XsView *self)
+{
   XsViewPrivate *priv = xs_view_get_instance_private (self);
 
-  GTK_WIDGET_CLASS (xs_view_parent_class)->map (widget);
+  priv->left = FALSE;
   if (priv->model_stale)
     tell_model (self);
   if (priv->analysis_stale)
     tell_analysis (self);
+}
+
+/**
+ * xs_views_shown:
+ * @pages: (array length=n): the window's pages (%NULL ones are skipped)
+ * @shown: the stack's visible child, which holds one of them
+ *
+ * The window shows another page: the others are left at once (see
+ * xs_view_left()); the one shown, if it is still mapped (left during a
+ * crossfade, now back), catches up now, otherwise when it is mapped.
+ */
+void
+xs_views_shown (XsView *const *pages, guint n, GtkWidget *shown)
+{
+  for (guint i = 0; i < n; i++)
+    if (pages[i] != NULL &&
+        (shown == NULL || !gtk_widget_is_ancestor (GTK_WIDGET (pages[i]), shown)))
+      xs_view_left (pages[i]);
+  for (guint i = 0; i < n; i++)
+    if (pages[i] != NULL && shown != NULL &&
+        gtk_widget_is_ancestor (GTK_WIDGET (pages[i]), shown))
+      {
+        XsViewPrivate *priv = xs_view_get_instance_private (pages[i]);
+
+        if (gtk_widget_get_mapped (GTK_WIDGET (pages[i])))
+          catch_up (pages[i]);
+        else
+          priv->left = FALSE;
+      }
+}
+
+static void
+xs_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (xs_view_parent_class)->map (widget);
+  catch_up (XS_VIEW (widget));
 }
 
 XsSession *

@@ -5,7 +5,8 @@
  * window binds to the session's), and tells its subclass when the model or
  * the analysis changes — a hidden page only once it is shown, unless its
  * class is eager; a page that releases what it computed when hidden (the
- * hidden vfunc) is told the analysis again when shown. The seven pages (xs-<name>-view.c) derive from it.
+ * hidden vfunc) is told the analysis again when shown. The seven pages
+ * (xs-<name>-view.c) derive from it.
  */
 #pragma once
 
@@ -42,5 +43,9 @@ XsModel    *xs_view_get_model    (XsView     *self);
 XsAnalysis *xs_view_get_analysis (XsView     *self);
 void        xs_view_set_analysis (XsView     *self,
                                   XsAnalysis *analysis);
+void        xs_view_left         (XsView     *self);
+void        xs_views_shown       (XsView *const *pages,
+                                  guint       n,
+                                  GtkWidget  *shown);
 
 G_END_DECLS

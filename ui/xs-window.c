@@ -402,6 +402,13 @@ xs_window_apply_request (XsWindow *self, const XsWindowRequest *request)
 static void
 on_page_changed_cb (XsWindow *self)
 {
+  GtkWidget *shown = gtk_stack_get_visible_child (self->stack);
+  XsView *pages[] = { XS_VIEW (self->predictions_page), XS_VIEW (self->features_page),
+                      XS_VIEW (self->explain_page), XS_VIEW (self->costs_page),
+                      XS_VIEW (self->architecture_page), XS_VIEW (self->separable_page),
+                      XS_VIEW (self->compare_page) };
+
+  xs_views_shown (pages, G_N_ELEMENTS (pages), shown);
   xs_compare_view_set_active (self->compare_page,
                               g_strcmp0 (gtk_stack_get_visible_child_name (self->stack),
                                          "compare") == 0);
