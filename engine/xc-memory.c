@@ -8,6 +8,9 @@
 
 #include <stdlib.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "xc-error.h"
 #include "xc-memory.h"
@@ -89,4 +92,32 @@ xc_memory_check (guint64 bytes, const char *what, GError **error)
                "%.2f GB (half of physical memory unless --max-memory says otherwise)", what,
                bytes / 1e9, l / 1e9);
   return FALSE;
+}
+
+/**
+ * xc_memory_advise_huge_pages:
+ * @p: a large buffer the hot loops stream through (the weight slab, a
+ *   plan's arena)
+ *
+ * Asks for 2 MB pages over the 2 MB-aligned part of it, before it is first
+ * touched. Debian's kernels give transparent huge pages only on request
+ * (transparent_hugepage=madvise), and the GEMM's packing walks the weights
+ * a row (2.9 KB) at a time: each row a 4 KB page, a TLB miss each. Xception
+ * 299's forward, both kinds of plan alternating in one process: 1.5-3%
+ * faster, 122 of 200 runs. Advice only: nothing fails without it.
+ */
+void
+xc_memory_advise_huge_pages (void *p, size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const guintptr huge = 2u << 20;
+  guintptr start = ((guintptr) p + huge - 1) & ~(huge - 1);
+  guintptr end = ((guintptr) p + bytes) & ~(huge - 1);
+
+  if (p != NULL && end > start)
+    (void) madvise ((void *) start, end - start, MADV_HUGEPAGE);
+#else
+  (void) p;
+  (void) bytes;
+#endif
 }

@@ -18,5 +18,7 @@ gboolean xc_memory_parse_size  (const char  *text,
 gboolean xc_memory_check       (guint64      bytes,
                                 const char  *what,
                                 GError     **error);
+void     xc_memory_advise_huge_pages (void   *p,
+                                      size_t  bytes);
 
 G_END_DECLS

@@ -294,6 +294,7 @@ xc_model_finish (XcModel *model, GError **error)
       return FALSE;
   }
   model->slab = g_try_malloc0 (MAX (total, 1) * sizeof (float));
+  xc_memory_advise_huge_pages (model->slab, MAX (total, 1) * sizeof (float));
   if (model->slab == NULL)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY, "cannot allocate %zu MB of weights",

@@ -505,6 +505,8 @@ plan_new (const XcModel  *model,
       return NULL;
   }
   plan->arena = g_try_malloc ((end + plan->scratch_size + ALIGN_FLOATS) * sizeof (float));
+  xc_memory_advise_huge_pages (plan->arena,
+                               (end + plan->scratch_size + ALIGN_FLOATS) * sizeof (float));
   if (plan->arena == NULL)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY,

@@ -1093,6 +1093,71 @@ any_progress (guint node, guint n, gpointer data)
   return TRUE;
 }
 
+/* The full-size Xception's weight slab and its plan's arena are asked for
+ * 2 MB pages (xc_memory_advise_huge_pages): where the kernel gives them on
+ * request, the mappings that hold them are eligible for huge pages (and
+ * hold some once touched, unless memory is too fragmented: reported) */
+static gboolean
+huge_pages_at (const void *p, guint64 *kb)
+{
+  g_autofree char *smaps = NULL;
+  g_auto(GStrv) lines = NULL;
+  gboolean inside = FALSE;
+  int eligible = 0;
+
+  *kb = 0;
+  if (!g_file_get_contents ("/proc/self/smaps", &smaps, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (smaps, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      guint64 lo, hi;
+      /* a mapping's first line, "start-end perms ...", or one of its fields */
+      if (sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x", &lo, &hi) == 2)
+        inside = (guint64) (guintptr) p >= lo && (guint64) (guintptr) p < hi;
+      else if (inside)
+        {
+          sscanf (lines[i], "AnonHugePages: %" G_GUINT64_FORMAT, kb);
+          if (sscanf (lines[i], "THPeligible: %d", &eligible) == 1)
+            return eligible == 1;
+        }
+    }
+  return FALSE;
+}
+
+static void
+test_huge_pages (void)
+{
+  g_autofree char *mode = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = NULL;
+  g_autoptr(XcPlan) p = NULL;
+  guint64 kb = 0;
+  XcTensor in, mid;
+  guint node;
+
+  if (!g_file_get_contents ("/sys/kernel/mm/transparent_hugepage/enabled", &mode, NULL, NULL) ||
+      strstr (mode, "[never]") != NULL)
+    {
+      g_test_skip ("this kernel gives no transparent huge pages");
+      return;
+    }
+  m = xc_model_load_spec ("builtin:xception", &error);
+  g_assert_no_error (error);
+  p = xc_plan_new (m, 1, NULL, &error);
+  g_assert_no_error (error);
+  in = xc_plan_input (p);
+  memset (in.data, 0, xc_tensor_size (&in) * sizeof (float));
+  xc_plan_run (p, FALSE, NULL, NULL, NULL);
+  g_assert_true (huge_pages_at (m->slab + m->slab_size / 2, &kb));
+  g_test_message ("weights: %" G_GUINT64_FORMAT " KB in huge pages", kb);
+  /* a layer's output past the arena's first 2 MB */
+  g_assert_true (xc_model_lookup (m, "block14_sepconv2", &node, NULL));
+  xc_plan_peek (p, node, &mid);
+  g_assert_true (huge_pages_at (mid.data, &kb));
+  g_test_message ("activations: %" G_GUINT64_FORMAT " KB in huge pages", kb);
+}
+
 static void
 test_folded_layers (void)
 {
@@ -1362,5 +1427,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/kernels/dwconv-backward", test_dwconv_backward_kernel);
   g_test_add_func ("/engine/compare/statistics", test_compare_statistics);
   g_test_add_func ("/engine/plan/folded-layers", test_folded_layers);
+  g_test_add_func ("/engine/memory/huge-pages", test_huge_pages);
   return g_test_run ();
 }
