@@ -65,16 +65,12 @@ on_model_cb (XsView *self)
     tell_model (self);
 }
 
-/**
- * xs_view_left:
- *
- * The window shows another page: one with a hidden vfunc releases what it
- * computed now, not when it is unmapped at the end of the stack's
- * crossfade. (The next page's work starts at once: the separable page's
- * 40 MB of Xception activations were still held while the compare page
- * loaded its second model, and made the app's peak.)
- */
-void
+/* Another page is shown: one with a hidden vfunc releases what it computed
+ * now, not when it is unmapped at the end of the stack's crossfade. (The
+ * next page's work starts at once: the separable page's 40 MB of Xception
+ * activations were still held while the compare page loaded its second
+ * model, and made the app's peak.) */
+static void
 xs_view_left (XsView *self)
 {
   XsViewPrivate *priv = xs_view_get_instance_private (self);

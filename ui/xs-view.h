@@ -43,7 +43,6 @@ XsModel    *xs_view_get_model    (XsView     *self);
 XsAnalysis *xs_view_get_analysis (XsView     *self);
 void        xs_view_set_analysis (XsView     *self,
                                   XsAnalysis *analysis);
-void        xs_view_left         (XsView     *self);
 void        xs_views_shown       (XsView *const *pages,
                                   guint       n,
                                   GtkWidget  *shown);
