@@ -1154,6 +1154,40 @@ test_bench_json (void)
     }
 }
 
+/* bench --interleave: "ready" after the warm-up, then one forward and its
+ * time per line read, until standard input ends */
+static void
+test_bench_interleave (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) sp = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  sp = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                         G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, g_getenv ("XCEPTION_CLI"),
+                         "bench", "--model", "builtin:xception:size=71,width=1/8", "--threads",
+                         "1", "--interleave", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (sp, "\n\nx\n", NULL, &out, &err, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (sp));
+  g_assert_cmpint (g_subprocess_get_exit_status (sp), ==, 0);
+  lines = g_strsplit (out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 5);   /* ready, three times, "" */
+  g_assert_cmpstr (lines[0], ==, "ready");
+  for (int i = 1; i <= 3; i++)
+    {
+      char *end = NULL;
+      double ms = g_ascii_strtod (lines[i], &end);
+
+      g_assert_true (end != lines[i] && *end == '\0');
+      g_assert_cmpfloat (ms, >, 0.0);
+      g_assert_cmpfloat (ms, <, 60000.0);
+    }
+  g_assert_cmpstr (lines[4], ==, "");
+}
+
 /* DICOM through the CLI: what it prints, what it leaves out, how it fails */
 static void
 test_predict_dicom (void)
@@ -1391,6 +1425,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/embedded", test_embedded);
   g_test_add_func ("/cli/report", test_report);
   g_test_add_func ("/cli/bench/json", test_bench_json);
+  g_test_add_func ("/cli/bench/interleave", test_bench_interleave);
   g_test_add_func ("/cli/errors", test_user_errors);
   rc = g_test_run ();
   g_free (fer_model);

@@ -16,17 +16,45 @@
 #include "xc.h"
 #include "cli-common.h"
 
+/* --interleave: the caller decides when each forward runs, so that its own
+ * runs and ours alternate one by one and see the same moments of a noisy
+ * machine (tests/bench/bench-onnxruntime.py) */
+static int
+interleaved (XcPlan *plan)
+{
+  char line[64];
+  XcTensor in = xc_plan_input (plan);
+
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    in.data[i] = 2.0f * xc_seeded_uniform (1, 0, i) - 1.0f;
+  xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+  g_print ("ready\n");
+  fflush (stdout);
+  while (fgets (line, sizeof line, stdin) != NULL)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+
+      xc_plan_run (plan, FALSE, NULL, NULL, NULL);
+      g_print ("%.3f\n", (g_get_monotonic_time () - t0) / 1000.0);
+      fflush (stdout);
+    }
+  return 0;
+}
+
 int
 xs_cli_bench (int argc, char **argv)
 {
   XsCliModelArgs ma = { 0 };
   int status = 0, runs = 10, threads = 2, batch = 1;
-  gboolean json = FALSE;
+  gboolean json = FALSE, interleave = FALSE;
   GOptionEntry entries[] = {
     { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Timed runs after one warm-up (default 10)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 2)", "T" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 1)", "B" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "interleave", 0, 0, G_OPTION_ARG_NONE, &interleave,
+      "After one warm-up, one timed forward per line read on standard input, its ms printed "
+      "(for scripts that alternate with another runtime run by run)", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
@@ -61,6 +89,11 @@ xs_cli_bench (int argc, char **argv)
   if (model == NULL || !(plan = xc_plan_new (model, batch, NULL, &error)))
     {
       status = xs_cli_fail (error);
+      goto out;
+    }
+  if (interleave)
+    {
+      status = interleaved (plan);
       goto out;
     }
   ms = g_new (double, runs);

@@ -6,7 +6,11 @@
 # run, the two alternating. The network is bench-pytorch.py's torch.nn
 # Xception (eval mode), exported with Debian's PyTorch (torch.onnx.export,
 # opset 13); ONNX Runtime folds its BatchNormalization into the convolutions.
-#   /usr/bin/python3 tests/bench/bench-onnxruntime.py [--ort-dir DIR] [--rounds 3]
+# Runs are paired one by one: node drives `xception-cli bench --interleave`
+# in a child process, ours and ONNX Runtime's forward alternating (which goes
+# first alternating too, 20 ms of rest before each), so that each ratio comes
+# from two runs a fraction of a second apart on this noisy machine.
+#   /usr/bin/python3 tests/bench/bench-onnxruntime.py [--ort-dir DIR] [--rounds 3] [--runs 30]
 # DIR holds node_modules/onnxruntime-node: `npm install --ignore-scripts
 # onnxruntime-node@1.30.0` there (its CPU binaries are in the package).
 import argparse
@@ -19,6 +23,8 @@ import tempfile
 
 import torch
 
+ORT_VERSION = "1.30.0"
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import importlib.util  # noqa: E402
@@ -28,7 +34,10 @@ bp = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bp)
 
 RUNNER = r"""
+// argv: onnxruntime-node dir, model.onnx, threads, runs, xception-cli
 const ort = require(process.argv[2]);
+const { spawn } = require('child_process');
+const readline = require('readline');
 (async () => {
   const threads = parseInt(process.argv[4]), runs = parseInt(process.argv[5]);
   const s = await ort.InferenceSession.create(process.argv[3], {
@@ -38,24 +47,45 @@ const ort = require(process.argv[2]);
                                                          () => Math.random() * 2 - 1),
                            [1, 3, 299, 299]);
   const feeds = {}; feeds[s.inputNames[0]] = x;
-  await s.run(feeds);
-  const t = [];
-  for (let i = 0; i < runs; i++) {
+  // the engine in its own process, one forward per line we send it
+  const cli = spawn(process.argv[6], ['bench', '--model', 'builtin:xception', '--threads',
+                                      String(threads), '--interleave'],
+                    { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: cli.stdout })[Symbol.asyncIterator]();
+  const next = async () => (await lines.next()).value;
+  if (await next() !== 'ready') throw new Error('xception-cli bench --interleave did not start');
+  const ours = async () => { cli.stdin.write('\n'); return parseFloat(await next()); };
+  const theirs = async () => {
     const t0 = process.hrtime.bigint();
     await s.run(feeds);
-    t.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  // let the other side's threads stop spinning before a timed run
+  const settle = () => new Promise(r => setTimeout(r, 20));
+  await theirs(); await ours();
+  const pairs = [];
+  for (let i = 0; i < runs; i++) {
+    let e, o;
+    await settle();
+    if (i % 2 == 0) { e = await ours(); await settle(); o = await theirs(); }
+    else { o = await theirs(); await settle(); e = await ours(); }
+    pairs.push([e, o]);
   }
-  t.sort((a, b) => a - b);
-  console.log(JSON.stringify({median: t[Math.floor(runs / 2)], min: t[0], max: t[runs - 1]}));
+  cli.stdin.end();
+  console.log(JSON.stringify(pairs));
 })();
 """
+
+
+def median(v):
+    return statistics.median(v)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", default="build/app/xception-cli")
     ap.add_argument("--ort-dir", default=os.environ.get("ORT_DIR", "/tmp/ort"))
-    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=30, help="pairs of runs per round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -63,6 +93,7 @@ def main():
     if not os.path.isdir(ort):
         sys.exit(f"no {ort}: run `npm install --ignore-scripts onnxruntime-node@1.30.0` in "
                  f"{a.ort_dir}")
+    cli = os.path.abspath(a.cli)
     with tempfile.TemporaryDirectory() as tmp:
         onnx = os.path.join(tmp, "xception.onnx")
         model = bp.Xception().eval()
@@ -71,19 +102,27 @@ def main():
         runner = os.path.join(tmp, "run.js")
         with open(runner, "w") as f:
             f.write(RUNNER)
-        ratios = []
+        info = bp.bench_ours(cli, 1, a.threads, "builtin:xception")
+        print(f"Xception 299x299, batch 1, {a.threads} threads; engine GEMM "
+              f"{info.get('gemm', 'OpenBLAS')} (OpenBLAS {info['blas_core']} kernels); "
+              f"onnxruntime-node {ORT_VERSION}")
+        ratios, wins, total = [], 0, 0
         for r in range(a.rounds):
-            ours = bp.bench_ours(a.cli, a.runs, a.threads, "builtin:xception")
-            out = subprocess.run(["node", runner, ort, onnx, str(a.threads), str(a.runs)],
+            out = subprocess.run(["node", runner, ort, onnx, str(a.threads), str(a.runs), cli],
                                  check=True, capture_output=True, text=True).stdout
-            theirs = json.loads(out.strip().splitlines()[-1])
-            e, o = ours["forward_ms"]["median"], theirs["median"]
-            ratios.append(o / e)
-            print(f"round {r + 1}: engine {e:.1f} ms (GEMM {ours.get('gemm', 'OpenBLAS')}, OpenBLAS {ours['blas_core']}), "
-                  f"ONNX Runtime {o:.1f} ms (min {theirs['min']:.1f}); "
-                  f"ONNX Runtime / engine = {o / e:.2f}x", flush=True)
+            pairs = json.loads(out.strip().splitlines()[-1])
+            per = [o / e for e, o in pairs]
+            wins += sum(1 for q in per if q > 1)
+            total += len(per)
+            ratios.append(median(per))
+            print(f"round {r + 1}: engine median {median([e for e, _ in pairs]):.1f} ms "
+                  f"(min {min(e for e, _ in pairs):.1f}), ONNX Runtime median "
+                  f"{median([o for _, o in pairs]):.1f} ms (min {min(o for _, o in pairs):.1f}); "
+                  f"ONNX Runtime / engine, median of {len(per)} pairs = {median(per):.2f}x",
+                  flush=True)
     print(f"Xception 299x299, batch 1, {a.threads} threads: ONNX Runtime / engine = "
-          f"{statistics.median(ratios):.2f}x (median of {a.rounds} rounds; above 1: we are faster)")
+          f"{median(ratios):.2f}x (median of {a.rounds} rounds of {a.runs} runs paired one by "
+          f"one; engine faster in {wins} of {total} pairs; above 1: we are faster)")
 
 
 if __name__ == "__main__":
