@@ -14,15 +14,18 @@
 #include "xc-error.h"
 #include "xc-ops.h"
 
-/* From this many floats of depthwise output on, the forward runs in bands
- * (see xc_sepconv2d_forward()) if the pointwise weights are few enough to be
- * packed again for every band: the entry flow's block2 and block3 layers
- * (147x147 and 74x74, up to 256x256 weights), not block4's 728-channel ones
- * (2 MB packed for each 2-row band: block4_sepconv2 13% slower). Banding
- * block2_sepconv1 and block3 (512K to 1.4M floats) as well as block2_sepconv2
- * measured 1.6% off the forward's layer times, alternating in one process. */
+/* The forward runs in bands (see xc_sepconv2d_forward()) from this many
+ * floats of depthwise output on if the pointwise weights are few enough to be
+ * packed again for every band: at 299x299 the entry flow's block2 and block3
+ * layers (147x147 and 74x74, up to 256x256 weights), not block4's 728-channel
+ * ones (2 MB packed for each 2-row band: block4_sepconv2 13% slower). Banding
+ * block2_sepconv1 and block3 as well as block2_sepconv2 measured 1.6% off the
+ * forward's layer times, alternating in one process. From BAND_ALWAYS_FLOATS
+ * on every layer is banded, whatever its weights: a large input's full
+ * depthwise output (block4's at 2048x2048: 190 MB) would not fit. */
 #define BAND_MIN_FLOATS ((size_t) 1 << 19)
 #define BAND_MAX_WEIGHTS ((size_t) 1 << 16)
+#define BAND_ALWAYS_FLOATS ((size_t) 1 << 21)
 #define BAND_FLOATS ((size_t) 1 << 16)   /* a band's depthwise output: 256 KB */
 
 static int
@@ -45,8 +48,10 @@ band_rows (const XcNode *node, int mid)
 static gboolean
 banded (const XcNode *node, int mid, int batch)
 {
-  return (size_t) batch * node->h * node->w * mid >= BAND_MIN_FLOATS &&
-         (size_t) mid * node->filters <= BAND_MAX_WEIGHTS;
+  size_t floats = (size_t) batch * node->h * node->w * mid;
+
+  return floats >= BAND_ALWAYS_FLOATS ||
+         (floats >= BAND_MIN_FLOATS && (size_t) mid * node->filters <= BAND_MAX_WEIGHTS);
 }
 
 static gboolean
