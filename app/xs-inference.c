@@ -89,7 +89,13 @@ run_job (gpointer data, gpointer user_data)
 
 /* Every engine job runs in one thread of the inference's own: OpenBLAS keeps
  * GEMM buffers per calling thread, so jobs spread over GLib's shared pool
- * would each grow the memory by tens of MB; they are serialised anyway */
+ * would each grow the memory by tens of MB; they are serialised anyway. The
+ * thread is the pool's own for its whole life (exclusive): a pool thread
+ * that goes back to GLib's shared threads when idle is replaced by another
+ * one, each starting its own OpenMP team; once libgomp manages more threads
+ * than there are cores it cuts every worker's spinning to 1,000 turns, and
+ * workers that sleep between loops made the forward 35% slower (136 -> 184
+ * ms with a second team, alternating in one process; see app/main.c). */
 void
 _xs_inference_run (XsInference *self, GTask *task, GTaskThreadFunc worker)
 {
@@ -122,7 +128,7 @@ static void
 xs_inference_init (XsInference *self)
 {
   g_mutex_init (&self->engine_lock);
-  self->pool = g_thread_pool_new (run_job, NULL, 1, FALSE, NULL);
+  self->pool = g_thread_pool_new (run_job, NULL, 1, TRUE, NULL);
 }
 
 XsInference *
