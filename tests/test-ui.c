@@ -19,6 +19,7 @@
 #include "xs-arch-view.h"
 #include "xs-util.h"
 #include "xs-window.h"
+#include "xs-inference-private.h"
 
 static char *fer_model;
 static char *face;
@@ -803,6 +804,61 @@ test_app_timings (void)
   g_rmdir (dir);
 }
 
+
+/* Engine jobs run in one thread for the inference's life, even when GLib's
+ * shared threads are busy with other work between them: each thread that
+ * runs the engine starts an OpenMP team of its own, and with more libgomp
+ * threads than cores every worker's spinning is cut short (app/xs-inference.c) */
+static void
+record_thread_job (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  g_task_return_pointer (task, g_thread_self (), NULL);
+}
+
+static void
+sleep_job (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  g_usleep (200000);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+got_result_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  *(gpointer *) data = g_task_propagate_pointer (G_TASK (result), NULL);
+}
+
+static void
+test_inference_one_thread (void)
+{
+  g_autoptr(XsInference) inf = xs_inference_new ();
+  gpointer threads[3] = { NULL, NULL, NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    {
+      g_autoptr(GTask) task = g_task_new (inf, NULL, got_result_cb, &threads[i]);
+      GPtrArray *busy = g_ptr_array_new_with_free_func (g_object_unref);
+
+      _xs_inference_run (inf, task, record_thread_job);
+      while (threads[i] == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      /* a pool thread left idle for half a second goes back to GLib's
+       * shared threads (unless it is the pool's own), and GLib's shared pool
+       * then takes it for its work */
+      g_usleep (700000);
+      for (int k = 0; k < 4; k++)
+        {
+          GTask *t = g_task_new (NULL, NULL, NULL, NULL);
+          g_task_run_in_thread (t, sleep_job);
+          g_ptr_array_add (busy, t);
+        }
+      g_usleep (20000);
+      g_ptr_array_unref (busy);
+    }
+  g_assert_true (threads[1] == threads[0]);
+  g_assert_true (threads[2] == threads[0]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -820,6 +876,7 @@ main (int argc, char **argv)
   g_setenv ("GTK_A11Y", "none", FALSE);
   fer_model = shared_path ("models", "fer2013_mini_XCEPTION.102-0.66.hdf5", NULL);
   face = shared_path ("images", "faces", "face_cap.png", NULL);
+  g_test_add_func ("/ui/inference/one-thread", test_inference_one_thread);
   if (gtk_init_check ())
     {
       g_test_add_func ("/ui/window/fer", test_window_fer);
