@@ -23,8 +23,6 @@ import tempfile
 
 import torch
 
-ORT_VERSION = "1.30.0"
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import importlib.util  # noqa: E402
@@ -77,10 +75,6 @@ const readline = require('readline');
 """
 
 
-def median(v):
-    return statistics.median(v)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", default="build/app/xception-cli")
@@ -94,6 +88,8 @@ def main():
         sys.exit(f"no {ort}: run `npm install --ignore-scripts onnxruntime-node@1.30.0` in "
                  f"{a.ort_dir}")
     cli = os.path.abspath(a.cli)
+    with open(os.path.join(ort, "package.json")) as f:
+        ort_version = json.load(f)["version"]
     with tempfile.TemporaryDirectory() as tmp:
         onnx = os.path.join(tmp, "xception.onnx")
         model = bp.Xception().eval()
@@ -105,7 +101,7 @@ def main():
         info = bp.bench_ours(cli, 1, a.threads, "builtin:xception")
         print(f"Xception 299x299, batch 1, {a.threads} threads; engine GEMM "
               f"{info.get('gemm', 'OpenBLAS')} (OpenBLAS {info['blas_core']} kernels); "
-              f"onnxruntime-node {ORT_VERSION}")
+              f"onnxruntime-node {ort_version}")
         ratios, wins, total = [], 0, 0
         for r in range(a.rounds):
             out = subprocess.run(["node", runner, ort, onnx, str(a.threads), str(a.runs), cli],
@@ -114,14 +110,14 @@ def main():
             per = [o / e for e, o in pairs]
             wins += sum(1 for q in per if q > 1)
             total += len(per)
-            ratios.append(median(per))
-            print(f"round {r + 1}: engine median {median([e for e, _ in pairs]):.1f} ms "
+            ratios.append(statistics.median(per))
+            print(f"round {r + 1}: engine median {statistics.median([e for e, _ in pairs]):.1f} ms "
                   f"(min {min(e for e, _ in pairs):.1f}), ONNX Runtime median "
-                  f"{median([o for _, o in pairs]):.1f} ms (min {min(o for _, o in pairs):.1f}); "
-                  f"ONNX Runtime / engine, median of {len(per)} pairs = {median(per):.2f}x",
+                  f"{statistics.median([o for _, o in pairs]):.1f} ms (min {min(o for _, o in pairs):.1f}); "
+                  f"ONNX Runtime / engine, median of {len(per)} pairs = {statistics.median(per):.2f}x",
                   flush=True)
     print(f"Xception 299x299, batch 1, {a.threads} threads: ONNX Runtime / engine = "
-          f"{median(ratios):.2f}x (median of {a.rounds} rounds of {a.runs} runs paired one by "
+          f"{statistics.median(ratios):.2f}x (median of {a.rounds} rounds of {a.runs} runs paired one by "
           f"one; engine faster in {wins} of {total} pairs; above 1: we are faster)")
 
 
