@@ -19,6 +19,44 @@ xc_pool2d_infer (XcNode *node, const XcNode *const *inputs, GError **error)
   return TRUE;
 }
 
+/* The max over a window of one output position, 32 channels at a time in
+ * registers: each input tap is read once and dst written once (a running
+ * max in dst loaded and stored it at every tap: block2_pool 0.8 ms) */
+XC_VECTORIZE static void
+max_position (const float *x, int w, int c, int y0, int y1, int x0, int x1, float *dst)
+{
+  int i0 = 0;
+
+  for (; i0 + 32 <= c; i0 += 32)
+    {
+      float m[32];
+
+      for (int i = 0; i < 32; i++)
+        m[i] = -FLT_MAX;
+      for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++)
+          {
+            const float *src = x + ((size_t) iy * w + ix) * c + i0;
+            for (int i = 0; i < 32; i++)
+              m[i] = src[i] > m[i] ? src[i] : m[i];
+          }
+      for (int i = 0; i < 32; i++)
+        dst[i0 + i] = m[i];
+    }
+  for (int i = i0; i < c; i++)
+    {
+      float m = -FLT_MAX;
+
+      for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++)
+          {
+            float v = x[((size_t) iy * w + ix) * c + i];
+            m = v > m ? v : m;
+          }
+      dst[i] = m;
+    }
+}
+
 XC_VECTORIZE static void
 xc_pool2d_forward (const XcOpArgs *args)
 {
@@ -38,25 +76,25 @@ xc_pool2d_forward (const XcOpArgs *args)
           float *dst = y->data + (((size_t) n * y->h + oy) * y->w + ox) * c;
           int y0 = MAX (oy * node->sh - pt, 0), y1 = MIN (oy * node->sh - pt + node->kh, x->h);
           int x0 = MAX (ox * node->sw - pl, 0), x1 = MIN (ox * node->sw - pl + node->kw, x->w);
+          if (is_max)
+            {
+              max_position (x->data + (size_t) n * x->h * x->w * c, x->w, c, y0, y1, x0, x1, dst);
+              continue;
+            }
           for (int i = 0; i < c; i++)
-            dst[i] = is_max ? -FLT_MAX : 0.0f;
+            dst[i] = 0.0f;
           for (int iy = y0; iy < y1; iy++)
             for (int ix = x0; ix < x1; ix++)
               {
                 const float *src = x->data + (((size_t) n * x->h + iy) * x->w + ix) * c;
-                if (is_max)
-                  for (int i = 0; i < c; i++)
-                    dst[i] = src[i] > dst[i] ? src[i] : dst[i];
-                else
-                  for (int i = 0; i < c; i++)
-                    dst[i] += src[i];
+                for (int i = 0; i < c; i++)
+                  dst[i] += src[i];
               }
-          if (!is_max)
-            {
-              float inv = 1.0f / ((y1 - y0) * (x1 - x0));
-              for (int i = 0; i < c; i++)
-                dst[i] *= inv;
-            }
+          {
+            float inv = 1.0f / ((y1 - y0) * (x1 - x0));
+            for (int i = 0; i < c; i++)
+              dst[i] *= inv;
+          }
         }
 }
 
