@@ -1337,6 +1337,91 @@ test_gemm_kernel (void)
         }
 }
 
+/* A convolution without padding read in place (no im2col) against the same
+ * sum in doubles: strides 1 and 2, 3 to 40 channels, 16 to 200 filters
+ * (both loop nests, tiles cut at every edge), with and without a folded
+ * scale and shift; the kernel itself wherever the CPU has AVX2, and the
+ * threaded entry point, which only runs it where it is the GEMM in use */
+static void
+test_conv_in_place_kernel (void)
+{
+  static const int shapes[][6] = { /* h, w, c, k, stride, n */
+    { 9, 11, 3, 3, 2, 32 }, { 12, 13, 32, 3, 1, 64 }, { 7, 9, 5, 2, 1, 70 },
+    { 10, 8, 40, 3, 1, 200 }, { 6, 6, 1, 5, 1, 16 } };
+
+  g_test_message ("GEMM: %s", xc_f32_gemm_name ());
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (int v = 0; v < 4; v++)
+      {
+        int h = shapes[s][0], w = shapes[s][1], c = shapes[s][2], k = shapes[s][3];
+        int st = shapes[s][4], n = shapes[s][5], kdim = k * k * c;
+        int oh = (h - k) / st + 1, ow = (w - k) / st + 1;
+        gboolean post = v & 1, entry = v >> 1;
+        g_autofree float *x = g_new (float, (size_t) h * w * c);
+        g_autofree float *b = g_new (float, (size_t) kdim * n);
+        g_autofree float *scale = g_new (float, n);
+        g_autofree float *shift = g_new (float, n);
+        g_autofree float *y = g_new (float, (size_t) oh * ow * n);
+        double worst = 0.0;
+
+        for (size_t i = 0; i < (size_t) h * w * c; i++)
+          x[i] = xc_seeded_uniform (s, 0, i) - 0.5f;
+        for (size_t i = 0; i < (size_t) kdim * n; i++)
+          b[i] = xc_seeded_uniform (s, 1, i) - 0.5f;
+        for (int j = 0; j < n; j++)
+          scale[j] = 0.5f + xc_seeded_uniform (s, 2, j), shift[j] = xc_seeded_uniform (s, 3, j);
+        for (size_t i = 0; i < (size_t) oh * ow * n; i++)
+          y[i] = NAN;
+        if (entry)
+          {
+            xc_set_threads (2);
+            if (!xc_f32_conv_valid_post (x, w, c, k, k, st, st, oh, ow, b, n, y,
+                                         post ? scale : NULL, post ? shift : NULL))
+              {
+                /* not ours: nothing written, the caller gathers im2col */
+                for (size_t i = 0; i < (size_t) oh * ow * n; i++)
+                  g_assert_true (isnan (y[i]));
+                xc_set_threads (1);
+                continue;
+              }
+            xc_set_threads (1);
+          }
+#if defined(__x86_64__) && defined(__GNUC__)
+        else if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+          {
+            /* in two calls, the second from a position inside a row */
+            int cut = oh * ow / 3;
+            xc_f32_conv_6x16__avx2 (x, w, c, k, k, st, st, ow, b, n, y, 0, cut,
+                                    post ? scale : NULL, post ? shift : NULL);
+            xc_f32_conv_6x16__avx2 (x, w, c, k, k, st, st, ow, b, n, y, cut, oh * ow,
+                                    post ? scale : NULL, post ? shift : NULL);
+          }
+#endif
+        else
+          continue;
+        for (int oy = 0; oy < oh; oy++)
+          for (int ox = 0; ox < ow; ox++)
+            for (int j = 0; j < n; j++)
+              {
+                double want = 0.0;
+                float got = y[((size_t) oy * ow + ox) * n + j];
+
+                for (int ky = 0; ky < k; ky++)
+                  for (int kx = 0; kx < k; kx++)
+                    for (int ci = 0; ci < c; ci++)
+                      want += (double) x[(((size_t) oy * st + ky) * w + ox * st + kx) * c + ci] *
+                              b[((size_t) (ky * k + kx) * c + ci) * n + j];
+                if (post)
+                  want = want * scale[j] + shift[j];
+                g_assert_false (isnan (got));
+                worst = MAX (worst, fabs (want - got) / (1.0 + sqrt (kdim)));
+              }
+        if (worst > 1e-5)
+          g_error ("convolution in place %dx%dx%d, %dx%d/%d -> %d%s%s: off by %g", h, w, c, k, k,
+                   st, n, post ? ", scaled" : "", entry ? " (threaded)" : "", worst);
+      }
+}
+
 /* The gathered 3x3 depthwise input gradient (the forward's kernel on dy,
  * kernel turned half a turn) against the adjoint summed directly in
  * doubles, scattering every dy to its nine taps; "same" and "valid"
@@ -1431,6 +1516,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/plan/statistics-on-the-fly", test_stats_on_the_fly);
   g_test_add_func ("/engine/plan/activations-on-demand", test_activations_on_demand);
   g_test_add_func ("/engine/kernels/gemm", test_gemm_kernel);
+  g_test_add_func ("/engine/kernels/conv-in-place", test_conv_in_place_kernel);
   g_test_add_func ("/engine/kernels/dwconv-backward", test_dwconv_backward_kernel);
   g_test_add_func ("/engine/compare/statistics", test_compare_statistics);
   g_test_add_func ("/engine/plan/folded-layers", test_folded_layers);

@@ -381,6 +381,131 @@ xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
     }
 }
 
+/* ----------------------------------------- convolution in place (AVX2) */
+
+/* The 6 x 16 tile of output positions whose windows start at base[0..6)
+ * times the panel p (rows [k0, k0 + kc) of the (KH*KW*C, N) kernel): the
+ * position's row of im2col is KH pieces of seg = KW*C contiguous floats of
+ * the image, each one image row (rowstride floats) below the last, read
+ * where they are. The same multiply-adds in the same order as tile_avx2()
+ * on im2col's rows: the results are identical. */
+__attribute__ ((target ("avx2,fma")))
+static inline void
+tile_conv_avx2 (const float *const base[MR], int seg, size_t rowstride, int k0, int kc,
+                const float *p, float *c, size_t ldc, int mr, int nr, gboolean add,
+                const float *scale, const float *shift)
+{
+  __m256 c00 = _mm256_setzero_ps (), c01 = _mm256_setzero_ps ();
+  __m256 c10 = _mm256_setzero_ps (), c11 = _mm256_setzero_ps ();
+  __m256 c20 = _mm256_setzero_ps (), c21 = _mm256_setzero_ps ();
+  __m256 c30 = _mm256_setzero_ps (), c31 = _mm256_setzero_ps ();
+  __m256 c40 = _mm256_setzero_ps (), c41 = _mm256_setzero_ps ();
+  __m256 c50 = _mm256_setzero_ps (), c51 = _mm256_setzero_ps ();
+  __m256 acc[MR][2];
+
+  for (int k = k0, end = k0 + kc; k < end;)
+    {
+      int ky = k / seg, kk = k - ky * seg, len = MIN (seg - kk, end - k);
+      size_t off = (size_t) ky * rowstride + kk;
+      const float *a0 = base[0] + off, *a1 = base[1] + off, *a2 = base[2] + off;
+      const float *a3 = base[3] + off, *a4 = base[4] + off, *a5 = base[5] + off;
+
+#pragma GCC unroll 4
+      for (int q = 0; q < len; q++)
+        {
+          __m256 b0 = _mm256_load_ps (p), b1 = _mm256_load_ps (p + 8), v;
+
+          p += NR2;
+          v = _mm256_broadcast_ss (a0 + q);
+          c00 = _mm256_fmadd_ps (v, b0, c00);
+          c01 = _mm256_fmadd_ps (v, b1, c01);
+          v = _mm256_broadcast_ss (a1 + q);
+          c10 = _mm256_fmadd_ps (v, b0, c10);
+          c11 = _mm256_fmadd_ps (v, b1, c11);
+          v = _mm256_broadcast_ss (a2 + q);
+          c20 = _mm256_fmadd_ps (v, b0, c20);
+          c21 = _mm256_fmadd_ps (v, b1, c21);
+          v = _mm256_broadcast_ss (a3 + q);
+          c30 = _mm256_fmadd_ps (v, b0, c30);
+          c31 = _mm256_fmadd_ps (v, b1, c31);
+          v = _mm256_broadcast_ss (a4 + q);
+          c40 = _mm256_fmadd_ps (v, b0, c40);
+          c41 = _mm256_fmadd_ps (v, b1, c41);
+          v = _mm256_broadcast_ss (a5 + q);
+          c50 = _mm256_fmadd_ps (v, b0, c50);
+          c51 = _mm256_fmadd_ps (v, b1, c51);
+        }
+      k += len;
+    }
+  acc[0][0] = c00; acc[0][1] = c01;
+  acc[1][0] = c10; acc[1][1] = c11;
+  acc[2][0] = c20; acc[2][1] = c21;
+  acc[3][0] = c30; acc[3][1] = c31;
+  acc[4][0] = c40; acc[4][1] = c41;
+  acc[5][0] = c50; acc[5][1] = c51;
+  store_tile_avx2 (acc, c, ldc, mr, nr, add, 0.0f, scale, shift);
+}
+
+/**
+ * xc_f32_conv_6x16__avx2:
+ * @x: one image (H, W, C) row-major, W * C floats a row
+ * @b: the kernel as a (KH*KW*C, N) row-major matrix (Keras' layout)
+ * @y: the output positions (OH*OW of them) as rows of N floats
+ * @i0: first output position to compute (row-major over OH x OW)
+ * @i1: one past the last
+ *
+ * A convolution whose windows never leave the image (no padding) without
+ * im2col: the microkernel reads each window's rows in the image, the
+ * kernel packed into panels as the GEMM's second loop nest packs B (and
+ * in the same K blocks, so that the results equal im2col and
+ * xc_f32_gemm_6x16__avx2()'s bit for bit). With @scale, y = y * scale +
+ * shift per column. One thread; callers split the positions.
+ */
+__attribute__ ((target ("avx2,fma")))
+void
+xc_f32_conv_6x16__avx2 (const float *x, int w, int c, int kh, int kw, int sh, int sw, int ow,
+                        const float *b, int n, float *y, int i0, int i1,
+                        const float *scale, const float *shift)
+{
+  int k = kh * kw * c, seg = kw * c;
+  size_t rowstride = (size_t) w * c;
+  gboolean wide = k > KC || n > NC_AVX2;
+  int blocks = wide ? (k + KC_WIDE - 1) / KC_WIDE : (k + KC - 1) / KC;
+  int kstep = wide ? MIN (KC_WIDE, ((k + blocks - 1) / blocks + 7) / 8 * 8) : KC;
+  int nstep = wide ? NC_WIDE : NC_AVX2;
+  float *p = wide ? packed_wide : packed_b;
+
+  for (int jc = 0; jc < n; jc += nstep)
+    {
+      int nc = MIN (nstep, n - jc);
+
+      for (int pc = 0; pc < k; pc += kstep)
+        {
+          int kc = MIN (kstep, k - pc);
+          const float *post = pc + kc >= k ? scale : NULL;
+
+          pack_b_avx2 (b + (size_t) pc * n + jc, n, kc, nc, p);
+          for (int ir = i0; ir < i1; ir += MR)
+            {
+              int mr = MIN (MR, i1 - ir);
+              const float *base[MR];
+
+              /* rows past the last repeat it (computed, never stored) */
+              for (int r = 0; r < MR; r++)
+                {
+                  int i = ir + MIN (r, mr - 1), oy = i / ow, ox = i - oy * ow;
+                  base[r] = x + ((size_t) oy * sh * w + (size_t) ox * sw) * c;
+                }
+              for (int jr = 0; jr < nc; jr += NR2)
+                tile_conv_avx2 (base, seg, rowstride, pc, kc,
+                                p + (size_t) (jr / NR2) * panel_stride (kc, NR2),
+                                y + (size_t) ir * n + jc + jr, n, mr, MIN (NR2, nc - jr), pc > 0,
+                                post ? post + jc + jr : NULL, post ? shift + jc + jr : NULL);
+            }
+        }
+    }
+}
+
 /* --------------------------------------------------------------- AVX-512 */
 
 #define NR5 32

@@ -235,6 +235,45 @@ own_gemm (const float *a, const float *b, int ldb, gboolean trans_b, float *c, i
     }
 }
 
+/**
+ * xc_f32_conv_valid_post:
+ * @x: one image (H, W, C)
+ * @kernel: (KH*KW*C, N) row-major
+ * @y: (OH*OW, N)
+ *
+ * y = conv(x, kernel) * scale + shift (@scale %NULL: y = conv(x, kernel))
+ * for a convolution whose windows all lie inside the image, without im2col,
+ * the output positions split over the threads. Only on our AVX2 kernel:
+ * returns %FALSE, having done nothing, where another GEMM runs the
+ * products (the caller then gathers im2col's columns).
+ */
+gboolean
+xc_f32_conv_valid_post (const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh,
+                        int ow, const float *kernel, int n, float *y, const float *scale,
+                        const float *shift)
+{
+  int m = oh * ow, t;
+
+  own_kernel_init ();
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (own_kernel != xc_f32_gemm_6x16__avx2)
+    return FALSE;
+#else
+  return FALSE;
+#endif
+  t = gemm_slices (m, n, kh * kw * c);
+#pragma omp parallel for num_threads (t) schedule (static, 1) if (t > 1)
+  for (int i = 0; i < t; i++)
+    {
+      int s, e;
+
+      slice_q (m, t, i, 6, &s, &e);
+      if (e > s)
+        xc_f32_conv_6x16__avx2 (x, w, c, kh, kw, sh, sw, ow, kernel, n, y, s, e, scale, shift);
+    }
+  return TRUE;
+}
+
 /* C (M, N) = A (M, K) . B (K, N) + beta C, all row-major and dense */
 void
 xc_f32_gemm (const float *a, const float *b, float *c, int m, int n, int k, float beta)

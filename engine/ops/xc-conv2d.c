@@ -83,6 +83,28 @@ im2col_batch (const XcNode *node, const XcTensor *x, int oh, int ow, float *col)
                         node->kw, node->sh, node->sw, pt, pl, col + n * per, oh, ow);
 }
 
+/* Without padding every window lies inside the image: the products read
+ * the windows where they are, no im2col (Xception's block1_conv1 and
+ * block1_conv2: 25 MB of columns written and read back for the latter,
+ * 6.0 -> 5.0 ms). FALSE where that kernel is not ours (then nothing is
+ * done) */
+static gboolean
+in_place (const XcNode *node, const XcTensor *x, XcTensor *y, const float *kernel,
+          const XcOpArgs *args)
+{
+  if (xc_pad_before (x->h, node->kh, node->sh, node->padding) != 0 ||
+      xc_pad_before (x->w, node->kw, node->sw, node->padding) != 0 ||
+      (y->h - 1) * node->sh + node->kh > x->h || (y->w - 1) * node->sw + node->kw > x->w)
+    return FALSE;
+  for (int n = 0; n < x->n; n++)
+    if (!xc_f32_conv_valid_post (x->data + (size_t) n * x->h * x->w * x->c, x->w, x->c,
+                                 node->kh, node->kw, node->sh, node->sw, y->h, y->w, kernel,
+                                 y->c, y->data + (size_t) n * y->h * y->w * y->c,
+                                 args->post_scale, args->post_shift))
+      return FALSE;
+  return TRUE;
+}
+
 static void
 xc_conv2d_forward (const XcOpArgs *args)
 {
@@ -95,6 +117,8 @@ xc_conv2d_forward (const XcOpArgs *args)
   if (is_pointwise (node))
     xc_f32_gemm_post (x->data, kernel, y->data, (int) rows, y->c, x->c, 0.0f,
                       args->post_scale, args->post_shift);
+  else if (in_place (node, x, y, kernel, args))
+    ;
   else if (x->n == 1)
     {
       int kdim = node->kh * node->kw * x->c;
