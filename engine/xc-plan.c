@@ -36,6 +36,9 @@ struct _XcPlan {
    * read by nothing else) that it can apply itself as it reads the ReLU's
    * input, which is still intact when it runs */
   gboolean      *relu_foldable;
+  /* per node: a foldable Conv2D whose BatchNormalization is followed by a
+   * ReLU (in place, its only reader) that it can apply as it stores */
+  gboolean      *relu_after;
   guint          n_folded;    /* BatchNormalizations and ReLUs folded in the last run */
   gboolean       progress_peeks; /* the progress callback reads node outputs */
 
@@ -474,11 +477,23 @@ plan_new (const XcModel  *model,
     plan->fold = g_new (float, 2 * (size_t) max_c);
   }
   plan->relu_foldable = g_new0 (gboolean, n);
+  plan->relu_after = g_new0 (gboolean, n);
   {
     g_autofree guint *consumers = g_new0 (guint, n);
     for (guint i = 0; i < n; i++)
       for (guint k = 0; k < xc_model_node (model, i)->n_inputs; k++)
         consumers[xc_model_node (model, i)->inputs[k]]++;
+    /* Xception's block1_conv1, block1_conv1_bn, block1_conv1_act */
+    for (guint i = 1; i + 2 < n; i++)
+      {
+        const XcNode *node = xc_model_node (model, i), *act = xc_model_node (model, i + 2);
+
+        plan->relu_after[i] = plan->foldable[i] && node->op == XC_OP_CONV2D &&
+                              act->op == XC_OP_ACTIVATION && act->act == XC_ACT_RELU &&
+                              act->n_inputs == 1 && act->inputs[0] == i + 1 &&
+                              consumers[i + 1] == 1 && !plan->keep[i + 1] &&
+                              plan->offset[i + 2] == plan->offset[i + 1];
+      }
     for (guint i = 2; i < n; i++)
       {
         const XcNode *node = xc_model_node (model, i), *prev = xc_model_node (model, i - 1);
@@ -527,6 +542,7 @@ xc_plan_free (XcPlan *plan)
   g_free (plan->keep);
   g_free (plan->foldable);
   g_free (plan->relu_foldable);
+  g_free (plan->relu_after);
   g_free (plan->fold);
   g_free (plan->runs);
   g_free (plan->grads);
@@ -627,7 +643,7 @@ xc_plan_run_range (XcPlan         *plan,
       const XcNode *node = xc_model_node (model, i);
       XcTensor in[8], *ins = in, out;
       g_autofree XcTensor *heap = NULL;
-      gboolean fold, lean, relu_in;
+      gboolean fold, lean, relu_in, relu_out;
       gint64 t0;
 
       if (progress != NULL && !progress (i, n, data))
@@ -665,6 +681,9 @@ xc_plan_run_range (XcPlan         *plan,
        * GEMM; with statistics, applied after it in the pass that takes the
        * statistics of both (xc_tensor_affine_stats()) */
       fold = lean && i < last && plan->foldable[i];
+      /* without statistics, the ReLU after the folded BatchNormalization
+       * too */
+      relu_out = fold && !stats && i + 2 <= last && plan->relu_after[i];
       t0 = g_get_monotonic_time ();
       if (fold)
         {
@@ -681,7 +700,7 @@ xc_plan_run_range (XcPlan         *plan,
                                    plan->step * 1000003u + i, plan->scratch_size,
                                    fold && !stats ? plan->fold : NULL,
                                    fold && !stats ? plan->fold + node->c : NULL,
-                                   relu_in });
+                                   relu_in, relu_out });
       /* the folded BatchNormalization's time is its convolution's */
       if (stats && fold)
         xc_tensor_affine_stats (&out, plan->fold, plan->fold + node->c,
@@ -690,6 +709,11 @@ xc_plan_run_range (XcPlan         *plan,
       if (stats && !fold)
         xc_tensor_stats (&out, &plan->runs[i].stats);
       if (fold)
+        {
+          plan->runs[++i].time_us = 0;
+          plan->n_folded++;
+        }
+      if (relu_out)
         {
           plan->runs[++i].time_us = 0;
           plan->n_folded++;

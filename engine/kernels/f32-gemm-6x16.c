@@ -165,7 +165,8 @@ pack_bt_avx2 (const float *bt, size_t ldbt, int kc, int nc, float *p)
 __attribute__ ((target ("avx2,fma")))
 static inline void
 store_tile_avx2 (__m256 acc[MR][2], float *c, size_t ldc, int mr, int nr,
-                 gboolean add, float beta, const float *scale, const float *shift)
+                 gboolean add, float beta, const float *scale, const float *shift,
+                 gboolean relu)
 {
   if (nr == NR2)
     {
@@ -191,6 +192,12 @@ store_tile_avx2 (__m256 acc[MR][2], float *c, size_t ldc, int mr, int nr,
               lo = _mm256_fmadd_ps (lo, _mm256_loadu_ps (scale), _mm256_loadu_ps (shift));
               hi = _mm256_fmadd_ps (hi, _mm256_loadu_ps (scale + 8), _mm256_loadu_ps (shift + 8));
             }
+          if (relu)
+            {
+              /* max (NaN, 0) is 0, as the ReLU layer gives */
+              lo = _mm256_max_ps (lo, _mm256_setzero_ps ());
+              hi = _mm256_max_ps (hi, _mm256_setzero_ps ());
+            }
           _mm256_storeu_ps (cr, lo);
           _mm256_storeu_ps (cr + 8, hi);
         }
@@ -206,7 +213,8 @@ store_tile_avx2 (__m256 acc[MR][2], float *c, size_t ldc, int mr, int nr,
       for (int q = 0; q < nr; q++)
         {
           float v = add ? cr[q] + t[q] : beta != 0.0f ? t[q] + beta * cr[q] : t[q];
-          cr[q] = scale != NULL ? v * scale[q] + shift[q] : v;
+          v = scale != NULL ? v * scale[q] + shift[q] : v;
+          cr[q] = relu ? (v > 0.0f ? v : 0.0f) : v;
         }
     }
 }
@@ -267,7 +275,7 @@ tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
   acc[3][0] = c30; acc[3][1] = c31;
   acc[4][0] = c40; acc[4][1] = c41;
   acc[5][0] = c50; acc[5][1] = c51;
-  store_tile_avx2 (acc, c, ldc, mr, nr, add, beta, scale, shift);
+  store_tile_avx2 (acc, c, ldc, mr, nr, add, beta, scale, shift, FALSE);
 }
 
 /* rows [pc, pc + kc) and columns [jc, jc + nc) of B, or of (B^T)^T, into panels */
@@ -393,7 +401,7 @@ __attribute__ ((target ("avx2,fma")))
 static inline void
 tile_conv_avx2 (const float *const base[MR], int seg, size_t rowstride, int k0, int kc,
                 const float *p, float *c, size_t ldc, int mr, int nr, gboolean add,
-                const float *scale, const float *shift)
+                const float *scale, const float *shift, gboolean relu)
 {
   __m256 c00 = _mm256_setzero_ps (), c01 = _mm256_setzero_ps ();
   __m256 c10 = _mm256_setzero_ps (), c11 = _mm256_setzero_ps ();
@@ -443,7 +451,7 @@ tile_conv_avx2 (const float *const base[MR], int seg, size_t rowstride, int k0, 
   acc[3][0] = c30; acc[3][1] = c31;
   acc[4][0] = c40; acc[4][1] = c41;
   acc[5][0] = c50; acc[5][1] = c51;
-  store_tile_avx2 (acc, c, ldc, mr, nr, add, 0.0f, scale, shift);
+  store_tile_avx2 (acc, c, ldc, mr, nr, add, 0.0f, scale, shift, relu);
 }
 
 /**
@@ -459,13 +467,14 @@ tile_conv_avx2 (const float *const base[MR], int seg, size_t rowstride, int k0, 
  * kernel packed into panels as the GEMM's second loop nest packs B (and
  * in the same K blocks, so that the results equal im2col and
  * xc_f32_gemm_6x16__avx2()'s bit for bit). With @scale, y = y * scale +
- * shift per column. One thread; callers split the positions.
+ * shift per column; with @relu, y = max (y, 0) after that (a ReLU after the
+ * folded BatchNormalization). One thread; callers split the positions.
  */
 __attribute__ ((target ("avx2,fma")))
 void
 xc_f32_conv_6x16__avx2 (const float *x, int w, int c, int kh, int kw, int sh, int sw, int ow,
                         const float *b, int n, float *y, int i0, int i1,
-                        const float *scale, const float *shift)
+                        const float *scale, const float *shift, gboolean relu)
 {
   int k = kh * kw * c, seg = kw * c;
   size_t rowstride = (size_t) w * c;
@@ -500,7 +509,8 @@ xc_f32_conv_6x16__avx2 (const float *x, int w, int c, int kh, int kw, int sh, in
                 tile_conv_avx2 (base, seg, rowstride, pc, kc,
                                 p + (size_t) (jr / NR2) * panel_stride (kc, NR2),
                                 y + (size_t) ir * n + jc + jr, n, mr, MIN (NR2, nc - jr), pc > 0,
-                                post ? post + jc + jr : NULL, post ? shift + jc + jr : NULL);
+                                post ? post + jc + jr : NULL, post ? shift + jc + jr : NULL,
+                                relu && pc + kc >= k);
             }
         }
     }

@@ -241,8 +241,9 @@ own_gemm (const float *a, const float *b, int ldb, gboolean trans_b, float *c, i
  * @kernel: (KH*KW*C, N) row-major
  * @y: (OH*OW, N)
  *
- * y = conv(x, kernel) * scale + shift (@scale %NULL: y = conv(x, kernel))
- * for a convolution whose windows all lie inside the image, without im2col,
+ * y = conv(x, kernel) * scale + shift (@scale %NULL: y = conv(x, kernel)),
+ * then with @relu max (y, 0), for a convolution whose windows all lie
+ * inside the image, without im2col,
  * the output positions split over the threads. Only on our AVX2 kernel:
  * returns %FALSE, having done nothing, where another GEMM runs the
  * products (the caller then gathers im2col's columns).
@@ -250,7 +251,7 @@ own_gemm (const float *a, const float *b, int ldb, gboolean trans_b, float *c, i
 gboolean
 xc_f32_conv_valid_post (const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh,
                         int ow, const float *kernel, int n, float *y, const float *scale,
-                        const float *shift)
+                        const float *shift, gboolean relu)
 {
   int m = oh * ow, t;
 
@@ -269,7 +270,8 @@ xc_f32_conv_valid_post (const float *x, int w, int c, int kh, int kw, int sh, in
 
       slice_q (m, t, i, 6, &s, &e);
       if (e > s)
-        xc_f32_conv_6x16__avx2 (x, w, c, kh, kw, sh, sw, ow, kernel, n, y, s, e, scale, shift);
+        xc_f32_conv_6x16__avx2 (x, w, c, kh, kw, sh, sw, ow, kernel, n, y, s, e, scale, shift,
+                                relu);
     }
   return TRUE;
 }

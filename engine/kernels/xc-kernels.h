@@ -66,10 +66,10 @@ void   xc_f32_gemm_post       (const float *a, const float *b, float *c,
 const char *xc_f32_gemm_name  (void);
 gboolean xc_f32_conv_valid_post (const float *x, int w, int c, int kh, int kw, int sh, int sw,
                                  int oh, int ow, const float *kernel, int n, float *y,
-                                 const float *scale, const float *shift);
+                                 const float *scale, const float *shift, gboolean relu);
 void   xc_f32_conv_6x16__avx2 (const float *x, int w, int c, int kh, int kw, int sh, int sw,
                                int ow, const float *b, int n, float *y, int i0, int i1,
-                               const float *scale, const float *shift);
+                               const float *scale, const float *shift, gboolean relu);
 void   xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
                                gboolean trans_b, float *c, size_t ldc, int m, int n, int k,
                                float beta, const float *scale, const float *shift);

@@ -100,7 +100,7 @@ in_place (const XcNode *node, const XcTensor *x, XcTensor *y, const float *kerne
     if (!xc_f32_conv_valid_post (x->data + (size_t) n * x->h * x->w * x->c, x->w, x->c,
                                  node->kh, node->kw, node->sh, node->sw, y->h, y->w, kernel,
                                  y->c, y->data + (size_t) n * y->h * y->w * y->c,
-                                 args->post_scale, args->post_shift))
+                                 args->post_scale, args->post_shift, args->post_relu))
       return FALSE;
   return TRUE;
 }
@@ -113,12 +113,13 @@ xc_conv2d_forward (const XcOpArgs *args)
   XcTensor *y = args->out;            /* (N, OH, OW, OC) */
   const float *kernel = node->params[0].data;   /* (KH, KW, C, OC) */
   size_t rows = (size_t) y->n * y->h * y->w;
+  gboolean relu_done = FALSE;
 
   if (is_pointwise (node))
     xc_f32_gemm_post (x->data, kernel, y->data, (int) rows, y->c, x->c, 0.0f,
                       args->post_scale, args->post_shift);
   else if (in_place (node, x, y, kernel, args))
-    ;
+    relu_done = args->post_relu;
   else if (x->n == 1)
     {
       int kdim = node->kh * node->kw * x->c;
@@ -150,6 +151,8 @@ xc_conv2d_forward (const XcOpArgs *args)
   if (node->use_bias && args->post_scale == NULL)
     xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, rows, y->c);
   xc_f32_act_inplace (node->act, y->data, rows, y->c);
+  if (args->post_relu && !relu_done)
+    xc_f32_act_inplace (XC_ACT_RELU, y->data, rows, y->c);
 }
 
 /* y = act(conv(x, W) + b): dz = dy * act'(z); dW += im2col(x)^T . dz;

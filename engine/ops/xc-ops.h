@@ -36,6 +36,9 @@ typedef struct {
   /* SeparableConv2D only: in[0] is the input of the ReLU before the layer,
    * folded in (max(x, 0) is what the depthwise step reads) */
   gboolean        relu_in;
+  /* Conv2D only, with post_scale: the ReLU after the folded
+   * BatchNormalization, folded in too (out = max(out, 0)) */
+  gboolean        post_relu;
 } XcOpArgs;
 
 /* Everything one node's backward pass reads and writes. Gradients are
