@@ -29,8 +29,11 @@ struct _XcPlan {
   XcNodeRun     *runs;
   gint64         total_us;
   /* per node: a Conv2D or SeparableConv2D whose inference BatchNormalization
-   * (the next node, in place in the same buffer) can be folded into it */
-  gboolean      *foldable;
+   * (its only reader, in place in the same buffer: the next node, or one
+   * further on as a residual convolution's) can be folded into it: that
+   * node's index, else 0 */
+  guint         *foldable;
+  gboolean      *folded_away; /* during a run: a BatchNormalization already applied */
   float         *fold;        /* owned: the folded scale and shift, 2 x max channels */
   /* per node: a SeparableConv2D whose input is a ReLU (the node before it,
    * read by nothing else) that it can apply itself as it reads the ReLU's
@@ -462,16 +465,29 @@ plan_new (const XcModel  *model,
         free_block (free_list, plan->offset[i], size);
     }
   plan->arena_size = end;
-  plan->foldable = g_new0 (gboolean, n);
+  plan->foldable = g_new0 (guint, n);
+  plan->folded_away = g_new0 (gboolean, n);
   {
     int max_c = 1;
+    g_autofree guint *reader = g_new0 (guint, n);   /* a node's one reader, G_MAXUINT: more */
+
+    for (guint j = 1; j < n; j++)
+      for (guint k = 0; k < xc_model_node (model, j)->n_inputs; k++)
+        {
+          guint src = xc_model_node (model, j)->inputs[k];
+          reader[src] = reader[src] == 0 ? j : G_MAXUINT;
+        }
     for (guint i = 1; i + 1 < n; i++)
       {
-        const XcNode *node = xc_model_node (model, i), *next = xc_model_node (model, i + 1);
-        plan->foldable[i] = (node->op == XC_OP_CONV2D || node->op == XC_OP_SEPCONV2D) &&
-                            node->act == XC_ACT_LINEAR && next->op == XC_OP_BATCHNORM &&
-                            next->n_inputs == 1 && next->inputs[0] == i && !plan->keep[i] &&
-                            plan->offset[i + 1] == plan->offset[i] && next->c == node->c;
+        const XcNode *node = xc_model_node (model, i);
+        guint j = reader[i];
+        const XcNode *bn = j > i && j < n ? xc_model_node (model, j) : NULL;
+
+        if ((node->op == XC_OP_CONV2D || node->op == XC_OP_SEPCONV2D) &&
+            node->act == XC_ACT_LINEAR && bn != NULL && bn->op == XC_OP_BATCHNORM &&
+            bn->n_inputs == 1 && !plan->keep[i] && plan->offset[j] == plan->offset[i] &&
+            bn->c == node->c)
+          plan->foldable[i] = j;
         max_c = MAX (max_c, node->c);
       }
     plan->fold = g_new (float, 2 * (size_t) max_c);
@@ -488,7 +504,7 @@ plan_new (const XcModel  *model,
       {
         const XcNode *node = xc_model_node (model, i), *act = xc_model_node (model, i + 2);
 
-        plan->relu_after[i] = plan->foldable[i] && node->op == XC_OP_CONV2D &&
+        plan->relu_after[i] = plan->foldable[i] == i + 1 && node->op == XC_OP_CONV2D &&
                               act->op == XC_OP_ACTIVATION && act->act == XC_ACT_RELU &&
                               act->n_inputs == 1 && act->inputs[0] == i + 1 &&
                               consumers[i + 1] == 1 && !plan->keep[i + 1] &&
@@ -541,6 +557,7 @@ xc_plan_free (XcPlan *plan)
   g_free (plan->offset);
   g_free (plan->keep);
   g_free (plan->foldable);
+  g_free (plan->folded_away);
   g_free (plan->relu_foldable);
   g_free (plan->relu_after);
   g_free (plan->fold);
@@ -631,6 +648,7 @@ xc_plan_run_range (XcPlan         *plan,
 
   g_return_val_if_fail (first >= 1 && last < n, FALSE);
   plan->n_folded = 0;
+  memset (plan->folded_away, 0, n * sizeof (gboolean));
 
   if (stats && first == 1)
     {
@@ -644,8 +662,17 @@ xc_plan_run_range (XcPlan         *plan,
       XcTensor in[8], *ins = in, out;
       g_autofree XcTensor *heap = NULL;
       gboolean fold, lean, relu_in, relu_out;
+      guint bn;
       gint64 t0;
 
+      if (plan->folded_away[i])
+        {
+          /* a residual convolution's BatchNormalization, applied by it */
+          plan->folded_away[i] = FALSE;
+          plan->runs[i].time_us = 0;
+          plan->n_folded++;
+          continue;
+        }
       if (progress != NULL && !progress (i, n, data))
         {
           g_set_error (error, XC_ERROR, XC_ERROR_CANCELLED, "cancelled at %s", node->name);
@@ -680,7 +707,8 @@ xc_plan_run_range (XcPlan         *plan,
        * BatchNormalization: the BatchNormalization is folded into its
        * GEMM; with statistics, applied after it in the pass that takes the
        * statistics of both (xc_tensor_affine_stats()) */
-      fold = lean && i < last && plan->foldable[i];
+      bn = plan->foldable[i];
+      fold = lean && bn != 0 && bn <= last;
       /* without statistics, the ReLU after the folded BatchNormalization
        * too */
       relu_out = fold && !stats && i + 2 <= last && plan->relu_after[i];
@@ -688,7 +716,7 @@ xc_plan_run_range (XcPlan         *plan,
       if (fold)
         {
           float *scale = plan->fold, *shift = plan->fold + node->c;
-          _xc_batchnorm_affine (xc_model_node (model, i + 1), scale, shift);
+          _xc_batchnorm_affine (xc_model_node (model, bn), scale, shift);
           if (node->use_bias && !stats)
             for (int c = 0; c < node->c; c++)
               shift[c] += scale[c] * node->params[node->n_params - 1].data[c];
@@ -704,15 +732,17 @@ xc_plan_run_range (XcPlan         *plan,
       /* the folded BatchNormalization's time is its convolution's */
       if (stats && fold)
         xc_tensor_affine_stats (&out, plan->fold, plan->fold + node->c,
-                                &plan->runs[i].stats, &plan->runs[i + 1].stats);
+                                &plan->runs[i].stats, &plan->runs[bn].stats);
       plan->runs[i].time_us = g_get_monotonic_time () - t0;
       if (stats && !fold)
         xc_tensor_stats (&out, &plan->runs[i].stats);
-      if (fold)
+      if (fold && bn == i + 1)
         {
           plan->runs[++i].time_us = 0;
           plan->n_folded++;
         }
+      else if (fold)
+        plan->folded_away[bn] = TRUE;
       if (relu_out)
         {
           plan->runs[++i].time_us = 0;
