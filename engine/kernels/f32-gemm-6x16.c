@@ -396,7 +396,7 @@ xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
  * position's row of im2col is KH pieces of seg = KW*C contiguous floats of
  * the image, each one image row (rowstride floats) below the last, read
  * where they are. The same multiply-adds in the same order as tile_avx2()
- * on im2col's rows: the results are identical. */
+ * on im2col's rows. */
 __attribute__ ((target ("avx2,fma")))
 static inline void
 tile_conv_avx2 (const float *const base[MR], int seg, size_t rowstride, int k0, int kc,
@@ -464,11 +464,14 @@ tile_conv_avx2 (const float *const base[MR], int seg, size_t rowstride, int k0, 
  *
  * A convolution whose windows never leave the image (no padding) without
  * im2col: the microkernel reads each window's rows in the image, the
- * kernel packed into panels as the GEMM's second loop nest packs B (and
- * in the same K blocks, so that the results equal im2col and
- * xc_f32_gemm_6x16__avx2()'s bit for bit). With @scale, y = y * scale +
- * shift per column; with @relu, y = max (y, 0) after that (a ReLU after the
- * folded BatchNormalization). One thread; callers split the positions.
+ * kernel packed into panels as xc_f32_gemm_6x16__avx2() packs B, in the K
+ * blocks of the nest it would take for these N and K (the second nest
+ * also where it would take the first for more than WIDE_M_MAX rows). For
+ * Xception's convolutions the results equal im2col's bit for bit; in
+ * general they differ only in where the sum over K is cut. With @scale,
+ * y = y * scale + shift per column; with @relu, y = max (y, 0) after that
+ * (a ReLU after the folded BatchNormalization). One thread; callers split
+ * the positions.
  */
 __attribute__ ((target ("avx2,fma")))
 void
