@@ -107,9 +107,10 @@ typedef float XcV8 __attribute__ ((vector_size (32)));
 typedef int XcV8i __attribute__ ((vector_size (32)));
 
 /* dx += the gradient g of one max window, 16 channels from c0: each to its
- * window's first maximal cell (none maximal: element 0, as the scalar loop
- * below), found without branches, 8 channels a vector (a branch per cell
- * mispredicted half the time: Grad-CAM at block4 spent 2% in this) */
+ * window's first maximal cell (none above -FLT_MAX, all NaN or -inf: its
+ * first cell, as the scalar loop below), found without branches, 8 channels
+ * a vector (a branch per cell mispredicted half the time: Grad-CAM at
+ * block4 spent 2% in this) */
 XC_VECTORIZE static void
 max_back_16 (const float *x, int w, int c, int y0, int y1, int x0, int x1, int c0,
              const float *g, float *dx, size_t image)
@@ -141,18 +142,16 @@ max_back_16 (const float *x, int w, int c, int y0, int y1, int x0, int x1, int c
       }
   for (int i = 0; i < 16; i++)
     {
-      int t = (int) at[i / 8][i % 8];
+      int t = MAX (0, (int) at[i / 8][i % 8]);
 
-      if (t < 0)
-        dx[0] += g[c0 + i];
-      else
-        dx[(image + (size_t) (y0 + t / ww) * w + x0 + t % ww) * c + c0 + i] += g[c0 + i];
+      dx[(image + (size_t) (y0 + t / ww) * w + x0 + t % ww) * c + c0 + i] += g[c0 + i];
     }
 }
 
 /* Max: the gradient goes to the first maximal cell of each window (the
- * forward's choice, recomputed); average: spread evenly over the window's
- * valid cells. */
+ * forward's choice, recomputed; a window with nothing above -FLT_MAX: its
+ * first cell, in the channel's own block); average: spread evenly over the
+ * window's valid cells. */
 static void
 xc_pool2d_backward (const XcOpBackArgs *args)
 {
@@ -173,48 +172,54 @@ xc_pool2d_backward (const XcOpBackArgs *args)
 #pragma omp parallel if ((size_t) dy->n * dy->h * dy->w * c > 65536)
   {
     int blocks = (c + 15) / 16, b0 = 0, b1 = blocks;
+
 #ifdef _OPENMP
     b0 = (int) ((gint64) blocks * omp_get_thread_num () / omp_get_num_threads ());
     b1 = (int) ((gint64) blocks * (omp_get_thread_num () + 1) / omp_get_num_threads ());
 #endif
-  for (int n = 0; n < dy->n; n++)
-    for (int oy = 0; oy < dy->h; oy++)
-      for (int ox = 0; ox < dy->w; ox++)
-        for (int cb = b0; cb < b1; cb++)
-        {
-          const float *g = dy->data + (((size_t) n * dy->h + oy) * dy->w + ox) * c;
-          int y0 = MAX (oy * node->sh - pt, 0), y1 = MIN (oy * node->sh - pt + node->kh, x->h);
-          int x0 = MAX (ox * node->sw - pl, 0), x1 = MIN (ox * node->sw - pl + node->kw, x->w);
-          int c0 = 16 * cb, c1 = MIN (c, c0 + 16);
-          if (is_max && c1 - c0 == 16)
-            max_back_16 (x->data, x->w, c, y0, y1, x0, x1, c0, g, dx,
-                         (size_t) n * x->h * x->w);
-          else if (is_max)
-            for (int i = c0; i < c1; i++)
-              {
-                float best = -FLT_MAX;
-                size_t at = 0;
-                for (int iy = y0; iy < y1; iy++)
-                  for (int ix = x0; ix < x1; ix++)
-                    {
-                      size_t off = (((size_t) n * x->h + iy) * x->w + ix) * c + i;
-                      if (x->data[off] > best)
-                        best = x->data[off], at = off;
-                    }
-                dx[at] += g[i];
-              }
-          else
+    for (int n = 0; n < dy->n; n++)
+      for (int oy = 0; oy < dy->h; oy++)
+        for (int ox = 0; ox < dy->w; ox++)
+          for (int cb = b0; cb < b1; cb++)
             {
-              float inv = 1.0f / ((y1 - y0) * (x1 - x0));
-              for (int iy = y0; iy < y1; iy++)
-                for (int ix = x0; ix < x1; ix++)
+              const float *g = dy->data + (((size_t) n * dy->h + oy) * dy->w + ox) * c;
+              int y0 = MAX (oy * node->sh - pt, 0);
+              int y1 = MIN (oy * node->sh - pt + node->kh, x->h);
+              int x0 = MAX (ox * node->sw - pl, 0);
+              int x1 = MIN (ox * node->sw - pl + node->kw, x->w);
+              int c0 = 16 * cb, c1 = MIN (c, c0 + 16);
+              size_t image = (size_t) n * x->h * x->w;
+
+              if (is_max && c1 - c0 == 16)
+                max_back_16 (x->data, x->w, c, y0, y1, x0, x1, c0, g, dx, image);
+              else if (is_max)
+                for (int i = c0; i < c1; i++)
                   {
-                    float *d = dx + (((size_t) n * x->h + iy) * x->w + ix) * c;
-                    for (int i = c0; i < c1; i++)
-                      d[i] += g[i] * inv;
+                    float best = -FLT_MAX;
+                    size_t at = (image + (size_t) y0 * x->w + x0) * c + i;
+
+                    for (int iy = y0; iy < y1; iy++)
+                      for (int ix = x0; ix < x1; ix++)
+                        {
+                          size_t off = (image + (size_t) iy * x->w + ix) * c + i;
+                          if (x->data[off] > best)
+                            best = x->data[off], at = off;
+                        }
+                    dx[at] += g[i];
                   }
+              else
+                {
+                  float inv = 1.0f / ((y1 - y0) * (x1 - x0));
+
+                  for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++)
+                      {
+                        float *d = dx + ((image + (size_t) iy * x->w + ix) * c);
+                        for (int i = c0; i < c1; i++)
+                          d[i] += g[i] * inv;
+                      }
+                }
             }
-        }
   }
 }
 
