@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "xc-affinity.h"
 #include "xc-error.h"
 #include "xc-memory.h"
 #include "xc-plan.h"
@@ -624,29 +625,19 @@ xc_plan_run (XcPlan         *plan,
   return xc_plan_run_range (plan, 1, plan->model->nodes->len - 1, stats, progress, data, error);
 }
 
-/**
- * xc_plan_run_range:
- * @first: first node to run (>= 1)
- * @last: last node to run
- *
- * Runs nodes @first to @last only: the inputs they read must be valid,
- * which a backward plan (it keeps every output) guarantees after one full
- * run. Ablation runs the tail of the network this way.
- */
-gboolean
-xc_plan_run_range (XcPlan         *plan,
-                   guint           first,
-                   guint           last,
-                   gboolean        stats,
-                   XcProgressFunc  progress,
-                   gpointer        data,
-                   GError        **error)
+/* xc_plan_run_range() without the pinning and the total time */
+static gboolean
+run_range (XcPlan         *plan,
+           guint           first,
+           guint           last,
+           gboolean        stats,
+           XcProgressFunc  progress,
+           gpointer        data,
+           GError        **error)
 {
   const XcModel *model = plan->model;
   guint n = model->nodes->len;
-  gint64 t_start = g_get_monotonic_time ();
 
-  g_return_val_if_fail (first >= 1 && last < n, FALSE);
   plan->n_folded = 0;
   memset (plan->folded_away, 0, n * sizeof (gboolean));
 
@@ -749,8 +740,38 @@ xc_plan_run_range (XcPlan         *plan,
           plan->n_folded++;
         }
     }
-  plan->total_us = g_get_monotonic_time () - t_start;
   return TRUE;
+}
+
+/**
+ * xc_plan_run_range:
+ * @first: first node to run (>= 1)
+ * @last: last node to run
+ *
+ * Runs nodes @first to @last only: the inputs they read must be valid,
+ * which a backward plan (it keeps every output) guarantees after one full
+ * run. Ablation runs the tail of the network this way.
+ */
+gboolean
+xc_plan_run_range (XcPlan         *plan,
+                   guint           first,
+                   guint           last,
+                   gboolean        stats,
+                   XcProgressFunc  progress,
+                   gpointer        data,
+                   GError        **error)
+{
+  gint64 t_start = g_get_monotonic_time ();
+  XcPinning pin;
+  gboolean ok;
+
+  g_return_val_if_fail (first >= 1 && last < plan->model->nodes->len, FALSE);
+  /* the team's threads one to a CPU for the run (xc-affinity.c) */
+  xc_affinity_pin_team (&pin);
+  ok = run_range (plan, first, last, stats, progress, data, error);
+  xc_affinity_unpin_team (&pin);
+  plan->total_us = g_get_monotonic_time () - t_start;
+  return ok;
 }
 
 static XcTensor
@@ -773,39 +794,22 @@ zero_floats (float *p, size_t n)
     memset (p + i * chunk, 0, MIN (chunk, n - i * chunk) * sizeof (float));
 }
 
-/**
- * xc_plan_backward:
- * @from: the node whose output gradient is seeded
- * @seed: (array): dL/d(output of @from), (N, H, W, C) of that node
- * @seed_is_pre: the seed is w.r.t. @from's pre-activation (its fused
- *   activation is bypassed, e.g. the logits under a Dense softmax)
- * @stop: the deepest node whose gradient is wanted; nodes before it are not
- *   traversed
- * @guided: guided backpropagation through every ReLU
- *
- * Reverse mode from @from down to @stop after xc_plan_run(): only nodes that
- * @from depends on are visited. Gradients of the nodes the plan was created
- * to want are then readable with xc_plan_grad().
- *
- * Returns: %FALSE only when @progress cancelled the run
- */
-gboolean
-xc_plan_backward (XcPlan         *plan,
-                  guint           from,
-                  const float    *seed,
-                  gboolean        seed_is_pre,
-                  guint           stop,
-                  gboolean        guided,
-                  XcProgressFunc  progress,
-                  gpointer        data,
-                  GError        **error)
+/* xc_plan_backward() without the pinning */
+static gboolean
+backward (XcPlan         *plan,
+          guint           from,
+          const float    *seed,
+          gboolean        seed_is_pre,
+          guint           stop,
+          gboolean        guided,
+          XcProgressFunc  progress,
+          gpointer        data,
+          GError        **error)
 {
   const XcModel *model = plan->model;
   guint n = model->nodes->len;
   XcTensor g;
 
-  g_return_val_if_fail (plan->backward, FALSE);
-  g_return_val_if_fail (from < n && stop <= from && stop >= plan->grad_stop, FALSE);
 
   memset (plan->reached, 0, n * sizeof (gboolean));
   g = grad_tensor (plan, from);
@@ -865,6 +869,45 @@ xc_plan_backward (XcPlan         *plan,
         memset (g.data, 0, xc_tensor_size (&g) * sizeof (float));
       }
   return TRUE;
+}
+
+/**
+ * xc_plan_backward:
+ * @from: the node whose output gradient is seeded
+ * @seed: (array): dL/d(output of @from), (N, H, W, C) of that node
+ * @seed_is_pre: the seed is w.r.t. @from's pre-activation (its fused
+ *   activation is bypassed, e.g. the logits under a Dense softmax)
+ * @stop: the deepest node whose gradient is wanted; nodes before it are not
+ *   traversed
+ * @guided: guided backpropagation through every ReLU
+ *
+ * Reverse mode from @from down to @stop after xc_plan_run(): only nodes that
+ * @from depends on are visited. Gradients of the nodes the plan was created
+ * to want are then readable with xc_plan_grad().
+ *
+ * Returns: %FALSE only when @progress cancelled the run
+ */
+gboolean
+xc_plan_backward (XcPlan         *plan,
+                  guint           from,
+                  const float    *seed,
+                  gboolean        seed_is_pre,
+                  guint           stop,
+                  gboolean        guided,
+                  XcProgressFunc  progress,
+                  gpointer        data,
+                  GError        **error)
+{
+  XcPinning pin;
+  gboolean ok;
+
+  g_return_val_if_fail (plan->backward, FALSE);
+  g_return_val_if_fail (from < plan->model->nodes->len && stop <= from &&
+                        stop >= plan->grad_stop, FALSE);
+  xc_affinity_pin_team (&pin);
+  ok = backward (plan, from, seed, seed_is_pre, stop, guided, progress, data, error);
+  xc_affinity_unpin_team (&pin);
+  return ok;
 }
 
 /**

@@ -5,14 +5,23 @@
  * Xception through a weights file in the official layout, the cost totals,
  * and the errors a user can cause.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* pthread_getaffinity_np */
+#endif
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <hdf5.h>
 
 #include "test-helpers.h"
 #include "kernels/xc-kernels.h"
+#include "xc-affinity.h"
 
 /* Loads ops/CASE.h5, runs ops/CASE.in.npy, compares with ops/CASE.out.npy */
 static void
@@ -1491,6 +1500,112 @@ test_dwconv_backward_kernel (void)
     }
 }
 
+/* each team thread's CPU set, seen between two nodes of a run */
+typedef struct
+{
+  int      threads;
+  int      count[8];   /* CPUs in each thread's set */
+  int      cpu[8];     /* its first CPU */
+  gboolean seen;
+} TeamCpus;
+
+static void
+team_cpus (TeamCpus *t)
+{
+#ifdef _OPENMP
+#pragma omp parallel num_threads (t->threads)
+  {
+    int i = omp_get_thread_num ();
+    cpu_set_t set;
+
+    CPU_ZERO (&set);
+    pthread_getaffinity_np (pthread_self (), sizeof set, &set);
+    t->count[i] = CPU_COUNT (&set);
+    t->cpu[i] = -1;
+    for (int c = CPU_SETSIZE - 1; c >= 0; c--)
+      if (CPU_ISSET (c, &set))
+        t->cpu[i] = c;
+  }
+#endif
+  t->seen = TRUE;
+}
+
+static gboolean
+team_cpus_mid_run_cb (guint node, guint n_nodes, gpointer data)
+{
+  if (node == n_nodes / 2)
+    team_cpus (data);
+  return TRUE;
+}
+
+/* With as many threads as CPUs, a forward and a backward run with each
+ * thread on a CPU of its own, and the threads have their CPU sets back
+ * after (xc-affinity.c) */
+static void
+test_threads_pinned (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = NULL;
+  g_autoptr(XcPlan) p = NULL;
+  int cpus[8], n = xc_affinity_team_cpus (cpus, G_N_ELEMENTS (cpus));
+  TeamCpus during = { 0 }, after = { 0 }, back = { 0 };
+  XcTensor in;
+  guint out;
+  g_autofree float *seed = NULL;
+  g_autofree gboolean *want = NULL;
+
+#ifndef _OPENMP
+  g_test_skip ("built without OpenMP");
+  return;
+#endif
+  if (n < 2)
+    {
+      g_test_skip ("fewer than 2 or more than 8 CPUs");
+      return;
+    }
+  if (!xc_affinity_enabled ())
+    {
+      g_test_skip ("OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY or XC_PIN_THREADS=0 is set");
+      return;
+    }
+  xc_set_threads (n);
+  m = xc_model_load_spec ("builtin:xception:size=71,width=1/8,classes=10", &error);
+  g_assert_no_error (error);
+  want = g_new0 (gboolean, xc_model_n_nodes (m));
+  want[1] = TRUE;
+  p = xc_plan_new_backward (m, 1, want, &error);
+  g_assert_no_error (error);
+  in = xc_plan_input (p);
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    in.data[i] = xc_seeded_uniform (3, 0, i) - 0.5f;
+  during.threads = after.threads = back.threads = n;
+  g_assert_true (xc_plan_run (p, FALSE, team_cpus_mid_run_cb, &during, &error));
+  team_cpus (&after);
+  g_assert_true (during.seen);
+  for (int i = 0; i < n; i++)
+    {
+      g_assert_cmpint (during.count[i], ==, 1);
+      for (int j = 0; j < i; j++)
+        g_assert_cmpint (during.cpu[i], !=, during.cpu[j]);
+      g_assert_cmpint (after.count[i], ==, n);
+    }
+  /* the backward too */
+  out = m->output;
+  seed = g_new0 (float, 10);
+  seed[3] = 1.0f;
+  during.seen = FALSE;
+  g_assert_true (xc_plan_backward (p, out, seed, FALSE, 1, FALSE, team_cpus_mid_run_cb, &during,
+                                   &error));
+  team_cpus (&back);
+  g_assert_true (during.seen);
+  for (int i = 0; i < n; i++)
+    {
+      g_assert_cmpint (during.count[i], ==, 1);
+      g_assert_cmpint (back.count[i], ==, n);
+    }
+  xc_set_threads (1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1530,5 +1645,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/compare/statistics", test_compare_statistics);
   g_test_add_func ("/engine/plan/folded-layers", test_folded_layers);
   g_test_add_func ("/engine/memory/huge-pages", test_huge_pages);
+  g_test_add_func ("/engine/plan/threads-pinned", test_threads_pinned);
   return g_test_run ();
 }
