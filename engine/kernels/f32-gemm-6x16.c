@@ -17,7 +17,8 @@
  *       of A and 12 FMAs; the first KC block stores (beta = 0 costs
  *       nothing) and the next ones add.
  * The B block (KC x NC) lives in L2 beside the A block, a panel (KC x 16)
- * in L1. Rows past M reuse the last row (computed, never stored); columns
+ * in L1. The last rows past a multiple of 6 take a tile of that many rows
+ * (tile_rows_avx2()); columns
  * past N are zeros in the panel and are not stored.
  *
  * Products that this would split along K or N (K > KC, N > NC: Xception's
@@ -270,20 +271,17 @@ store_tile_avx2 (__m256 acc[MR][2], float *c, size_t ldc, int mr, int nr,
     }                                                                          \
   while (0)
 
-/* the 6 x 16 tile at rows a[0..6) of A (row stride lda, columns 0..kc) times
- * the panel p (kc x 16) */
+/* the full 6 x 16 tile at rows a[0..6) of A (row stride lda, columns
+ * 0..kc) times the panel p (kc x 16) */
 __attribute__ ((target ("avx2,fma")))
 static inline void
-tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
-           float *c, size_t ldc, int nr, gboolean add, float beta,
-           const float *scale, const float *shift)
+tile6_avx2 (const float *a, size_t lda, const float *p, int kc,
+            float *c, size_t ldc, int nr, gboolean add, float beta,
+            const float *scale, const float *shift)
 {
   const float *a0 = a;
-  const float *a1 = a + (size_t) MIN (1, mr - 1) * lda;
-  const float *a2 = a + (size_t) MIN (2, mr - 1) * lda;
-  const float *a3 = a + (size_t) MIN (3, mr - 1) * lda;
-  const float *a4 = a + (size_t) MIN (4, mr - 1) * lda;
-  const float *a5 = a + (size_t) MIN (5, mr - 1) * lda;
+  const float *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+  const float *a4 = a + 4 * lda, *a5 = a + 5 * lda;
   __m256 acc[MR][2];
   TILE_6X16_ZERO ();
 
@@ -294,7 +292,72 @@ tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
   for (int k = 0; k < kc; k++)
     TILE_6X16_STEP (k);
   TILE_6X16_COLLECT (acc);
-  store_tile_avx2 (acc, c, ldc, mr, nr, add, beta, scale, shift, FALSE);
+  store_tile_avx2 (acc, c, ldc, MR, nr, add, beta, scale, shift, FALSE);
+}
+
+/* The last rows of A (rows % 6 of them, 1 to 5) times the panel p: the
+ * same multiply-adds, in the same order, as the 6-row tile on those rows
+ * (bit-identical results), without the 6-row tile's work on the rows it
+ * would repeat. A 361-row product (the middle flow's 19 x 19) has a 1-row
+ * tail: 1.6% of its tiles, at 6 rows' cost before. ROWS is a constant
+ * where this is inlined, so the loops over rows unroll and the
+ * accumulators stay in registers. */
+__attribute__ ((target ("avx2,fma"), always_inline))
+static inline void
+tile_rows_avx2 (const int rows, const float *a, size_t lda, const float *p, int kc,
+                float *c, size_t ldc, int nr, gboolean add, float beta,
+                const float *scale, const float *shift)
+{
+  __m256 acc[MR][2];
+
+  for (int r = 0; r < rows; r++)
+    acc[r][0] = acc[r][1] = _mm256_setzero_ps ();
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; k++)
+    {
+      __m256 b0 = _mm256_load_ps (p), b1 = _mm256_load_ps (p + 8);
+
+      p += NR2;
+      for (int r = 0; r < rows; r++)
+        {
+          __m256 v = _mm256_broadcast_ss (a + (size_t) r * lda + k);
+
+          acc[r][0] = _mm256_fmadd_ps (v, b0, acc[r][0]);
+          acc[r][1] = _mm256_fmadd_ps (v, b1, acc[r][1]);
+        }
+    }
+  store_tile_avx2 (acc, c, ldc, rows, nr, add, beta, scale, shift, FALSE);
+}
+
+/* the 6 x 16 tile at rows a[0..6) of A (row stride lda, columns 0..kc) times
+ * the panel p (kc x 16); fewer rows (mr < 6) take tile_rows_avx2() */
+__attribute__ ((target ("avx2,fma")))
+static inline void
+tile_avx2 (const float *a, size_t lda, int mr, const float *p, int kc,
+           float *c, size_t ldc, int nr, gboolean add, float beta,
+           const float *scale, const float *shift)
+{
+  switch (mr)
+    {
+    case 1:
+      tile_rows_avx2 (1, a, lda, p, kc, c, ldc, nr, add, beta, scale, shift);
+      return;
+    case 2:
+      tile_rows_avx2 (2, a, lda, p, kc, c, ldc, nr, add, beta, scale, shift);
+      return;
+    case 3:
+      tile_rows_avx2 (3, a, lda, p, kc, c, ldc, nr, add, beta, scale, shift);
+      return;
+    case 4:
+      tile_rows_avx2 (4, a, lda, p, kc, c, ldc, nr, add, beta, scale, shift);
+      return;
+    case 5:
+      tile_rows_avx2 (5, a, lda, p, kc, c, ldc, nr, add, beta, scale, shift);
+      return;
+    default:
+      break;
+    }
+  tile6_avx2 (a, lda, p, kc, c, ldc, nr, add, beta, scale, shift);
 }
 
 /* rows [pc, pc + kc) and columns [jc, jc + nc) of B, or of (B^T)^T, into panels */
