@@ -3,14 +3,15 @@
  * One CPU a compute thread while a plan runs.
  *
  * On a small machine with as many OpenMP threads as CPUs (2 threads on the
- * 2-vCPU VMs we measure on) the kernel's scheduler still moves our threads
- * between CPUs during a forward: a thread woken at a barrier lands where the
- * other just ran, a parallel loop's two halves share a CPU for a moment,
- * and a thread's packed weights and bands are left in the other core's L2.
- * Pinning each thread of the team to a CPU of its own for the run, and
- * giving the threads back their CPU set after it, measured the Xception 299
- * forward 1.5-4% faster, run by run against the same binary unpinned and
- * ONNX Runtime in one process (README "Speed").
+ * 2-vCPU VMs we measure on), a thread of another process that keeps a CPU
+ * busy (ONNX Runtime's pool spins for 30-40 ms after each of its runs) makes
+ * the scheduler move our threads about: a thread woken at a barrier lands
+ * where the other just ran, and a parallel loop's two halves share a CPU
+ * for a while. Pinning each thread of the team to a CPU of its own for the
+ * run, and giving the threads back their CPU set after it, measured the
+ * Xception 299 forward 1.5-4% faster with such a neighbour (run by run
+ * against the same binary unpinned, 56 of 90 pairs), and the same without
+ * one (49 of 90 pairs: 1.007, 0.997, 1.010).
  *
  * It is done only when it cannot fight with someone else's choice: the
  * user set none of OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY (and not

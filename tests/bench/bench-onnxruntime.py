@@ -8,8 +8,14 @@
 # opset 13); ONNX Runtime folds its BatchNormalization into the convolutions.
 # Runs are paired one by one: node drives `xception-cli bench --interleave`
 # in a child process, ours and ONNX Runtime's forward alternating (which goes
-# first alternating too, 20 ms of rest before each), so that each ratio comes
-# from two runs a fraction of a second apart on this noisy machine.
+# first alternating too), so that each ratio comes from two runs a fraction
+# of a second apart on this noisy machine. Before each run, the process that
+# ran last must have gone quiet: ONNX Runtime's pool keeps a thread spinning
+# for 30-40 ms after a run (one CPU of two), so a fixed 20 ms of rest let it
+# take a core from the first third of every forward that followed it (our
+# entry flow 9 ms slower after ONNX Runtime's runs than after our own); our
+# threads stop within a few ms. Quiet: its threads' run time (schedstat)
+# grew by under 1 ms in each of the last two 5 ms polls, 20 ms at least.
 #   /usr/bin/python3 tests/bench/bench-onnxruntime.py [--ort-dir DIR] [--rounds 3] [--runs 30]
 # DIR holds node_modules/onnxruntime-node: `npm install --ignore-scripts
 # onnxruntime-node@1.30.0` there (its CPU binaries are in the package).
@@ -58,15 +64,35 @@ const readline = require('readline');
     await s.run(feeds);
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
-  // let the other side's threads stop spinning before a timed run
-  const settle = () => new Promise(r => setTimeout(r, 20));
+  // the other side's threads must have stopped spinning before a timed run:
+  // wait until the process that ran last is quiet (see the top of the script)
+  const fs = require('fs');
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const busyNs = pid => {
+    let t = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try { t += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); }
+      catch (e) { /* a thread that just ended */ }
+    }
+    return t;
+  };
+  const settle = async pid => {
+    let last = busyNs(pid), quiet = 0;
+    for (let waited = 0; waited < 1000 && (waited < 20 || quiet < 2); waited += 5) {
+      await sleep(5);
+      const now = busyNs(pid);
+      quiet = now - last < 1e6 ? quiet + 1 : 0;
+      last = now;
+    }
+  };
   await theirs(); await ours();
   const pairs = [];
+  let lastPid = cli.pid;
   for (let i = 0; i < runs; i++) {
     let e, o;
-    await settle();
-    if (i % 2 == 0) { e = await ours(); await settle(); o = await theirs(); }
-    else { o = await theirs(); await settle(); e = await ours(); }
+    await settle(lastPid);
+    if (i % 2 == 0) { e = await ours(); await settle(cli.pid); o = await theirs(); lastPid = process.pid; }
+    else { o = await theirs(); await settle(process.pid); e = await ours(); lastPid = cli.pid; }
     pairs.push([e, o]);
   }
   cli.stdin.end();
