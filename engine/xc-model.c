@@ -8,12 +8,14 @@
 #define G_LOG_DOMAIN "xc-model"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
 #include "xc-error.h"
 #include "xc-memory.h"
 #include "xc-model.h"
+#include "kernels/xc-kernels.h"
 #include "ops/xc-ops.h"
 
 /* A tensor larger than this (elements, per image) is refused as absurd */
@@ -249,6 +251,13 @@ infer_node (XcModel *model, XcNode *node, GError **error)
   return TRUE;
 }
 
+/* where xc_model_pack_panels() may put a weight in panels */
+static gboolean
+param_aligned (const XcNode *node, guint p)
+{
+  return node->op == XC_OP_SEPCONV2D && p == 1;
+}
+
 /**
  * xc_model_finish:
  *
@@ -280,8 +289,10 @@ xc_model_finish (XcModel *model, GError **error)
         }
       if (!infer_node (model, node, error))
         return FALSE;
+      /* a SeparableConv2D's pointwise kernel starts on a cache line: in GEMM
+       * panels it is read aligned (xc_model_pack_panels()) */
       for (guint p = 0; p < node->n_params; p++)
-        total += node->params[p].size;
+        total = (param_aligned (node, p) ? (total + 15) / 16 * 16 : total) + node->params[p].size;
     }
   if (total > ((size_t) 1 << 32))
     {
@@ -293,8 +304,16 @@ xc_model_finish (XcModel *model, GError **error)
     if (!xc_memory_check ((guint64) total * sizeof (float), what, error))
       return FALSE;
   }
-  model->slab = g_try_malloc0 (MAX (total, 1) * sizeof (float));
-  xc_memory_advise_huge_pages (model->slab, MAX (total, 1) * sizeof (float));
+  /* a cache line's alignment (the panels' loads), the same offsets in every
+   * model of a topology; advised for huge pages before it is first touched */
+  total = MAX (total, 1);
+  if (posix_memalign ((void **) &model->slab, 64, total * sizeof (float)) != 0)
+    model->slab = NULL;
+  if (model->slab != NULL)
+    {
+      xc_memory_advise_huge_pages (model->slab, total * sizeof (float));
+      memset (model->slab, 0, total * sizeof (float));
+    }
   if (model->slab == NULL)
     {
       g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY, "cannot allocate %zu MB of weights",
@@ -307,6 +326,7 @@ xc_model_finish (XcModel *model, GError **error)
       XcNode *node = xc_model_node (model, i);
       for (guint p = 0; p < node->n_params; p++)
         {
+          off = param_aligned (node, p) ? (off + 15) / 16 * 16 : off;
           node->params[p].data = model->slab + off;
           off += node->params[p].size;
         }
@@ -571,4 +591,130 @@ xc_model_class_name (const XcModel *model, int c, char *buf, gsize len)
     return l;
   g_snprintf (buf, len, "class %d", c);
   return buf;
+}
+
+/* A SeparableConv2D's pointwise kernel whose products are worth reading in
+ * place: over 64 KB (Xception from block3_sepconv1 on; the entry flow's
+ * smaller ones are packed in cache for every band anyway) */
+static gboolean
+param_packable (const XcNode *node, guint p)
+{
+  return param_aligned (node, p) && node->params[p].ndims == 4 && node->params[p].size > 16384;
+}
+
+static void
+param_kn (const XcParam *param, int *k, int *n)
+{
+  *n = param->dims[param->ndims - 1];
+  *k = (int) (param->size / MAX (*n, 1));
+}
+
+/* in place, through a copy */
+static gboolean
+param_set_panels (XcParam *param, gboolean panels)
+{
+  int k, n;
+  g_autofree float *tmp = NULL;
+
+  if (param->panels == panels)
+    return TRUE;
+  if ((tmp = g_try_malloc (param->size * sizeof (float))) == NULL)
+    return FALSE;
+  param_kn (param, &k, &n);
+  if (panels)
+    xc_f32_pack_panels (param->data, k, n, tmp);
+  else
+    xc_f32_unpack_panels (param->data, k, n, tmp);
+  memcpy (param->data, tmp, param->size * sizeof (float));
+  param->panels = panels;
+  return TRUE;
+}
+
+/**
+ * xc_model_pack_panels:
+ *
+ * Puts the large pointwise kernels (SeparableConv2D, over 64 KB) in the
+ * layout our AVX2 GEMM reads them in (xc_f32_pack_panels()), once, where
+ * that GEMM runs the products: every forward then reads them in place
+ * instead of packing 4-13% of each product's work again (ONNX Runtime packs
+ * its weights once per session too). The same floats in the same slab: no
+ * memory beside the model's. The values are the same; only where each
+ * lies changes, so it is done on a model nothing else reads at the time
+ * (plans call it when they are made). Readers that want Keras' layout use
+ * xc_param_get(); writers call xc_model_unpack_panels() first. XC_PANELS=0
+ * in the environment turns it off.
+ */
+void
+xc_model_pack_panels (XcModel *model)
+{
+  /* XC_PANELS=0 keeps Keras' layout (to measure the difference) */
+  if (!xc_f32_gemm_panels_ok () || g_strcmp0 (g_getenv ("XC_PANELS"), "0") == 0)
+    return;
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    {
+      XcNode *node = xc_model_node (model, i);
+      for (guint p = 0; p < node->n_params; p++)
+        if (param_packable (node, p) && !param_set_panels (&node->params[p], TRUE))
+          return;   /* no memory for the copy: that kernel stays as it is */
+    }
+}
+
+/**
+ * xc_model_unpack_panels:
+ *
+ * Every weight back in Keras' layout, for code that writes weights
+ * (loading, training): a later plan packs them again.
+ *
+ * Returns: %FALSE with @error if the memory for a copy is missing
+ */
+gboolean
+xc_model_unpack_panels (XcModel *model, GError **error)
+{
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    {
+      XcNode *node = xc_model_node (model, i);
+      for (guint p = 0; p < node->n_params; p++)
+        if (!param_set_panels (&node->params[p], FALSE))
+          {
+            g_set_error (error, XC_ERROR, XC_ERROR_NO_MEMORY,
+                         "%s: no memory to unpack its %s", node->name, node->params[p].name);
+            return FALSE;
+          }
+    }
+  return TRUE;
+}
+
+/**
+ * xc_param_get:
+ * @i: the index of a value in Keras' layout
+ *
+ * Returns: that value, wherever the weight's layout keeps it
+ */
+float
+xc_param_get (const XcParam *param, size_t i)
+{
+  int k, n;
+
+  if (!param->panels)
+    return param->data[i];
+  param_kn (param, &k, &n);
+  return param->data[xc_f32_panels_index (k, n, (int) (i / n), (int) (i % n))];
+}
+
+/**
+ * xc_param_copy:
+ * @dst: (out caller-allocates): param->size floats in Keras' layout
+ */
+void
+xc_param_copy (const XcParam *param, float *dst)
+{
+  int k, n;
+
+  if (!param->panels)
+    {
+      memcpy (dst, param->data, param->size * sizeof (float));
+      return;
+    }
+  param_kn (param, &k, &n);
+  xc_f32_unpack_panels (param->data, k, n, dst);
 }

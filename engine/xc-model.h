@@ -59,6 +59,13 @@ const char  *xc_model_class_name     (const XcModel *model,
                                       char          *buf,
                                       gsize          len);
 gboolean     xc_model_is_classifier   (const XcModel *model);
+void         xc_model_pack_panels     (XcModel     *model);
+gboolean     xc_model_unpack_panels   (XcModel     *model,
+                                       GError     **error);
+float        xc_param_get             (const XcParam *param,
+                                       size_t       i);
+void         xc_param_copy            (const XcParam *param,
+                                       float       *dst);
 gboolean     xc_model_check_weights   (const XcModel *model,
                                        GError       **error);
 gboolean     xc_model_set_labels_data (XcModel     *model,

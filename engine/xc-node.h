@@ -21,6 +21,8 @@ typedef struct {
   size_t      size;     /* elements */
   float      *data;     /* borrowed from the model slab */
   gboolean    trainable;
+  gboolean    panels;   /* data holds the (K, N) kernel in GEMM panels, not Keras' row-major
+                         * layout: see xc_model_pack_panels(); read it with xc_param_get() */
 } XcParam;
 
 typedef struct {

@@ -329,7 +329,7 @@ plan_new_training (const XcModel *model, int batch, gboolean want_input, GError 
   plan = xc_plan_new_backward (model, batch, want, error);
   size_t total = 0;
 
-  if (plan == NULL)
+  if (plan == NULL || !xc_model_unpack_panels ((XcModel *) model, error))
     return NULL;
   plan->training = TRUE;
   plan->saved_off = g_new0 (size_t, model->nodes->len);
@@ -398,6 +398,9 @@ plan_new (const XcModel  *model,
           guint           stop,
           GError        **error)
 {
+  /* the large pointwise kernels in the GEMM's panels, once per model
+   * (training plans put them back: the optimizer updates Keras' layout) */
+  xc_model_pack_panels ((XcModel *) model);
   g_autoptr(XcPlan) plan = NULL;
   g_autoptr(GArray) free_list = g_array_new (FALSE, FALSE, sizeof (Block));
   guint n = model->nodes->len;
@@ -821,7 +824,10 @@ backward (XcPlan         *plan,
       const XcNode *node = xc_model_node (model, t);
       XcTensor in[8], din[8], out, dout;
       g_autofree XcTensor *heap = NULL;
+      g_autofree gboolean *fresh_heap = NULL;
       XcTensor *ins = in, *dins = din;
+      gboolean fresh_in[8] = { FALSE }, *fresh = fresh_in;
+      gboolean assigns = xc_op_backward_assigns (node->op);
       float *dparams[XC_MAX_PARAMS];
 
       if (!plan->reached[t])
@@ -835,6 +841,7 @@ backward (XcPlan         *plan,
         {
           heap = g_new (XcTensor, 2 * node->n_inputs);
           ins = heap, dins = heap + node->n_inputs;
+          fresh = fresh_heap = g_new0 (gboolean, node->n_inputs);
         }
       for (guint k = 0; k < node->n_inputs; k++)
         {
@@ -845,7 +852,13 @@ backward (XcPlan         *plan,
             dins[k].data = NULL;
           else if (!plan->reached[src])
             {
-              zero_floats (dins[k].data, xc_tensor_size (&dins[k]));
+              /* no gradient there yet: zeroed for the op to add to, or the
+               * op writes it (an input twice: the first assigns, the
+               * second adds) */
+              if (assigns)
+                fresh[k] = TRUE;
+              else
+                zero_floats (dins[k].data, xc_tensor_size (&dins[k]));
               plan->reached[src] = TRUE;
             }
         }
@@ -859,7 +872,8 @@ backward (XcPlan         *plan,
                                         seed_is_pre && t == from,
                                         plan->param_grads && node->n_params ? dparams : NULL,
                                         plan->training ? plan->saved + plan->saved_off[t] : NULL,
-                                        plan->training && t > plan->frozen_until });
+                                        plan->training && t > plan->frozen_until,
+                                        assigns ? fresh : NULL });
     }
   /* a wanted node that the seed does not depend on has a zero gradient */
   for (guint i = stop; i <= from; i++)

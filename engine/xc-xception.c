@@ -464,8 +464,7 @@ xc_model_with_new_head (const XcModel *base, int classes, guint64 seed, GError *
   xc_model_init_training (m, seed);
   for (guint i = 0; i <= body; i++)
     for (guint p = 0; p < xc_model_node (m, i)->n_params; p++)
-      memcpy (xc_model_node (m, i)->params[p].data, xc_model_node (base, i)->params[p].data,
-              xc_model_node (m, i)->params[p].size * sizeof (float));
+      xc_param_copy (&xc_model_node (base, i)->params[p], xc_model_node (m, i)->params[p].data);
   m->preprocess = base->preprocess;
   return g_steal_pointer (&m);
 }

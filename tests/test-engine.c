@@ -9,6 +9,7 @@
 #define _GNU_SOURCE   /* pthread_getaffinity_np */
 #endif
 #include <math.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -152,6 +153,7 @@ test_xception_official_layout (void)
   g_autofree char *path = g_build_filename (dir, "xception_weights.h5", NULL);
   g_autofree gboolean *keep = NULL;
   g_autofree float *logits = NULL, *probs = NULL;
+  size_t n_weights = 0;
   int gs[4], gn;
   XcTensor in, out;
   double mean_ours = 0, mean_gold = 0;
@@ -175,7 +177,10 @@ test_xception_official_layout (void)
   model = xc_xception_new (&opts, NULL, &error);
   g_assert_true (xc_keras_load_weights (model, path, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (model->slab_size, ==, 22910480);
+  for (guint i = 0; i < xc_model_n_nodes (model); i++)
+    for (guint p = 0; p < xc_model_node (model, i)->n_params; p++)
+      n_weights += xc_model_node (model, i)->params[p].size;
+  g_assert_cmpuint (n_weights, ==, 22910480);
   g_assert_cmpint (memcmp (model->slab, src->slab, model->slab_size * sizeof (float)), ==, 0);
   g_unlink (path);
   g_rmdir (dir);
@@ -927,7 +932,7 @@ test_depthwise_output (void)
   for (int p = 0; p < node->h * node->w; p++)
     for (int o = 0; o < node->c; o++)
       for (int c = 0; c < mid; c++)
-        y[p * node->c + o] += d[p * mid + c] * node->params[1].data[c * node->c + o];
+        y[p * node->c + o] += d[p * mid + c] * xc_param_get (&node->params[1], c * node->c + o);
   xc_plan_output (plan, idx, &out);
   assert_close ("depthwise then pointwise", y, out.data, xc_tensor_size (&out), 1e-5);
 }
@@ -1352,6 +1357,41 @@ test_gemm_kernel (void)
           if (worst > 1e-5)
             g_error ("GEMM %dx%dx%d beta %d%s, %d threads: off by %g", m, n, k, beta,
                      trans ? " (B transposed)" : "", threads, worst);
+
+          /* B in panels (xc_model_pack_panels()): bit for bit what the
+           * packed products give, B as is and transposed */
+          if (beta == 0 && xc_f32_gemm_panels_ok ())
+            {
+              /* aligned as the model's slab aligns it */
+              float *bp = aligned_alloc (64, ((size_t) k * n + 15) / 16 * 64);
+              g_autofree float *cp = g_new (float, (size_t) m * n);
+
+              xc_set_threads (threads);
+              if (trans)
+                {
+                  g_autofree float *bt = g_new (float, (size_t) k * n);
+                  for (int q = 0; q < k; q++)
+                    for (int j = 0; j < n; j++)
+                      bt[(size_t) j * k + q] = b[(size_t) q * n + j];
+                  xc_f32_pack_panels (bt, n, k, bp);
+                  xc_f32_gemm_nt_panels (a, bp, cp, m, n, k);
+                }
+              else
+                {
+                  xc_f32_pack_panels (b, k, n, bp);
+                  xc_f32_gemm_panels_post (a, bp, cp, m, n, k, NULL, NULL);
+                }
+              xc_set_threads (1);
+              /* (below 6 rows the packed products are OpenBLAS's: close) */
+              for (size_t i = 0; i < (size_t) m * n && m < 6; i++)
+                if (fabs (cp[i] - c[i]) > 1e-5 * (1.0 + sqrt (k)))
+                  g_error ("GEMM %dx%dx%d%s, %d threads: B in panels off by %g", m, n, k,
+                           trans ? " (B transposed)" : "", threads, fabs (cp[i] - c[i]));
+              if (m >= 6 && memcmp (cp, c, (size_t) m * n * sizeof (float)) != 0)
+                g_error ("GEMM %dx%dx%d%s, %d threads: B in panels differs", m, n, k,
+                         trans ? " (B transposed)" : "", threads);
+              free (bp);
+            }
         }
 }
 
@@ -1606,6 +1646,99 @@ test_threads_pinned (void)
   xc_set_threads (1);
 }
 
+/* The large pointwise kernels in GEMM panels (xc_model_pack_panels()): a
+ * plan puts them there once; forward outputs, input gradients and saved
+ * files are what Keras' layout gives, bit for bit; xc_param_get() reads
+ * the Keras values; a training plan puts them back */
+static void
+test_weights_in_panels (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XcModel) m = xc_model_load_spec ("builtin:xception:size=71,width=1/2,classes=10",
+                                             &error);
+  g_autoptr(XcPlan) p = NULL;
+  g_autoptr(XcPlan) t = NULL;
+  g_autoptr(XcModel) back = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("xc-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "w.h5", NULL);
+  g_autofree float *keras = NULL, *y0 = NULL, *g0 = NULL;
+  g_autofree gboolean *want = NULL;
+  float seed[10] = { 0 };
+  guint sep = 0, packed = 0;
+  XcTensor in, out, g;
+  size_t ny;
+
+  g_assert_no_error (error);
+  if (!xc_f32_gemm_panels_ok ())
+    {
+      g_test_skip ("our AVX2 GEMM does not run the products here");
+      return;
+    }
+  g_assert_true (xc_model_lookup (m, "block8_sepconv2", &sep, NULL));
+  keras = g_memdup2 (xc_model_node (m, sep)->params[1].data,
+                     xc_model_node (m, sep)->params[1].size * sizeof (float));
+  want = g_new0 (gboolean, xc_model_n_nodes (m));
+  want[1] = TRUE;
+  p = xc_plan_new_backward (m, 1, want, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < xc_model_n_nodes (m); i++)
+    for (guint q = 0; q < xc_model_node (m, i)->n_params; q++)
+      packed += xc_model_node (m, i)->params[q].panels;
+  /* at half width the kernels from block4 on are over 64 KB */
+  g_test_message ("%u kernels in panels", packed);
+  g_assert_cmpuint (packed, >=, 20);
+  g_assert_true (xc_model_node (m, sep)->params[1].panels);
+  g_assert_cmpint (memcmp (xc_model_node (m, sep)->params[1].data, keras,
+                           xc_model_node (m, sep)->params[1].size * sizeof (float)), !=, 0);
+  for (size_t i = 0; i < xc_model_node (m, sep)->params[1].size; i += 97)
+    g_assert_cmpfloat (xc_param_get (&xc_model_node (m, sep)->params[1], i), ==, keras[i]);
+
+  /* panels, then Keras' layout: the same logits and input gradient */
+  in = xc_plan_input (p);
+  for (size_t i = 0; i < xc_tensor_size (&in); i++)
+    in.data[i] = xc_seeded_uniform (5, 0, i) - 0.5f;
+  seed[4] = 1.0f;
+  for (int pass = 0; pass < 2; pass++)
+    {
+      g_assert_true (xc_plan_run (p, FALSE, NULL, NULL, &error));
+      g_assert_true (xc_plan_backward (p, m->output, seed, FALSE, 1, FALSE, NULL, NULL, &error));
+      g_assert_true (xc_plan_output (p, m->output, &out));
+      g_assert_true (xc_plan_grad (p, 1, &g));
+      ny = xc_tensor_size (&out);
+      if (pass == 0)
+        {
+          y0 = g_memdup2 (out.data, ny * sizeof (float));
+          g0 = g_memdup2 (g.data, xc_tensor_size (&g) * sizeof (float));
+          g_assert_true (xc_model_unpack_panels (m, &error));
+          g_assert_false (xc_model_node (m, sep)->params[1].panels);
+          g_assert_cmpint (memcmp (xc_model_node (m, sep)->params[1].data, keras,
+                                   xc_model_node (m, sep)->params[1].size * sizeof (float)),
+                           ==, 0);
+        }
+    }
+  /* the same blocks in the same order: bit for bit */
+  g_assert_cmpint (memcmp (out.data, y0, ny * sizeof (float)), ==, 0);
+  g_assert_cmpint (memcmp (g.data, g0, xc_tensor_size (&g) * sizeof (float)), ==, 0);
+
+  /* saved in panels, read back in Keras' layout */
+  xc_model_pack_panels (m);
+  g_assert_true (xc_model_node (m, sep)->params[1].panels);
+  g_assert_true (xc_keras_save_weights (m, path, &error));
+  g_assert_no_error (error);
+  back = xc_model_load_spec ("builtin:xception:size=71,width=1/2,classes=10", &error);
+  g_assert_true (xc_keras_load_weights (back, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (memcmp (xc_model_node (back, sep)->params[1].data, keras,
+                           xc_model_node (m, sep)->params[1].size * sizeof (float)), ==, 0);
+
+  /* a training plan: Keras' layout again */
+  t = xc_plan_new_training (m, 2, &error);
+  g_assert_no_error (error);
+  g_assert_false (xc_model_node (m, sep)->params[1].panels);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1646,5 +1779,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/plan/folded-layers", test_folded_layers);
   g_test_add_func ("/engine/memory/huge-pages", test_huge_pages);
   g_test_add_func ("/engine/plan/threads-pinned", test_threads_pinned);
+  g_test_add_func ("/engine/plan/weights-in-panels", test_weights_in_panels);
   return g_test_run ();
 }

@@ -326,7 +326,7 @@ xs_sep_lesson_set (XsSepLesson *self, const XcNode *node, const XcNode *in, cons
                    const float *dw, int oy, int ox, int o)
 {
   int pt, pl, kk;
-  const float *kern, *pw;
+  const float *kern;
   double y = 0;
 
   self->valid = node != NULL && x != NULL && dw != NULL;
@@ -352,7 +352,6 @@ xs_sep_lesson_set (XsSepLesson *self, const XcNode *node, const XcNode *in, cons
   pt = xc_pad_before (in->h, node->kh, node->sh, node->padding);
   pl = xc_pad_before (in->w, node->kw, node->sw, node->padding);
   kern = node->params[0].data;   /* (KH, KW, C, DM) */
-  pw = node->params[1].data;     /* (C*DM, OC) */
   for (int r = 0; r < self->shown; r++)
     for (int ky = 0; ky < node->kh; ky++)
       for (int kx = 0; kx < node->kw; kx++)
@@ -368,7 +367,8 @@ xs_sep_lesson_set (XsSepLesson *self, const XcNode *node, const XcNode *in, cons
   for (int c = 0; c < self->mid; c++)
     {
       self->d[c] = dw[((size_t) oy * node->w + ox) * self->mid + c];
-      self->w[c] = pw[(size_t) c * node->c + o];
+      /* (C*DM, OC), wherever its layout keeps it (xc_model_pack_panels()) */
+      self->w[c] = xc_param_get (&node->params[1], (size_t) c * node->c + o);
       y += (double) self->d[c] * self->w[c];
     }
   self->bias = node->use_bias ? node->params[node->n_params - 1].data[o] : 0.0f;

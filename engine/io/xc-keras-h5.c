@@ -1070,6 +1070,10 @@ xc_keras_load_weights (XcModel *model, const char *path, GError **error)
   hid_t file, wg;
   gboolean ok;
 
+  /* the file's values go where Keras' layout puts them */
+  if (!xc_model_unpack_panels (model, error))
+    return FALSE;
+
   h5_lock_acquire ();
   file = h5_usable (path, error) ? open_file (path, H5F_ACC_RDONLY, error) : -1;
   if (file < 0)
@@ -1175,6 +1179,19 @@ write_string_attr (hid_t obj, const char *name, const char *value)
   return rc;
 }
 
+/* a weight's values in Keras' layout: its own, or a copy in *keras (for
+ * the caller to free) where they are in GEMM panels; NULL without memory */
+static const float *
+param_values (const XcParam *param, float **keras)
+{
+  *keras = NULL;
+  if (!param->panels)
+    return param->data;
+  if ((*keras = g_try_malloc (param->size * sizeof (float))) != NULL)
+    xc_param_copy (param, *keras);
+  return *keras;
+}
+
 static herr_t
 write_weights_group (hid_t group, const XcModel *model)
 {
@@ -1204,13 +1221,17 @@ write_weights_group (hid_t group, const XcModel *model)
           g_autofree char *ds_name = g_strdup_printf ("%s:0", param->name);
           hsize_t dims[4];
           hid_t sp, ds;
+          float *keras = NULL;
+          const float *values;
           for (int d = 0; d < param->ndims; d++)
             dims[d] = param->dims[d];
           sp = H5Screate_simple (param->ndims, dims, NULL);
           ds = H5Dcreate2 (inner, ds_name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
                            H5P_DEFAULT);
-          rc = ds < 0 ? -1 : H5Dwrite (ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                       param->data);
+          values = param_values (param, &keras);
+          rc = ds < 0 || values == NULL ? -1 : H5Dwrite (ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
+                                                         H5P_DEFAULT, values);
+          g_clear_pointer (&keras, g_free);
           if (ds >= 0)
             H5Dclose (ds);
           H5Sclose (sp);
@@ -1366,12 +1387,16 @@ keras3_weights_image (const XcModel *model, GError **error)
           g_autofree char *ds_name = g_strdup_printf ("%u", p);
           hsize_t dims[4];
           hid_t sp, ds;
+          float *keras = NULL;
+          const float *values;
           for (int d = 0; d < param->ndims; d++)
             dims[d] = param->dims[d];
           sp = H5Screate_simple (param->ndims, dims, NULL);
           ds = H5Dcreate2 (g, ds_name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-          rc = ds < 0 ? -1 : H5Dwrite (ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                       param->data);
+          values = param_values (param, &keras);
+          rc = ds < 0 || values == NULL ? -1 : H5Dwrite (ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
+                                                         H5P_DEFAULT, values);
+          g_clear_pointer (&keras, g_free);
           if (ds >= 0)
             H5Dclose (ds);
           H5Sclose (sp);

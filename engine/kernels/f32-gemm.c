@@ -12,6 +12,7 @@
 #define G_LOG_DOMAIN "xc-kernels"
 
 #include <math.h>
+#include <string.h>
 #include <cblas.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -345,4 +346,147 @@ xc_f32_gemm_nt (const float *a, const float *b, float *c, int m, int n, int k, f
       return;
     }
   gemm (CblasNoTrans, CblasTrans, a, k, b, k, c, m, n, k, beta);
+}
+
+/* ---- B in panels: packed once, when a plan is made (xc-model.c) ---- */
+
+/**
+ * xc_f32_gemm_panels_ok:
+ *
+ * Returns: whether products on weights in panels run here (our AVX2 GEMM
+ *   took the forward's products: see own_kernel_init())
+ */
+gboolean
+xc_f32_gemm_panels_ok (void)
+{
+  own_kernel_init ();
+#if defined(__x86_64__) && defined(__GNUC__)
+  return own_kernel == xc_f32_gemm_6x16__avx2;
+#else
+  return FALSE;
+#endif
+}
+
+/**
+ * xc_f32_pack_panels:
+ * @b: (K, N) row-major
+ * @bp: (out): K * N floats, @b in panels: columns [16 q, 16 q + 16) as K
+ *   rows of 16 floats at bp + 16 K q, then the last N % 16 columns as K rows
+ *   of N % 16 floats
+ */
+void
+xc_f32_pack_panels (const float *b, int k, int n, float *bp)
+{
+  int full = n / 16, w = n - 16 * full;
+
+  for (int q = 0; q < full; q++)
+    for (int r = 0; r < k; r++)
+      memcpy (bp + (size_t) q * 16 * k + (size_t) r * 16, b + (size_t) r * n + 16 * q,
+              16 * sizeof (float));
+  for (int r = 0; r < k && w > 0; r++)
+    memcpy (bp + (size_t) full * 16 * k + (size_t) r * w, b + (size_t) r * n + 16 * full,
+            w * sizeof (float));
+}
+
+/* xc_f32_pack_panels() undone */
+void
+xc_f32_unpack_panels (const float *bp, int k, int n, float *b)
+{
+  int full = n / 16, w = n - 16 * full;
+
+  for (int q = 0; q < full; q++)
+    for (int r = 0; r < k; r++)
+      memcpy (b + (size_t) r * n + 16 * q, bp + (size_t) q * 16 * k + (size_t) r * 16,
+              16 * sizeof (float));
+  for (int r = 0; r < k && w > 0; r++)
+    memcpy (b + (size_t) r * n + 16 * full, bp + (size_t) full * 16 * k + (size_t) r * w,
+            w * sizeof (float));
+}
+
+/**
+ * xc_f32_gemm_panels_post:
+ * @bp: B (K, N) in panels (xc_f32_pack_panels()), 32-byte aligned (the
+ *   tiles read it with aligned loads; the model's slab aligns it)
+ *
+ * C = A . B, then with @scale C * scale + shift per column, as
+ * xc_f32_gemm_post() with beta 0, B read in its panels; only where
+ * xc_f32_gemm_panels_ok().
+ */
+void
+xc_f32_gemm_panels_post (const float *a, const float *bp, float *c, int m, int n, int k,
+                         const float *scale, const float *shift)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  int t = gemm_slices (m, n, k);
+  gboolean rows;
+
+  g_return_if_fail (xc_f32_gemm_panels_ok ());
+  g_return_if_fail ((guintptr) bp % 32 == 0);
+  if (t == 1)
+    {
+      xc_f32_gemm_panels_6x16__avx2 (a, k, bp, c, n, m, n, k, scale, shift);
+      return;
+    }
+  /* as own_gemm(): columns when every thread gets tiles of them */
+  rows = m >= n || (n + 15) / 16 < 2 * t;
+#pragma omp parallel for num_threads (t) schedule (static, 1)
+  for (int i = 0; i < t; i++)
+    {
+      int s, e;
+
+      slice_q (rows ? m : n, t, i, rows ? 6 : 16, &s, &e);
+      if (e <= s)
+        continue;
+      if (rows)
+        xc_f32_gemm_panels_6x16__avx2 (a + (size_t) s * k, k, bp, c + (size_t) s * n, n, e - s,
+                                       n, k, scale, shift);
+      else
+        xc_f32_gemm_panels_6x16__avx2 (a, k, bp + (size_t) s * k, c + s, n, m, e - s, k,
+                                       scale ? scale + s : NULL, scale ? shift + s : NULL);
+    }
+#else
+  (void) a; (void) bp; (void) c; (void) m; (void) n; (void) k; (void) scale; (void) shift;
+  g_return_if_reached ();
+#endif
+}
+
+/**
+ * xc_f32_gemm_nt_panels:
+ * @bp: B (N, K) in panels (xc_f32_pack_panels() of the (N, K) matrix)
+ *
+ * C (M, N) = A (M, K) . B^T, as xc_f32_gemm_nt() with beta 0; only where
+ * xc_f32_gemm_panels_ok().
+ */
+void
+xc_f32_gemm_nt_panels (const float *a, const float *bp, float *c, int m, int n, int k)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  int t = gemm_slices (m, n, k);
+  gboolean rows;
+
+  g_return_if_fail (xc_f32_gemm_panels_ok ());
+  if (t == 1)
+    {
+      xc_f32_gemm_bt_panels_6x16__avx2 (a, k, bp, n, k, 0, c, n, m, n, k);
+      return;
+    }
+  rows = m >= n || (n + 15) / 16 < 2 * t;
+#pragma omp parallel for num_threads (t) schedule (static, 1)
+  for (int i = 0; i < t; i++)
+    {
+      int s, e;
+
+      slice_q (rows ? m : n, t, i, rows ? 6 : 16, &s, &e);
+      if (e <= s)
+        continue;
+      if (rows)
+        xc_f32_gemm_bt_panels_6x16__avx2 (a + (size_t) s * k, k, bp, n, k, 0, c + (size_t) s * n,
+                                          n, e - s, n, k);
+      else
+        xc_f32_gemm_bt_panels_6x16__avx2 (a, k, bp, n, k, s, c + s, n, m, e - s, k);
+    }
+#else
+  (void) a; (void) bp; (void) c; (void) m; (void) n; (void) k;
+  g_return_if_reached ();
+#endif
 }

@@ -64,6 +64,13 @@ void   xc_f32_gemm_post       (const float *a, const float *b, float *c,
                                int m, int n, int k, float beta,
                                const float *scale, const float *shift);
 const char *xc_f32_gemm_name  (void);
+gboolean xc_f32_gemm_panels_ok (void);
+void   xc_f32_pack_panels     (const float *b, int k, int n, float *bp);
+void   xc_f32_unpack_panels   (const float *bp, int k, int n, float *b);
+size_t xc_f32_panels_index    (int k, int n, int r, int j);
+void   xc_f32_gemm_panels_post (const float *a, const float *bp, float *c, int m, int n, int k,
+                                const float *scale, const float *shift);
+void   xc_f32_gemm_nt_panels  (const float *a, const float *bp, float *c, int m, int n, int k);
 gboolean xc_f32_conv_valid_post (const float *x, int w, int c, int kh, int kw, int sh, int sw,
                                  int oh, int ow, const float *kernel, int n, float *y,
                                  const float *scale, const float *shift, gboolean relu);
@@ -73,6 +80,12 @@ void   xc_f32_conv_6x16__avx2 (const float *x, int w, int c, int kh, int kw, int
 void   xc_f32_gemm_6x16__avx2 (const float *a, size_t lda, const float *b, size_t ldb,
                                gboolean trans_b, float *c, size_t ldc, int m, int n, int k,
                                float beta, const float *scale, const float *shift);
+void   xc_f32_gemm_panels_6x16__avx2 (const float *a, size_t lda, const float *bp, float *c,
+                                      size_t ldc, int m, int n, int k, const float *scale,
+                                      const float *shift);
+void   xc_f32_gemm_bt_panels_6x16__avx2 (const float *a, size_t lda, const float *bp, int bk,
+                                         int bn, int j0, float *c, size_t ldc, int m, int n,
+                                         int k);
 void   xc_f32_gemm_6x32__avx512 (const float *a, size_t lda, const float *b, size_t ldb,
                                  gboolean trans_b, float *c, size_t ldc, int m, int n, int k,
                                  float beta, const float *scale, const float *shift);

@@ -53,6 +53,23 @@ xc_activation_backward (const XcOpBackArgs *args)
 
   if (dx == NULL)
     return;
+  if (args->din_fresh && args->din_fresh[0])
+    {
+      /* the plan did not zero dx: ReLU (Xception's every activation) and
+       * the pass-through write it, over the threads; other activations
+       * add to zeros */
+      gboolean pass = args->dout_is_pre || node->act == XC_ACT_LINEAR;
+      if (pass || (node->act == XC_ACT_RELU && node->relu_max <= 0.0f &&
+                   node->relu_slope == 0.0f))
+        {
+          gboolean guided = args->guided;
+#pragma omp parallel for schedule(static) if (n > 65536)
+          for (size_t i = 0; i < n; i++)
+            dx[i] = pass || (y[i] > 0.0f && (!guided || dy[i] > 0.0f)) ? dy[i] : 0.0f;
+          return;
+        }
+      memset (dx, 0, n * sizeof (float));
+    }
   if (args->dout_is_pre)
     {
       /* seeded below the activation: the layer passes the gradient through */
@@ -83,4 +100,5 @@ const XcOpClass xc_op_activation = {
   .infer = _xc_node_same_shape,
   .forward = xc_activation_forward,
   .backward = xc_activation_backward,
+  .backward_assigns = TRUE,
 };

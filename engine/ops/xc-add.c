@@ -62,6 +62,14 @@ xc_add_backward (const XcOpBackArgs *args)
       float *dx = args->din[k].data;
       if (dx == NULL)
         continue;
+      if (args->din_fresh && args->din_fresh[k])
+        {
+          /* a copy, not a zeroing pass and an add (Grad-CAM at block4: 12 Adds) */
+#pragma omp parallel for schedule(static) if (n > 65536)
+          for (size_t i = 0; i < n; i++)
+            dx[i] = args->dout->data[i];
+          continue;
+        }
 #pragma omp parallel for schedule(static) if (n > 65536)
       for (size_t i = 0; i < n; i++)
         dx[i] += args->dout->data[i];
@@ -76,4 +84,5 @@ const XcOpClass xc_op_add = {
   .infer = xc_add_infer,
   .forward = xc_add_forward,
   .backward = xc_add_backward,
+  .backward_assigns = TRUE,
 };

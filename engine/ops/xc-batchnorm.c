@@ -14,6 +14,7 @@
 #define G_LOG_DOMAIN "xc-batchnorm"
 
 #include <math.h>
+#include <string.h>
 
 #include "xc-error.h"
 #include "xc-ops.h"
@@ -156,6 +157,7 @@ xc_batchnorm_backward (const XcOpBackArgs *args)
   float *mu = args->scratch, *s = args->scratch + c;
   double *sum_g = (double *) (args->scratch + 2 * c), *sum_gx = sum_g + c;
   double *sum_dy = sum_gx + c, *sum_dyx = sum_dy + c;
+  gboolean fresh;
 
   for (int i = 0; i < c; i++)
     sum_g[i] = sum_gx[i] = sum_dy[i] = sum_dyx[i] = 0;
@@ -186,8 +188,11 @@ xc_batchnorm_backward (const XcOpBackArgs *args)
       }
   if (dx == NULL)
     return;
+  fresh = args->din_fresh && args->din_fresh[0];
   if (args->training)
     {
+      if (fresh)
+        memset (dx, 0, rows * c * sizeof (float));
       for (int i = 0; i < c; i++)
         {
           double gm = p.gamma ? p.gamma[i] : 1.0;
@@ -212,8 +217,12 @@ xc_batchnorm_backward (const XcOpBackArgs *args)
     {
       const float *g = dy->data + r * c;
       float *d = dx + r * c;
-      for (int i = 0; i < c; i++)
-        d[i] += g[i] * s[i];
+      if (fresh)
+        for (int i = 0; i < c; i++)
+          d[i] = g[i] * s[i];
+      else
+        for (int i = 0; i < c; i++)
+          d[i] += g[i] * s[i];
     }
 }
 
@@ -227,4 +236,5 @@ const XcOpClass xc_op_batchnorm = {
   .saved_size = xc_batchnorm_saved_size,
   .forward = xc_batchnorm_forward,
   .backward = xc_batchnorm_backward,
+  .backward_assigns = TRUE,
 };

@@ -92,6 +92,13 @@ xc_op_forward (const XcOpArgs *args)
     k->forward (args);
 }
 
+/* whether the op's backward writes (=) the gradients of fresh inputs */
+gboolean
+xc_op_backward_assigns (XcOp op)
+{
+  return xc_op_class (op)->backward_assigns;
+}
+
 void
 xc_op_backward (const XcOpBackArgs *args)
 {

@@ -42,7 +42,9 @@ typedef struct {
 } XcOpArgs;
 
 /* Everything one node's backward pass reads and writes. Gradients are
- * accumulated (+=) into din, as llm.c does: the plan zeroes them first. */
+ * accumulated (+=) into din, as llm.c does: the plan zeroes them first,
+ * except for ops whose class sets backward_assigns, which are told which
+ * inputs have no gradient yet (din_fresh) and write theirs (=) there. */
 typedef struct {
   const XcNode   *node;
   const XcTensor *in;        /* forward inputs */
@@ -56,6 +58,7 @@ typedef struct {
   float *const   *dparams;   /* per parameter, += its gradient; NULL: no parameter gradients */
   const float    *saved;     /* what the training forward saved */
   gboolean        training;
+  const gboolean *din_fresh; /* per input, with backward_assigns: din not zeroed, assign it */
 } XcOpBackArgs;
 
 typedef void (*XcOpForwardFunc) (const XcOpArgs *args);
@@ -76,7 +79,10 @@ typedef struct {
   size_t           (*backward_scratch) (const XcNode *node, const XcNode *in, int batch);
   XcOpForwardFunc    forward;          /* NULL: nothing to compute (the input) */
   void             (*backward)         (const XcOpBackArgs *args);
+  /* backward honours din_fresh: the plan need not zero those gradients */
+  gboolean           backward_assigns;
 } XcOpClass;
+gboolean         xc_op_backward_assigns (XcOp         op);
 
 /* The table (xc-op.c) */
 const XcOpClass *xc_op_class            (XcOp         op);

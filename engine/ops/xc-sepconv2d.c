@@ -106,6 +106,20 @@ depthwise_size (const XcNode *node, const XcNode *in, int batch)
   return (size_t) batch * (size_t) node->h * node->w * in->c * node->depth_multiplier;
 }
 
+/* y (M, N) = d (M, K) . pointwise kernel (K, N), in whichever layout the
+ * kernel is (xc_model_pack_panels()) */
+static void
+pointwise (const XcNode *node, const float *d, float *y, int m, int n, int k,
+           const float *scale, const float *shift)
+{
+  const XcParam *w = &node->params[1];
+
+  if (w->panels)
+    xc_f32_gemm_panels_post (d, w->data, y, m, n, k, scale, shift);
+  else
+    xc_f32_gemm_post (d, w->data, y, m, n, k, 0.0f, scale, shift);
+}
+
 static void
 xc_sepconv2d_forward (const XcOpArgs *args)
 {
@@ -133,15 +147,15 @@ xc_sepconv2d_forward (const XcOpArgs *args)
           float *d = args->scratch;
 #endif
           _xc_dwconv2d_rows (node, x, d, y->h, y->w, r, r1, args->relu_in);
-          xc_f32_gemm_post (d, node->params[1].data, y->data + (size_t) r * y->w * y->c,
-                            (r1 - r) * y->w, y->c, mid, 0.0f, args->post_scale, args->post_shift);
+          pointwise (node, d, y->data + (size_t) r * y->w * y->c, (r1 - r) * y->w, y->c, mid,
+                     args->post_scale, args->post_shift);
         }
     }
   else
     {
       _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w, args->relu_in); /* (N, OH, OW, C*DM) */
-      xc_f32_gemm_post (args->scratch, node->params[1].data, y->data, (int) rows, y->c, mid, 0.0f,
-                        args->post_scale, args->post_shift);
+      pointwise (node, args->scratch, y->data, (int) rows, y->c, mid, args->post_scale,
+                 args->post_shift);
     }
   if (node->use_bias && args->post_scale == NULL)
     xc_f32_bias_add (y->data, node->params[node->n_params - 1].data, rows, y->c);
@@ -165,12 +179,17 @@ xc_sepconv2d_backward (const XcOpBackArgs *args)
     return;
   if (args->dparams)
     {
+      /* training plans keep Keras' layout (plan_new_training()) */
+      g_return_if_fail (!node->params[1].panels);
       _xc_dwconv2d_batch (node, x, args->scratch, y->h, y->w, FALSE);
       xc_f32_gemm_tn (args->scratch, dz, args->dparams[1], mid, y->c, (int) rows, 1.0f);
       if (node->use_bias)
         xc_f32_bias_grad (dz, args->dparams[node->n_params - 1], rows, y->c);
     }
-  xc_f32_gemm_nt (dz, node->params[1].data, args->scratch, (int) rows, mid, y->c, 0.0f);
+  if (node->params[1].panels)
+    xc_f32_gemm_nt_panels (dz, node->params[1].data, args->scratch, (int) rows, mid, y->c);
+  else
+    xc_f32_gemm_nt (dz, node->params[1].data, args->scratch, (int) rows, mid, y->c, 0.0f);
   _xc_dwconv2d_backward_batch (node, x, &args->din[0], args->dparams ? args->dparams[0] : NULL,
                                args->scratch, y->h, y->w);
 }
