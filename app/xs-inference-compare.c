@@ -23,6 +23,8 @@ load_model_b (XsModel *a, const char *spec_b, GError **error)
   mb = xc_model_load_spec (spec_b, error);
   if (mb == NULL)
     return NULL;
+  /* as the window's model (xs-inference.c load_worker()) */
+  xc_model_pack_panels (mb);
   m = g_atomic_rc_box_new0 (XsModel);
   m->model = mb;
   m->display_name = xs_model_display_name (spec_b);

@@ -182,6 +182,10 @@ load_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
 
   g_mutex_lock (&self->engine_lock);
   model = xc_model_load_spec (spec, &error);
+  /* its large kernels in the GEMM's layout now, before the window reads
+   * them (the separable page) or any plan is made */
+  if (model != NULL)
+    xc_model_pack_panels (model);
   g_mutex_unlock (&self->engine_lock);
   if (model == NULL)
     {

@@ -641,14 +641,18 @@ param_set_panels (XcParam *param, gboolean panels)
  * memory beside the model's. The values are the same; only where each
  * lies changes, so it is done on a model nothing else reads at the time
  * (plans call it when they are made). Readers that want Keras' layout use
- * xc_param_get(); writers call xc_model_unpack_panels() first. XC_PANELS=0
- * in the environment turns it off.
+ * xc_param_get(); writers call xc_model_unpack_panels() first. A model a
+ * training plan was made for stays in Keras' layout (the optimizer updates
+ * it in place from gradients in that layout, and the plans that evaluate it
+ * between epochs must not move it). XC_PANELS=0 in the environment turns
+ * it off.
  */
 void
 xc_model_pack_panels (XcModel *model)
 {
   /* XC_PANELS=0 keeps Keras' layout (to measure the difference) */
-  if (!xc_f32_gemm_panels_ok () || g_strcmp0 (g_getenv ("XC_PANELS"), "0") == 0)
+  if (model->trained || !xc_f32_gemm_panels_ok () ||
+      g_strcmp0 (g_getenv ("XC_PANELS"), "0") == 0)
     return;
   for (guint i = 0; i < xc_model_n_nodes (model); i++)
     {

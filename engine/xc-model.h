@@ -27,6 +27,7 @@ typedef struct {
   GPtrArray   *labels;      /* char*, or NULL */
   gboolean     finished;
   gboolean     random_weights;  /* seeded (builtin: without --weights), never loaded or trained */
+  gboolean     trained;     /* a training plan was made: weights stay in Keras' layout */
 } XcModel;
 
 XcModel     *xc_model_new             (const char  *name);

@@ -1731,8 +1731,13 @@ test_weights_in_panels (void)
   g_assert_cmpint (memcmp (xc_model_node (back, sep)->params[1].data, keras,
                            xc_model_node (m, sep)->params[1].size * sizeof (float)), ==, 0);
 
-  /* a training plan: Keras' layout again */
+  /* a training plan: Keras' layout again, and kept when an inference plan
+   * evaluates the model between epochs (xc_train() -> xc_evaluate()) */
   t = xc_plan_new_training (m, 2, &error);
+  g_assert_no_error (error);
+  g_assert_false (xc_model_node (m, sep)->params[1].panels);
+  g_clear_pointer (&p, xc_plan_free);
+  p = xc_plan_new (m, 1, NULL, &error);
   g_assert_no_error (error);
   g_assert_false (xc_model_node (m, sep)->params[1].panels);
   g_unlink (path);
