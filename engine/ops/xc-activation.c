@@ -43,7 +43,7 @@ xc_activation_forward (const XcOpArgs *args)
   xc_f32_act_inplace (node->act, y, n / args->out->c, args->out->c);
 }
 
-static void
+XC_VECTORIZE static void
 xc_activation_backward (const XcOpBackArgs *args)
 {
   const XcNode *node = args->node;
@@ -59,13 +59,31 @@ xc_activation_backward (const XcOpBackArgs *args)
        * the pass-through write it, over the threads; other activations
        * add to zeros */
       gboolean pass = args->dout_is_pre || node->act == XC_ACT_LINEAR;
-      if (pass || (node->act == XC_ACT_RELU && node->relu_max <= 0.0f &&
-                   node->relu_slope == 0.0f))
+      gboolean relu = node->act == XC_ACT_RELU && node->relu_max <= 0.0f &&
+                      node->relu_slope == 0.0f;
+
+      /* one loop per case, without branches: a select per element (one
+       * loop with both conditions in it took a branch on y's sign, a
+       * mispredict every other float: 3x slower) */
+      if (pass)
         {
-          gboolean guided = args->guided;
 #pragma omp parallel for schedule(static) if (n > 65536)
           for (size_t i = 0; i < n; i++)
-            dx[i] = pass || (y[i] > 0.0f && (!guided || dy[i] > 0.0f)) ? dy[i] : 0.0f;
+            dx[i] = dy[i];
+          return;
+        }
+      if (relu && !args->guided)
+        {
+#pragma omp parallel for schedule(static) if (n > 65536)
+          for (size_t i = 0; i < n; i++)
+            dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+          return;
+        }
+      if (relu)
+        {
+#pragma omp parallel for schedule(static) if (n > 65536)
+          for (size_t i = 0; i < n; i++)
+            dx[i] = y[i] > 0.0f && dy[i] > 0.0f ? dy[i] : 0.0f;
           return;
         }
       memset (dx, 0, n * sizeof (float));
