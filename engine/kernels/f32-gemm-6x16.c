@@ -129,6 +129,35 @@ pack_b_avx2 (const float *b, size_t ldb, int kc, int nc, float *p)
     }
 }
 
+/* 8 rows of 8 floats at src (row stride ld) into 8 rows of a panel at d
+ * (row stride NR2), transposed in registers */
+__attribute__ ((target ("avx2,fma")))
+static inline void
+transpose_8x8_avx2 (const float *src, size_t ld, float *d)
+{
+  __m256 r0 = _mm256_loadu_ps (src), r1 = _mm256_loadu_ps (src + ld);
+  __m256 r2 = _mm256_loadu_ps (src + 2 * ld), r3 = _mm256_loadu_ps (src + 3 * ld);
+  __m256 r4 = _mm256_loadu_ps (src + 4 * ld), r5 = _mm256_loadu_ps (src + 5 * ld);
+  __m256 r6 = _mm256_loadu_ps (src + 6 * ld), r7 = _mm256_loadu_ps (src + 7 * ld);
+  __m256 t0 = _mm256_unpacklo_ps (r0, r1), t1 = _mm256_unpackhi_ps (r0, r1);
+  __m256 t2 = _mm256_unpacklo_ps (r2, r3), t3 = _mm256_unpackhi_ps (r2, r3);
+  __m256 t4 = _mm256_unpacklo_ps (r4, r5), t5 = _mm256_unpackhi_ps (r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps (r6, r7), t7 = _mm256_unpackhi_ps (r6, r7);
+  __m256 u0 = _mm256_shuffle_ps (t0, t2, 0x44), u1 = _mm256_shuffle_ps (t0, t2, 0xee);
+  __m256 u2 = _mm256_shuffle_ps (t1, t3, 0x44), u3 = _mm256_shuffle_ps (t1, t3, 0xee);
+  __m256 u4 = _mm256_shuffle_ps (t4, t6, 0x44), u5 = _mm256_shuffle_ps (t4, t6, 0xee);
+  __m256 u6 = _mm256_shuffle_ps (t5, t7, 0x44), u7 = _mm256_shuffle_ps (t5, t7, 0xee);
+
+  _mm256_store_ps (d + 0 * NR2, _mm256_permute2f128_ps (u0, u4, 0x20));
+  _mm256_store_ps (d + 1 * NR2, _mm256_permute2f128_ps (u1, u5, 0x20));
+  _mm256_store_ps (d + 2 * NR2, _mm256_permute2f128_ps (u2, u6, 0x20));
+  _mm256_store_ps (d + 3 * NR2, _mm256_permute2f128_ps (u3, u7, 0x20));
+  _mm256_store_ps (d + 4 * NR2, _mm256_permute2f128_ps (u0, u4, 0x31));
+  _mm256_store_ps (d + 5 * NR2, _mm256_permute2f128_ps (u1, u5, 0x31));
+  _mm256_store_ps (d + 6 * NR2, _mm256_permute2f128_ps (u2, u6, 0x31));
+  _mm256_store_ps (d + 7 * NR2, _mm256_permute2f128_ps (u3, u7, 0x31));
+}
+
 /* The same panels from B^T: bt (N, K) row-major (row stride ldbt), rows
  * [0, nc) and columns [0, kc) of it, 8x8 blocks transposed in registers */
 __attribute__ ((target ("avx2,fma")))
@@ -144,28 +173,7 @@ pack_bt_avx2 (const float *bt, size_t ldbt, int kc, int nc, float *p)
           for (int half = 0; half < 2; half++)
             {
               const float *src = bt + (size_t) (j + 8 * half) * ldbt + k;
-              __m256 r0 = _mm256_loadu_ps (src), r1 = _mm256_loadu_ps (src + ldbt);
-              __m256 r2 = _mm256_loadu_ps (src + 2 * ldbt), r3 = _mm256_loadu_ps (src + 3 * ldbt);
-              __m256 r4 = _mm256_loadu_ps (src + 4 * ldbt), r5 = _mm256_loadu_ps (src + 5 * ldbt);
-              __m256 r6 = _mm256_loadu_ps (src + 6 * ldbt), r7 = _mm256_loadu_ps (src + 7 * ldbt);
-              __m256 t0 = _mm256_unpacklo_ps (r0, r1), t1 = _mm256_unpackhi_ps (r0, r1);
-              __m256 t2 = _mm256_unpacklo_ps (r2, r3), t3 = _mm256_unpackhi_ps (r2, r3);
-              __m256 t4 = _mm256_unpacklo_ps (r4, r5), t5 = _mm256_unpackhi_ps (r4, r5);
-              __m256 t6 = _mm256_unpacklo_ps (r6, r7), t7 = _mm256_unpackhi_ps (r6, r7);
-              __m256 u0 = _mm256_shuffle_ps (t0, t2, 0x44), u1 = _mm256_shuffle_ps (t0, t2, 0xee);
-              __m256 u2 = _mm256_shuffle_ps (t1, t3, 0x44), u3 = _mm256_shuffle_ps (t1, t3, 0xee);
-              __m256 u4 = _mm256_shuffle_ps (t4, t6, 0x44), u5 = _mm256_shuffle_ps (t4, t6, 0xee);
-              __m256 u6 = _mm256_shuffle_ps (t5, t7, 0x44), u7 = _mm256_shuffle_ps (t5, t7, 0xee);
-              float *d = p + (size_t) k * NR2 + 8 * half;
-
-              _mm256_store_ps (d + 0 * NR2, _mm256_permute2f128_ps (u0, u4, 0x20));
-              _mm256_store_ps (d + 1 * NR2, _mm256_permute2f128_ps (u1, u5, 0x20));
-              _mm256_store_ps (d + 2 * NR2, _mm256_permute2f128_ps (u2, u6, 0x20));
-              _mm256_store_ps (d + 3 * NR2, _mm256_permute2f128_ps (u3, u7, 0x20));
-              _mm256_store_ps (d + 4 * NR2, _mm256_permute2f128_ps (u0, u4, 0x31));
-              _mm256_store_ps (d + 5 * NR2, _mm256_permute2f128_ps (u1, u5, 0x31));
-              _mm256_store_ps (d + 6 * NR2, _mm256_permute2f128_ps (u2, u6, 0x31));
-              _mm256_store_ps (d + 7 * NR2, _mm256_permute2f128_ps (u3, u7, 0x31));
+              transpose_8x8_avx2 (src, ldbt, p + (size_t) k * NR2 + 8 * half);
             }
       for (; k < kc; k++)
         for (int q = 0; q < NR2; q++)
@@ -612,27 +620,7 @@ pack_bt_panels_avx2 (const float *bp, int bk, int bn, int j0, int f0, int kc, in
           if (j + 8 <= nc)
             {
               const float *src = base + (size_t) (j0 + j) * stride;
-              __m256 r0 = _mm256_loadu_ps (src), r1 = _mm256_loadu_ps (src + stride);
-              __m256 r2 = _mm256_loadu_ps (src + 2 * stride), r3 = _mm256_loadu_ps (src + 3 * stride);
-              __m256 r4 = _mm256_loadu_ps (src + 4 * stride), r5 = _mm256_loadu_ps (src + 5 * stride);
-              __m256 r6 = _mm256_loadu_ps (src + 6 * stride), r7 = _mm256_loadu_ps (src + 7 * stride);
-              __m256 t0 = _mm256_unpacklo_ps (r0, r1), t1 = _mm256_unpackhi_ps (r0, r1);
-              __m256 t2 = _mm256_unpacklo_ps (r2, r3), t3 = _mm256_unpackhi_ps (r2, r3);
-              __m256 t4 = _mm256_unpacklo_ps (r4, r5), t5 = _mm256_unpackhi_ps (r4, r5);
-              __m256 t6 = _mm256_unpacklo_ps (r6, r7), t7 = _mm256_unpackhi_ps (r6, r7);
-              __m256 u0 = _mm256_shuffle_ps (t0, t2, 0x44), u1 = _mm256_shuffle_ps (t0, t2, 0xee);
-              __m256 u2 = _mm256_shuffle_ps (t1, t3, 0x44), u3 = _mm256_shuffle_ps (t1, t3, 0xee);
-              __m256 u4 = _mm256_shuffle_ps (t4, t6, 0x44), u5 = _mm256_shuffle_ps (t4, t6, 0xee);
-              __m256 u6 = _mm256_shuffle_ps (t5, t7, 0x44), u7 = _mm256_shuffle_ps (t5, t7, 0xee);
-
-              _mm256_store_ps (d + 0 * NR2, _mm256_permute2f128_ps (u0, u4, 0x20));
-              _mm256_store_ps (d + 1 * NR2, _mm256_permute2f128_ps (u1, u5, 0x20));
-              _mm256_store_ps (d + 2 * NR2, _mm256_permute2f128_ps (u2, u6, 0x20));
-              _mm256_store_ps (d + 3 * NR2, _mm256_permute2f128_ps (u3, u7, 0x20));
-              _mm256_store_ps (d + 4 * NR2, _mm256_permute2f128_ps (u0, u4, 0x31));
-              _mm256_store_ps (d + 5 * NR2, _mm256_permute2f128_ps (u1, u5, 0x31));
-              _mm256_store_ps (d + 6 * NR2, _mm256_permute2f128_ps (u2, u6, 0x31));
-              _mm256_store_ps (d + 7 * NR2, _mm256_permute2f128_ps (u3, u7, 0x31));
+              transpose_8x8_avx2 (src, stride, d);
             }
           else
             for (int r = 0; r < 8; r++)
