@@ -667,7 +667,8 @@ xc_model_pack_panels (XcModel *model)
  * xc_model_unpack_panels:
  *
  * Every weight back in Keras' layout, for code that writes weights
- * (loading, training): a later plan packs them again.
+ * (loading, training): a later plan packs them again, unless a training
+ * plan was made for the model (XcModel.trained).
  *
  * Returns: %FALSE with @error if the memory for a copy is missing
  */

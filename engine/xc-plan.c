@@ -326,13 +326,16 @@ plan_new_training (const XcModel *model, int batch, gboolean want_input, GError 
   g_autoptr(XcPlan) plan = NULL;
 
   want[0] = want_input;
+  /* its weights in Keras' layout from now on, before the plan is made (which
+   * would otherwise put them in panels: xc_model_pack_panels()) */
+  if (!xc_model_unpack_panels ((XcModel *) model, error))
+    return NULL;
+  ((XcModel *) model)->trained = TRUE;
   plan = xc_plan_new_backward (model, batch, want, error);
   size_t total = 0;
 
-  /* its weights stay in Keras' layout from now on (xc_model_pack_panels()) */
-  if (plan == NULL || !xc_model_unpack_panels ((XcModel *) model, error))
+  if (plan == NULL)
     return NULL;
-  ((XcModel *) model)->trained = TRUE;
   plan->training = TRUE;
   plan->saved_off = g_new0 (size_t, model->nodes->len);
   for (guint i = 0; i < model->nodes->len; i++)
