@@ -405,7 +405,7 @@ xs_explain_view_analysis_changed (XsView *view, XsAnalysis *a)
 
   if (a != NULL)
     {
-      fill_lists (self);
+      /* the refresh fills the lists: after the predictions are on screen */
       /* once every page has taken the analysis and the predictions are
        * drawn: on two cores the engine's threads would starve the UI's */
       if (self->refresh_source == 0)
