@@ -271,10 +271,63 @@ add_ms (JsonBuilder *b, const char *name, gint64 from, gint64 to)
     json_builder_add_null_value (b);
 }
 
+/* "On screen" is the end of the next frame the window paints: what was
+ * just shown is in it (GdkFrameClock::after-paint follows the paint phase,
+ * and nothing is shown from inside one) */
+static void
+on_after_paint_cb (XsWindow *self, GdkFrameClock *clock)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint k = 0; k < G_N_ELEMENTS (self->painted_pending); k++)
+    if (self->painted_pending[k] != NULL)
+      {
+        *self->painted_pending[k] = now;
+        self->painted_pending[k] = NULL;
+      }
+  g_clear_signal_handler (&self->after_paint_id, clock);
+}
+
+/* An image (or what the network sees of it) handed to the window now */
+void
+_xs_window_restart_timings (XsWindow *self)
+{
+  self->t_image = g_get_monotonic_time ();
+  self->t_predictions = self->t_explanation = 0;
+  self->painted_pending[0] = self->painted_pending[1] = NULL;
+}
+
+/**
+ * _xs_window_mark_painted:
+ * @when: &self->t_predictions or &self->t_explanation
+ *
+ * What @when times was just shown: it is set now, and again when the frame
+ * that shows it has been painted (an unmapped window paints none).
+ */
+void
+_xs_window_mark_painted (XsWindow *self, gint64 *when)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  *when = g_get_monotonic_time ();
+  if (clock == NULL)
+    return;
+  self->painted_pending[when == &self->t_predictions ? 0 : 1] = when;
+  /* a window unrealized meanwhile took its old clock's handler with it */
+  if (self->after_paint_id != 0 && !g_signal_handler_is_connected (clock, self->after_paint_id))
+    self->after_paint_id = 0;
+  if (self->after_paint_id == 0)
+    self->after_paint_id = g_signal_connect_object (clock, "after-paint",
+                                                    G_CALLBACK (on_after_paint_cb), self,
+                                                    G_CONNECT_SWAPPED);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
 /* --timings: from the image handed to the window (or its model loaded, if
- * later) to the predictions, the explanation overlay and the end of all
- * engine work; the peak resident memory once everything was done (and,
- * apart, with the screenshot's own rendering, which a user never pays) */
+ * later) to the predictions and the explanation overlay painted on screen,
+ * and to the end of all engine work; the peak resident memory once
+ * everything was done (and, apart, with the screenshot's own rendering,
+ * which a user never pays) */
 gboolean
 _xs_window_write_timings (XsWindow *self, GError **error)
 {
@@ -292,7 +345,10 @@ _xs_window_write_timings (XsWindow *self, GError **error)
   json_builder_add_string_value (b, self->image_path ? self->image_path : "");
   add_ms (b, "predictions_ms", self->t_image, self->t_predictions);
   add_ms (b, "explanation_ms", self->t_image, self->t_explanation);
-  add_ms (b, "all_done_ms", self->t_image, self->t_idle);
+  /* the engine's last work ended, and what it showed was painted */
+  add_ms (b, "all_done_ms", self->t_image,
+          self->t_idle > 0 ? MAX (self->t_idle, MAX (self->t_predictions, self->t_explanation))
+                           : 0);
   add_ms (b, "launch_to_predictions_ms", self->t_window, self->t_predictions);
   /* of the predictions' time, the engine's: the forward with every layer's statistics */
   json_builder_set_member_name (b, "forward_ms");

@@ -71,6 +71,8 @@ struct _XsWindow {
   gint64                t_predictions;  /* predictions on screen */
   gint64                t_explanation;  /* the explanation overlay on screen */
   gint64                t_idle;         /* the last time no engine work was left */
+  gint64               *painted_pending[2]; /* t_predictions/t_explanation: set by the next paint */
+  gulong                after_paint_id; /* on the frame clock while one is pending */
   gint64                t_busy;         /* the status's work began */
   char                 *status_what;    /* what runs, NULL when idle */
   guint                 status_source;  /* the status's seconds, twice a second */
@@ -82,6 +84,9 @@ void _xs_window_show_error   (XsWindow       *self,
                               const char     *message);
 void _xs_window_cancel_all   (XsWindow       *self);
 void _xs_window_maybe_screenshot (XsWindow *self);
+void _xs_window_restart_timings (XsWindow *self);
+void _xs_window_mark_painted (XsWindow *self,
+                              gint64   *when);
 gboolean _xs_window_write_timings (XsWindow   *self,
                                    GError    **error);
 

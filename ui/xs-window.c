@@ -250,7 +250,7 @@ on_analyzed_cb (GObject *source, GAsyncResult *result, gpointer data)
     _xs_window_add_recent (self, a->path);
   show_image (self, a);
   xs_session_set_analysis (self->session, a);
-  self->t_predictions = g_get_monotonic_time ();
+  _xs_window_mark_painted (self, &self->t_predictions);
   xs_window_apply_request (self, NULL);
 }
 
@@ -277,8 +277,7 @@ request_analysis (XsWindow *self)
 static void
 on_image_options_changed_cb (XsWindow *self)
 {
-  self->t_image = g_get_monotonic_time ();
-  self->t_predictions = self->t_explanation = 0;
+  _xs_window_restart_timings (self);
   request_analysis (self);
 }
 
@@ -291,8 +290,7 @@ xs_window_open_image (XsWindow *self, const char *path)
   /* a new image: frame 0, its default window (the command line's once) */
   xs_image_panel_set_options (self->image_panel, &self->first_image_options);
   memset (&self->first_image_options, 0, sizeof self->first_image_options);
-  self->t_image = g_get_monotonic_time ();
-  self->t_predictions = self->t_explanation = 0;
+  _xs_window_restart_timings (self);
   request_analysis (self);
 }
 
@@ -439,7 +437,7 @@ on_node_activated_cb (XsWindow *self, guint node)
 static void
 on_explained_cb (XsWindow *self)
 {
-  self->t_explanation = g_get_monotonic_time ();
+  _xs_window_mark_painted (self, &self->t_explanation);
 }
 
 static void
