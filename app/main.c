@@ -17,9 +17,10 @@ main (int argc, char **argv)
    * the display server. Its OpenMP threads spin between loops as the command
    * line's do (engine/xc-runtime.c): workers that sleep at once wake late
    * (Xception 299's forward in the window: 224 ms median with 1,000 spins,
-   * 181 ms with 300,000, six alternating runs each). What made long spins
-   * cost before (the embedded model's forward 2 ms -> 10-136 ms) was a second
-   * team: the main thread's own parallel loops (resizing the shown image,
+   * 181 ms with 300,000, six alternating runs each; 30,000 as fast, and the
+   * predictions painted 6 ms sooner after it, five runs each). What made
+   * long spins cost before (the embedded model's forward 2 ms -> 10-136 ms)
+   * was a second team: the main thread's own parallel loops (resizing the shown image,
    * drawing heatmaps) left two workers of its own spinning beside the
    * engine's. The main thread now runs its loops alone (below). */
   xc_runtime_init (argv);

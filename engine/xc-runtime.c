@@ -13,13 +13,17 @@
  *   sgemm, measured on one). When OpenBLAS chose a core older than what the
  *   CPU supports, we name the newest kernel family the CPU has (SkylakeX for
  *   AVX-512, Haswell for AVX2). A value the user set is always kept.
- * - OMP_WAIT_POLICY=active, GOMP_SPINCOUNT=300000: OpenMP's threads are the
+ * - OMP_WAIT_POLICY=active, GOMP_SPINCOUNT=30000: OpenMP's threads are the
  *   only compute threads (OpenBLAS runs single-threaded inside them, see
- *   kernels/f32-gemm.c), so they spin a little (about 0.1 ms) after each
- *   parallel loop before sleeping: the next layer's loop starts at once.
- *   Without the explicit spin count libgomp spins only 1,000 times when it
- *   sees as many threads as cores (Xception 299 forward: 185-192 ms sleeping
- *   at once, 145-149 ms spinning, alternating runs on 2 AVX2 cores).
+ *   kernels/f32-gemm.c), so they spin a little after each parallel loop
+ *   before sleeping: the next layer's loop starts at once. Without the
+ *   explicit spin count libgomp spins only 1,000 times when it sees as many
+ *   threads as cores (Xception 299 forward: 185-192 ms sleeping at once,
+ *   145-149 ms spinning, alternating runs on 2 AVX2 cores). Each spin is a
+ *   PAUSE (65-140 cycles): 30,000 of them leave 1.0 ms of CPU spent after a
+ *   forward's last loop, where 300,000 left 9.5 ms, taken from whatever
+ *   runs next (the window's paint of the predictions, another process) for
+ *   the same forward (160 vs 163 ms, ten alternating runs each on Zen 3).
  * The thread count is then set once for both.
  */
 #define G_LOG_DOMAIN "xc-runtime"
@@ -97,7 +101,7 @@ xc_runtime_init (char **argv)
   if (g_getenv ("OMP_WAIT_POLICY") == NULL && g_getenv ("GOMP_SPINCOUNT") == NULL)
     {
       g_setenv ("OMP_WAIT_POLICY", "active", TRUE);
-      g_setenv ("GOMP_SPINCOUNT", "300000", TRUE);
+      g_setenv ("GOMP_SPINCOUNT", "30000", TRUE);
       again = TRUE;
     }
   if (again)
