@@ -16,7 +16,8 @@ static const char *const op_cases[] = {
   "batchnorm_nocenter", "conv1x1", "conv1x1_s2_same_odd", "conv3x3_s2_same_even",
   "conv3x3_s2_same_odd", "conv5x5_s2_same", "conv5x5_valid", "depthwise_5x5_valid",
   "depthwise_dm2_s2_same_odd", "flatten_dense", "gmp_dropout_rescaling", "maxpool2_valid",
-  "maxpool3_s2_same_even", "maxpool3_s2_same_odd", "relu_layer_max_slope",
+  "maxpool3_s2_same_c19", "maxpool3_s2_same_even", "maxpool3_s2_same_odd",
+  "relu_layer_max_slope",
   "separable_5x5_valid", "separable_dm2_same", "separable_s2_same_even", "sequential",
 };
 

@@ -104,6 +104,8 @@ xc_pool2d_forward (const XcOpArgs *args)
 }
 
 typedef float XcV8 __attribute__ ((vector_size (32)));
+/* windows of at most this many cells take max_back_16() */
+#define XC_POOL_MAX_CELLS 64
 typedef int XcV8i __attribute__ ((vector_size (32)));
 
 /* dx += the gradient g of one max window, 16 channels from c0: each to its
@@ -140,12 +142,18 @@ max_back_16 (const float *x, int w, int c, int y0, int y1, int x0, int x1, int c
             best[h] = (XcV8) (((XcV8i) v & take) | ((XcV8i) best[h] & ~take));
           }
       }
-  for (int i = 0; i < 16; i++)
-    {
-      int t = MAX (0, (int) at[i / 8][i % 8]);
+  {
+    /* each cell's offset from the window's first, by its index in the
+     * window: no division per channel */
+    size_t off[XC_POOL_MAX_CELLS];
+    float *d = dx + (image + (size_t) y0 * w + x0) * c + c0;
+    int cells = (y1 - y0) * ww;
 
-      dx[(image + (size_t) (y0 + t / ww) * w + x0 + t % ww) * c + c0 + i] += g[c0 + i];
-    }
+    for (int t = 0; t < cells; t++)
+      off[t] = ((size_t) (t / ww) * w + t % ww) * c;
+    for (int i = 0; i < 16; i++)
+      d[off[MAX (0, (int) at[i / 8][i % 8])] + i] += g[c0 + i];
+  }
 }
 
 /* Max: the gradient goes to the first maximal cell of each window (the
@@ -190,7 +198,7 @@ xc_pool2d_backward (const XcOpBackArgs *args)
               int c0 = 16 * cb, c1 = MIN (c, c0 + 16);
               size_t image = (size_t) n * x->h * x->w;
 
-              if (is_max && c1 - c0 == 16)
+              if (is_max && c1 - c0 == 16 && node->kh * node->kw <= XC_POOL_MAX_CELLS)
                 max_back_16 (x->data, x->w, c, y0, y1, x0, x1, c0, g, dx, image);
               else if (is_max)
                 for (int i = c0; i < c1; i++)
