@@ -40,6 +40,8 @@ struct _XsExplainView {
   GPtrArray       *regions;        /* XcRegion: ground-truth boxes, or NULL */
   GCancellable    *cancel;
   guint            refresh_source;  /* an idle refresh is pending */
+  GdkFrameClock   *paint_clock;     /* owned: ... or waits for this clock's next paint */
+  gulong           paint_handler;
   XsModel         *lists_model;     /* owned: the drop-downs wait to list its layers/classes */
   guint            lists_source;    /* ... until this fires, or an analysis comes first */
   gboolean         updating;
@@ -377,6 +379,14 @@ xs_explain_view_model_changed (XsView *view, XsModel *model)
   self->lists_model = xs_model_ref (model);
 }
 
+static void
+stop_waiting_for_paint (XsExplainView *self)
+{
+  if (self->paint_clock != NULL)
+    g_clear_signal_handler (&self->paint_handler, self->paint_clock);
+  g_clear_object (&self->paint_clock);
+}
+
 /* A pending refresh counts as work in progress (screenshots wait for it) */
 static void
 cancel_pending_refresh (XsExplainView *self)
@@ -384,6 +394,7 @@ cancel_pending_refresh (XsExplainView *self)
   if (self->refresh_source == 0)
     return;
   g_clear_handle_id (&self->refresh_source, g_source_remove);
+  stop_waiting_for_paint (self);
   xs_session_end (xs_view_get_session (XS_VIEW (self)));
 }
 
@@ -393,9 +404,19 @@ refresh_idle_cb (gpointer data)
   XsExplainView *self = data;
 
   self->refresh_source = 0;
+  stop_waiting_for_paint (self);
   xs_explain_view_refresh (self);
   xs_session_end (xs_view_get_session (XS_VIEW (self)));
   return G_SOURCE_REMOVE;
+}
+
+/* The predictions are painted: the refresh (the lists first) may run */
+static void
+refresh_after_paint_cb (XsExplainView *self)
+{
+  stop_waiting_for_paint (self);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  self->refresh_source = g_idle_add (refresh_idle_cb, self);
 }
 
 static void
@@ -405,13 +426,28 @@ xs_explain_view_analysis_changed (XsView *view, XsAnalysis *a)
 
   if (a != NULL)
     {
-      /* the refresh fills the lists: after the predictions are on screen */
       /* once every page has taken the analysis and the predictions are
-       * drawn: on two cores the engine's threads would starve the UI's */
+       * painted: on two cores the engine's threads would starve the UI's,
+       * and the refresh first fills the lists (GtkDropDown makes the rows
+       * of its list at once: 20-28 ms), which an idle callback would run
+       * before GTK's next frame */
       if (self->refresh_source == 0)
         {
+          GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
           xs_session_begin (xs_view_get_session (view), NULL);
-          self->refresh_source = g_idle_add (refresh_idle_cb, self);
+          if (clock == NULL)
+            {
+              self->refresh_source = g_idle_add (refresh_idle_cb, self);
+              return;
+            }
+          self->paint_clock = g_object_ref (clock);
+          self->paint_handler = g_signal_connect_object (clock, "after-paint",
+                                                         G_CALLBACK (refresh_after_paint_cb),
+                                                         self, G_CONNECT_SWAPPED);
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+          /* a window that paints no frame (minimised) does not wait for one */
+          self->refresh_source = g_timeout_add (250, refresh_idle_cb, self);
         }
       return;
     }
@@ -522,6 +558,7 @@ xs_explain_view_dispose (GObject *object)
       if (self->lists_model != NULL)
         xs_session_end (xs_view_get_session (XS_VIEW (self)));
     }
+  stop_waiting_for_paint (self);
   g_clear_handle_id (&self->lists_source, g_source_remove);
   g_clear_pointer (&self->lists_model, xs_model_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), XS_TYPE_EXPLAIN_VIEW);
