@@ -7,7 +7,7 @@
 # app-speed goals are stated in. Runs the app under Xvfb with GTK's software
 # renderer and no GL (GDK_DEBUG=gl-disable: under Xvfb GTK would otherwise
 # load Mesa's llvmpipe, 44 MB of LLVM, which a real display's driver replaces).
-#   /usr/bin/python3 tests/bench/bench-app.py [--build build] [--rounds 3]
+#   /usr/bin/python3 tests/bench/bench-app.py [--build build] [--rounds 5]
 # Needs xvfb-run and (for the 299x299 test photo) PIL; both are in
 # .ci/install-deps.sh --dev.
 import argparse
@@ -47,7 +47,7 @@ def run_app(app, model, image, view, tmp, visit_all=False):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=10)
     args = ap.parse_args()
     cli = os.path.join(args.build, "app", "xception-cli")
