@@ -20,9 +20,9 @@ main (int argc, char **argv)
    * 181 ms with 300,000, six alternating runs each; 30,000 as fast, and the
    * predictions painted 6 ms sooner after it, five runs each). What made
    * long spins cost before (the embedded model's forward 2 ms -> 10-136 ms)
-   * was a second team: the main thread's own parallel loops (resizing the shown image,
-   * drawing heatmaps) left two workers of its own spinning beside the
-   * engine's. The main thread now runs its loops alone (below). */
+   * was a second team: the main thread's own parallel loops (resizing the
+   * shown image, drawing heatmaps) left two workers of its own spinning
+   * beside the engine's. The main thread now runs its loops alone (below). */
   xc_runtime_init (argv);
   /* Plans, activations and images are large and come and go with each image
    * and page: give them back to the system when freed (glibc would otherwise

@@ -279,12 +279,11 @@ on_after_paint_cb (XsWindow *self, GdkFrameClock *clock)
 {
   gint64 now = g_get_monotonic_time ();
 
-  for (guint k = 0; k < G_N_ELEMENTS (self->painted_pending); k++)
-    if (self->painted_pending[k] != NULL)
-      {
-        *self->painted_pending[k] = now;
-        self->painted_pending[k] = NULL;
-      }
+  if (self->paint_pending[0])
+    self->t_predictions = now;
+  if (self->paint_pending[1])
+    self->t_explanation = now;
+  self->paint_pending[0] = self->paint_pending[1] = FALSE;
   g_clear_signal_handler (&self->after_paint_id, clock);
 }
 
@@ -294,7 +293,7 @@ _xs_window_restart_timings (XsWindow *self)
 {
   self->t_image = g_get_monotonic_time ();
   self->t_predictions = self->t_explanation = 0;
-  self->painted_pending[0] = self->painted_pending[1] = NULL;
+  self->paint_pending[0] = self->paint_pending[1] = FALSE;
 }
 
 /**
@@ -312,7 +311,7 @@ _xs_window_mark_painted (XsWindow *self, gint64 *when)
   *when = g_get_monotonic_time ();
   if (clock == NULL)
     return;
-  self->painted_pending[when == &self->t_predictions ? 0 : 1] = when;
+  self->paint_pending[when == &self->t_predictions ? 0 : 1] = TRUE;
   /* a window unrealized meanwhile took its old clock's handler with it */
   if (self->after_paint_id != 0 && !g_signal_handler_is_connected (clock, self->after_paint_id))
     self->after_paint_id = 0;

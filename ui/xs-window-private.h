@@ -71,7 +71,7 @@ struct _XsWindow {
   gint64                t_predictions;  /* predictions on screen */
   gint64                t_explanation;  /* the explanation overlay on screen */
   gint64                t_idle;         /* the last time no engine work was left */
-  gint64               *painted_pending[2]; /* t_predictions/t_explanation: set by the next paint */
+  gboolean              paint_pending[2]; /* t_predictions, t_explanation: set by the next paint */
   gulong                after_paint_id; /* on the frame clock while one is pending */
   gint64                t_busy;         /* the status's work began */
   char                 *status_what;    /* what runs, NULL when idle */

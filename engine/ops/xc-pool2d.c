@@ -104,9 +104,10 @@ xc_pool2d_forward (const XcOpArgs *args)
 }
 
 typedef float XcV8 __attribute__ ((vector_size (32)));
+typedef int XcV8i __attribute__ ((vector_size (32)));
+
 /* windows of at most this many cells take max_back_16() */
 #define XC_POOL_MAX_CELLS 64
-typedef int XcV8i __attribute__ ((vector_size (32)));
 
 /* dx += the gradient g of one max window, 16 channels from c0: each to its
  * window's first maximal cell (none above -FLT_MAX, all NaN or -inf: its
