@@ -445,7 +445,7 @@ xs_explain_view_analysis_changed (XsView *view, XsAnalysis *a)
           self->paint_handler = g_signal_connect_object (clock, "after-paint",
                                                          G_CALLBACK (refresh_after_paint_cb),
                                                          self, G_CONNECT_SWAPPED);
-          gtk_widget_queue_draw (GTK_WIDGET (self));
+          gdk_frame_clock_request_phase (clock, GDK_FRAME_CLOCK_PHASE_PAINT);
           /* a window that paints no frame (minimised) does not wait for one */
           self->refresh_source = g_timeout_add (250, refresh_idle_cb, self);
         }

@@ -319,7 +319,8 @@ _xs_window_mark_painted (XsWindow *self, gint64 *when)
     self->after_paint_id = g_signal_connect_object (clock, "after-paint",
                                                     G_CALLBACK (on_after_paint_cb), self,
                                                     G_CONNECT_SWAPPED);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  /* a frame even if nothing shown changed; nothing redrawn for it */
+  gdk_frame_clock_request_phase (clock, GDK_FRAME_CLOCK_PHASE_PAINT);
 }
 
 /* --timings: from the image handed to the window (or its model loaded, if
