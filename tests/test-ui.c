@@ -104,13 +104,16 @@ open_window (const char *model, const char *image)
 
 /* The explain page's layer and class lists wait for a new model's first
  * analysis (filling them took the engine's CPU): with no image they are
- * filled all the same, the default layer chosen, before the window is idle */
+ * filled all the same, the default layer chosen, before the window is idle.
+ * A random-weights model says so from the moment it is loaded. */
 static void
 test_explain_lists_without_image (void)
 {
   XsWindow *win = open_window ("builtin:xception:size=71,width=1/8,classes=10", NULL);
   GtkDropDown *layer = child (win, "layer_dropdown"), *cls = child (win, "class_dropdown");
   GtkStringObject *s;
+  GtkLabel *notice;
+  g_autofree char *text = NULL, *img = NULL, *img71 = NULL;
 
   g_assert_null (xs_window_get_last_error (win));
   g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (layer)), >, 100);
@@ -118,7 +121,29 @@ test_explain_lists_without_image (void)
   g_assert_cmpstr (gtk_string_object_get_string (s), ==, "block14_sepconv2_act");
   /* "Top-1 class" and the 10 classes */
   g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (cls)), ==, 11);
+  /* the model's own notice is there before any image, and an image that
+   * adds none leaves the label as it was (not laid out again) */
+  notice = child (win, "notice_label");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (notice)));
+  g_assert_nonnull (strstr (gtk_label_get_text (notice), "random weights"));
+  text = g_strdup (gtk_label_get_text (notice));
+  img = g_test_build_filename (G_TEST_DIST, "..", "resources", "samples",
+                               "fmnist-test-0002-trouser.png", NULL);
+  img71 = g_build_filename (g_get_tmp_dir (), "xs-test-notice-71.png", NULL);
+  {
+    g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file (img, NULL);
+    g_autoptr(GdkPixbuf) big = NULL;
+
+    g_assert_nonnull (pb);
+    big = gdk_pixbuf_scale_simple (pb, 71, 71, GDK_INTERP_BILINEAR);
+    g_assert_true (gdk_pixbuf_save (big, img71, "png", NULL, NULL));
+  }
+  xs_window_open_image (win, img71);
+  wait_idle (win);
+  g_assert_nonnull (xs_window_get_analysis (win));
+  g_assert_cmpstr (gtk_label_get_text (notice), ==, text);
   gtk_window_destroy (GTK_WINDOW (win));
+  g_unlink (img71);
 }
 
 /* The separable lesson on a seeded Xception's block2_sepconv1 (8 channels

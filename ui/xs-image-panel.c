@@ -193,6 +193,20 @@ fill_presets (XsImagePanel *self, const XcImage *img)
   gtk_drop_down_set_selected (self->preset_dropdown, selected);
 }
 
+/* The notices, one a line; the same text again changes nothing */
+static void
+show_notices (XsImagePanel *self, GPtrArray *notes)
+{
+  if (notes->len > 0)
+    {
+      g_ptr_array_add (notes, NULL);
+      g_autofree char *joined = g_strjoinv ("\n", (char **) notes->pdata);
+      gtk_label_set_text (self->notice_label, joined);
+      g_ptr_array_remove_index (notes, notes->len - 1);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->notice_label), notes->len > 0);
+}
+
 /**
  * xs_image_panel_show:
  *
@@ -228,13 +242,24 @@ xs_image_panel_show (XsImagePanel *self, XsAnalysis *a)
     }
   self->updating = FALSE;
 
-  if (notes->len > 0)
-    {
-      g_ptr_array_add (notes, NULL);
-      g_autofree char *joined = g_strjoinv ("\n", (char **) notes->pdata);
-      gtk_label_set_text (self->notice_label, joined);
-    }
-  gtk_widget_set_visible (GTK_WIDGET (self->notice_label), notes->len > 0);
+  show_notices (self, notes);
+}
+
+/**
+ * xs_image_panel_set_model:
+ *
+ * Shows @model's own notices (random weights) from the moment it is
+ * loaded, before its first image: what is there already is not laid out
+ * again when that image's analysis shows the same notices (a wrapped
+ * paragraph took 3-4.5 ms of measuring in the frame that shows the
+ * predictions, 9 Pango layouts at various widths)
+ */
+void
+xs_image_panel_set_model (XsImagePanel *self, const XcModel *model)
+{
+  g_autoptr(GPtrArray) notes = xc_model_notices (model);
+
+  show_notices (self, notes);
 }
 
 const XcImageOptions *

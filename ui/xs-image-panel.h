@@ -12,6 +12,8 @@ G_DECLARE_FINAL_TYPE (XsImagePanel, xs_image_panel, XS, IMAGE_PANEL, GtkBox)
 
 void                  xs_image_panel_show          (XsImagePanel         *self,
                                                     XsAnalysis           *analysis);
+void                  xs_image_panel_set_model     (XsImagePanel         *self,
+                                                    const XcModel        *model);
 const XcImageOptions *xs_image_panel_get_options   (XsImagePanel         *self);
 void                  xs_image_panel_set_options   (XsImagePanel         *self,
                                                     const XcImageOptions *options);

@@ -116,6 +116,7 @@ update_model_info (XsWindow *self, XsModel *model)
                          m->labels || !xc_model_is_classifier (m) ? "" : " (no labels)", p_s, m_s,
                          xc_model_n_nodes (m));
   gtk_label_set_text (self->model_info_label, txt);
+  xs_image_panel_set_model (self->image_panel, m);
 }
 
 /* A model that failed to load leaves everything as it was: the file is
