@@ -129,7 +129,7 @@ test_explain_lists_without_image (void)
   text = g_strdup (gtk_label_get_text (notice));
   img = g_test_build_filename (G_TEST_DIST, "..", "resources", "samples",
                                "fmnist-test-0002-trouser.png", NULL);
-  img71 = g_build_filename (g_get_tmp_dir (), "xs-test-notice-71.png", NULL);
+  img71 = g_strdup_printf ("%s/xs-test-notice-%d.png", g_get_tmp_dir (), (int) getpid ());
   {
     g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file (img, NULL);
     g_autoptr(GdkPixbuf) big = NULL;
